@@ -1,0 +1,68 @@
+"""Parameters: load one or more YAML files, deep-merge them in order, validate.
+
+``params.yaml`` is the single source of every setting; a profile file
+(``workflow/profiles/<name>/params.yaml``) overrides parts of it. Validation runs
+against ``workflow/schemas/params.schema.yaml`` before any work starts, and a
+failure names the file(s), the field and the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Iterable
+
+import jsonschema
+import yaml
+
+from .errors import ParamsError
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow" / "schemas" / "params.schema.yaml"
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Return ``base`` updated recursively with ``override`` (lists are replaced whole)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def validate(params: dict, source: str = "params") -> dict:
+    """Validate ``params`` against the schema; raise ParamsError naming field and reason."""
+    with open(SCHEMA) as f:
+        schema = yaml.safe_load(f)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for e in errors:
+            field = ".".join(str(p) for p in e.absolute_path) or "<top level>"
+            lines.append(f"{source}: field '{field}': {e.message}")
+        raise ParamsError("invalid parameters\n  " + "\n  ".join(lines))
+    return params
+
+
+def load_params(files: Iterable[str | os.PathLike]) -> dict:
+    """Load, merge (later files override earlier ones) and validate parameter files."""
+    files = [Path(f) for f in files]
+    if not files:
+        raise ParamsError("no parameter file given")
+    merged: dict = {}
+    for path in files:
+        if not path.is_file():
+            raise ParamsError(f"{path}: parameter file not found")
+        try:
+            with open(path) as f:
+                data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as exc:
+            raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ParamsError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+        merged = deep_merge(merged, data)
+    return validate(merged, source=" + ".join(str(f) for f in files))

@@ -1,0 +1,13 @@
+"""Errors raised on bad input: each names the file, the field and the reason."""
+
+
+class HolisticError(Exception):
+    """Base class: bad input detected before any work starts."""
+
+
+class ParamsError(HolisticError):
+    """A parameter file is malformed or fails the schema."""
+
+
+class DataError(HolisticError):
+    """A data file is missing, corrupt or inconsistent."""
