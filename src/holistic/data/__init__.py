@@ -1,0 +1,1 @@
+"""Data sets: registry (metadata + checksums), fetching, splits and preprocessing."""

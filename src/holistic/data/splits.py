@@ -1,0 +1,80 @@
+"""Seeded, stratified train/validation/test splits (row indices into ``X``/``y``).
+
+One test set, fixed for the data set (``test_fraction`` of all rows), then
+``n_splits`` random train/validation splits of the remaining rows, each holding
+out ``val_fraction`` *of those remaining rows* for validation. Every split
+therefore has the same ``n_train`` and ``n_val``. All draws are stratified by
+class; where a class is too small to stratify, that draw falls back to a plain
+random split with a warning. Seeds are derived from ``seed`` with
+``numpy.random.SeedSequence([seed, i])`` (i = 0 for the test set, s + 1 for split s).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ..errors import DataError
+from .fetch import save_npz
+
+KEYS = ("test", "train", "val")
+
+
+def _seed(seed: int, i: int) -> int:
+    return int(np.random.SeedSequence([int(seed), i]).generate_state(1)[0])
+
+
+def _split(pool: np.ndarray, labels: np.ndarray, fraction: float, seed: int, what: str):
+    """(keep, held_out) index arrays, sorted; stratified if possible."""
+    try:
+        keep, held = train_test_split(pool, test_size=fraction, random_state=seed, stratify=labels)
+    except ValueError as exc:
+        warnings.warn(f"{what}: cannot stratify ({exc}); using a non-stratified split", stacklevel=3)
+        try:
+            keep, held = train_test_split(pool, test_size=fraction, random_state=seed)
+        except ValueError as exc2:
+            raise DataError(f"{what}: cannot split {len(pool)} rows: {exc2}") from None
+    return np.sort(keep).astype(np.int64), np.sort(held).astype(np.int64)
+
+
+def make_splits(y, n_splits: int, test_fraction: float, val_fraction: float, seed: int) -> dict:
+    """Index splits of ``y``: ``test`` int64 [n_test], ``train`` int64 [S, n_train], ``val`` int64 [S, n_val]."""
+    y = np.asarray(y).reshape(-1)
+    if n_splits < 1:
+        raise DataError(f"n_splits must be >= 1, got {n_splits}")
+    idx = np.arange(len(y), dtype=np.int64)
+    rest, test = _split(idx, y, test_fraction, _seed(seed, 0), "test split")
+    trains, vals = [], []
+    for s in range(n_splits):
+        tr, va = _split(rest, y[rest], val_fraction, _seed(seed, s + 1), f"train/val split {s}")
+        if len(tr) == 0 or len(va) == 0:
+            raise DataError(f"train/val split {s}: empty part ({len(tr)} train, {len(va)} val rows)")
+        trains.append(tr)
+        vals.append(va)
+    return {"test": test, "train": np.stack(trains), "val": np.stack(vals)}
+
+
+def save_splits(path: str | os.PathLike, splits: dict) -> None:
+    """Atomically write ``splits`` (keys test, train, val) as a reproducible .npz."""
+    save_npz(path, **{k: np.asarray(splits[k], dtype=np.int64) for k in KEYS})
+
+
+def load_splits(path: str | os.PathLike) -> dict:
+    """Read splits written by :func:`save_splits`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: splits file not found")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in KEYS}
+    except (KeyError, ValueError, OSError) as exc:
+        raise DataError(f"{path}: not a splits file (.npz with test, train, val): {exc}") from None
+    if out["test"].ndim != 1 or out["train"].ndim != 2 or out["val"].ndim != 2 \
+            or len(out["train"]) != len(out["val"]):
+        raise DataError(f"{path}: inconsistent split shapes "
+                        f"test{out['test'].shape} train{out['train'].shape} val{out['val'].shape}")
+    return out

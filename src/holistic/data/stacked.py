@@ -1,0 +1,54 @@
+"""The splits of one data set as stacked tensors ``[S, n, M]``, scaled per split.
+
+Scaling is fitted on each split's training rows only (no leakage into validation
+or test rows); the fixed test set is therefore scaled once per split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .preprocess import fit_scaler, input_box, transform
+
+
+@dataclass
+class SplitTensors:
+    X_train: Tensor  # [S, n_train, M] float32
+    y_train: Tensor  # [S, n_train] int64
+    X_val: Tensor    # [S, n_val, M]
+    y_val: Tensor    # [S, n_val]
+    X_test: Tensor   # [S, n_test, M] (the same rows, scaled per split)
+    y_test: Tensor   # [S, n_test]
+    k: int
+    box: tuple[float, float] | None
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[-1]
+
+    def to(self, device) -> "SplitTensors":
+        return SplitTensors(*(getattr(self, f).to(device) for f in
+                              ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")),
+                            self.k, self.box)
+
+
+def stack_splits(X: np.ndarray, y: np.ndarray, splits: dict, mode: str) -> SplitTensors:
+    """Scale every split with a scaler fitted on its own training rows and stack them."""
+    parts = {"X_train": [], "X_val": [], "X_test": []}
+    for tr, va in zip(splits["train"], splits["val"]):
+        scaler = fit_scaler(X[tr], mode)
+        parts["X_train"].append(transform(X[tr], scaler, mode))
+        parts["X_val"].append(transform(X[va], scaler, mode))
+        parts["X_test"].append(transform(X[splits["test"]], scaler, mode))
+    S = len(splits["train"])
+    stacked = {key: torch.from_numpy(np.stack(v).astype(np.float32)) for key, v in parts.items()}
+    return SplitTensors(
+        X_train=stacked["X_train"], y_train=torch.from_numpy(np.stack([y[t] for t in splits["train"]])).long(),
+        X_val=stacked["X_val"], y_val=torch.from_numpy(np.stack([y[v] for v in splits["val"]])).long(),
+        X_test=stacked["X_test"], y_test=torch.from_numpy(np.tile(y[splits["test"]], (S, 1))).long(),
+        k=int(y.max()) + 1, box=input_box(mode),
+    )

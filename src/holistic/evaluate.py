@@ -1,0 +1,61 @@
+"""Per-model evaluation (Section 4): natural accuracy, PGD adversarial accuracy per rho,
+FGSM accuracy per rho (a weaker reference attack) and sparsity, all in percent."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .attacks.fgsm import fgsm
+from .attacks.pgd import pgd
+from .data.stacked import SplitTensors
+from .nn.mlp import predict
+from .sparsity.continuous import sparsity_percent
+
+
+def rho_key(rho: float) -> str:
+    """The key under which results for radius rho are stored (``str(float(rho))``)."""
+    return str(float(rho))
+
+
+def _accuracy(W, b, X, y) -> Tensor:
+    return 100.0 * (predict(W, b, X) == y).to(torch.float64).mean(dim=1)
+
+
+def adversarial_accuracy(W, b, X: Tensor, y: Tensor, rho: float, attack: str, steps: int, step_size: float,
+                         box, generator: torch.Generator, chunk: int = 2048) -> Tensor:
+    """Accuracy ``[G]`` (percent) on adversarial inputs, attacking N in chunks to bound memory."""
+    correct = torch.zeros(X.shape[0], dtype=torch.float64)
+    for start in range(0, X.shape[1], chunk):
+        xc, yc = X[:, start:start + chunk], y[:, start:start + chunk]
+        if attack == "pgd":
+            x_adv = pgd(W, b, xc, yc, rho, steps, step_size * rho / steps, box, generator)
+        else:
+            x_adv = fgsm(W, b, xc, yc, rho, box)
+        correct += (predict(W, b, x_adv) == yc).to(torch.float64).sum(dim=1).cpu()
+    return 100.0 * correct / X.shape[1]
+
+
+def evaluate_models(W: list[Tensor], b: list[Tensor], data: SplitTensors, split: Tensor, rho_test: list[float],
+                    pgd_steps: int, pgd_step_size: float, seed: int) -> list[dict]:
+    """Metrics of each of the G models; model g is evaluated on split ``split[g]``."""
+    sets = {"val": (data.X_val[split], data.y_val[split]), "test": (data.X_test[split], data.y_test[split])}
+    out = {"natural": {k: _accuracy(W, b, *v) for k, v in sets.items()}, "adversarial": {}, "fgsm": {}}
+    gen = torch.Generator().manual_seed(seed)
+    for name in ("val", "test"):
+        X, y = sets[name]
+        out["adversarial"][name] = {rho_key(r): adversarial_accuracy(W, b, X, y, r, "pgd", pgd_steps, pgd_step_size,
+                                                                     data.box, gen) for r in rho_test}
+    X, y = sets["test"]
+    out["fgsm"]["test"] = {rho_key(r): adversarial_accuracy(W, b, X, y, r, "fgsm", 1, 1.0, data.box, gen)
+                           for r in rho_test}
+    sparsity = sparsity_percent(W)
+    rows = []
+    for g in range(len(split)):
+        rows.append({
+            "natural": {k: float(v[g]) for k, v in out["natural"].items()},
+            "adversarial": {k: {r: float(t[g]) for r, t in d.items()} for k, d in out["adversarial"].items()},
+            "fgsm": {k: {r: float(t[g]) for r, t in d.items()} for k, d in out["fgsm"].items()},
+            "sparsity": float(sparsity[g]),
+        })
+    return rows

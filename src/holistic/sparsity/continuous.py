@@ -1,0 +1,47 @@
+"""Continuous sparsification (Savarese et al. 2020), Section 3.3 / eq. (9) of the HDL paper.
+
+Every weight w_j gets a mask logit s_j (initialised at s_0 = 0). During a search
+round the network uses ``W * sigma(beta s)`` and the loss carries the penalty
+``lambda * sum_j sigma(beta s_j)``; the hardness beta grows geometrically from 1
+to beta_bar over the round's T steps. Between rounds ``s <- min(beta_bar s_T, s_0)``
+keeps the suppressed weights suppressed and resets the rest. The final round trains
+the weights under the hard mask ``1[s > 0]``, from weights rewound to an early epoch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def beta_schedule(beta_bar: Tensor, t: int, T: int) -> Tensor:
+    """Hardness at step t of T: ``beta_bar ** (t / T)``, i.e. 1 at t = 0, beta_bar at t = T."""
+    return beta_bar ** (t / T)
+
+
+def soft_mask(s: Tensor, beta: Tensor) -> Tensor:
+    """``sigma(beta s)`` with one beta per model: s ``[G, ...]``, beta ``[G]``."""
+    return torch.sigmoid(beta.view(-1, *([1] * (s.dim() - 1))) * s)
+
+
+def hard_mask(s: Tensor) -> Tensor:
+    """The final mask ``H(s) = 1[s > 0]`` (float)."""
+    return (s > 0).to(s.dtype)
+
+
+def penalty(masks: list[Tensor], lam: Tensor) -> Tensor:
+    """Eq. (9)'s ``lambda * sum_j sigma(beta s_j)`` per model, ``[G]``, from the soft masks."""
+    total = sum(m.flatten(1).sum(dim=1) for m in masks)
+    return lam * total
+
+
+def next_round_logits(s: Tensor, beta_bar: Tensor, s0: float = 0.0) -> Tensor:
+    """Between rounds: ``s'_0 = min(beta_bar * s_T, s_0)``."""
+    return torch.minimum(beta_bar.view(-1, *([1] * (s.dim() - 1))) * s, torch.full_like(s, s0))
+
+
+def sparsity_percent(W: list[Tensor]) -> Tensor:
+    """Percentage of weights (connections, not biases) exactly 0, per model ``[G]``."""
+    zeros = sum((w == 0).flatten(1).sum(dim=1) for w in W)
+    total = sum(w[0].numel() for w in W)
+    return 100.0 * zeros.to(torch.float64) / total

@@ -1,0 +1,28 @@
+"""Stage `fetch`: one data set -> data/raw/<name>.npz (X float64, y int64 in 0..k-1)."""
+
+from __future__ import annotations
+
+import sys
+
+from holistic import cli
+from holistic.data import registry
+from holistic.data.fetch import fetch, load_dataset
+
+
+def main() -> None:
+    p = cli.parser(__doc__)
+    p.add_argument("--dataset", required=True, help="registry name (data.datasets entry)")
+    p.add_argument("--out", required=True, help="output .npz")
+    args = p.parse_args()
+    params = cli.params_from(args)
+    for name in params["data"]["datasets"]:  # fail early on any unknown name
+        registry.get(name)
+    info = registry.get(args.dataset)
+    fetch(info, params["data"].get("uci") or {}, args.out)
+    X, y = load_dataset(args.out)
+    print(f"fetch {info.name} ({info.source}): n={X.shape[0]} p={X.shape[1]} k={int(y.max()) + 1} "
+          f"-> {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,33 @@
+"""Stage `split`: data/raw/<name>.npz -> data/splits/<name>.npz (test, train[S], val[S] indices)."""
+
+from __future__ import annotations
+
+import sys
+
+from holistic import cli
+from holistic.data import registry
+from holistic.data.fetch import load_dataset
+from holistic.data.splits import make_splits, save_splits
+
+
+def main() -> None:
+    p = cli.parser(__doc__)
+    p.add_argument("--dataset", required=True, help="registry name (data.datasets entry)")
+    p.add_argument("--data", required=True, help="fetched data set (.npz)")
+    p.add_argument("--out", required=True, help="output splits (.npz)")
+    args = p.parse_args()
+    params = cli.params_from(args)
+    info = registry.get(args.dataset)
+    X, y = load_dataset(args.data)
+    sp = params["split"]
+    splits = make_splits(y, n_splits=sp["n_splits"], test_fraction=sp["test_fraction"],
+                         val_fraction=sp["val_fraction"], seed=params["seed"])
+    save_splits(args.out, splits)
+    S, n_train = splits["train"].shape
+    print(f"split {info.name}: n={X.shape[0]} p={X.shape[1]} k={int(y.max()) + 1} "
+          f"test={len(splits['test'])} train={n_train} val={splits['val'].shape[1]} x {S} splits "
+          f"-> {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,25 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT / "src"))
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_torch():
+    torch.set_num_threads(1)
+    yield
+
+
+def blobs(n=240, p=5, k=3, seed=0):
+    """A small separable-ish classification problem in [0, 1]^p."""
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(0.2, 0.8, size=(k, p))
+    y = np.arange(n) % k
+    X = centers[y] + rng.normal(scale=0.08, size=(n, p))
+    return X, y.astype(np.int64)

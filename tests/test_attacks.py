@@ -1,0 +1,69 @@
+"""PGD and FGSM: stay in the ball and the box, hurt a nominal model, PGD at least as strong as FGSM."""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import blobs
+from holistic.attacks.fgsm import fgsm
+from holistic.attacks.pgd import pgd
+from holistic.data.stacked import stack_splits
+from holistic.evaluate import evaluate_models
+from holistic.nn.mlp import predict
+from holistic.train.engine import TrainConfig, train_grid
+from holistic.train.methods import model_grid
+
+
+@pytest.fixture(scope="module")
+def trained_dl():
+    torch.set_num_threads(1)
+    X, y = blobs(400, 6, 3, seed=1)
+    idx = np.random.default_rng(0).permutation(400)
+    test, rest = idx[:100], idx[100:]
+    splits = {"test": test, "train": np.stack([rest[:240], rest[60:]]), "val": np.stack([rest[240:], rest[:60]])}
+    data = stack_splits(X, y, splits, "minmax")
+    specs = model_grid("DL", {"lr": [0.01]}, 2)
+    res = train_grid(data, "DL", specs, TrainConfig(epochs=15, batch_size=32), log=None)
+    return res, data, torch.tensor([s.split for s in specs])
+
+
+@pytest.mark.parametrize("rho", [0.01, 0.1, 0.3])
+def test_pgd_stays_in_ball_and_box(trained_dl, rho):
+    res, data, split = trained_dl
+    x, y = data.X_test[split], data.y_test[split]
+    x_adv = pgd(res.W, res.b, x, y, rho, 20, 2.5 * rho / 20, (0.0, 1.0), torch.Generator().manual_seed(0))
+    assert (x_adv - x).abs().max() <= rho + 1e-6
+    assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
+    x_f = fgsm(res.W, res.b, x, y, rho, (0.0, 1.0))
+    assert (x_f - x).abs().max() <= rho + 1e-6
+    assert x_f.min() >= 0.0 and x_f.max() <= 1.0
+
+
+def test_pgd_without_box_stays_in_ball(trained_dl):
+    res, data, split = trained_dl
+    x, y = data.X_test[split] * 4 - 2, data.y_test[split]
+    x_adv = pgd(res.W, res.b, x, y, 0.5, 10, 0.125, None, torch.Generator().manual_seed(0))
+    assert (x_adv - x).abs().max() <= 0.5 + 1e-6
+    assert x_adv.min() < 0  # no clipping to [0, 1] when the input box is None
+
+
+def test_pgd_lowers_accuracy_and_beats_fgsm(trained_dl):
+    res, data, split = trained_dl
+    rows = evaluate_models(res.W, res.b, data, split, [0.05, 0.1, 0.2], 40, 2.5, seed=0)
+    for row in rows:
+        nat = row["natural"]["test"]
+        for r in ("0.05", "0.1", "0.2"):
+            assert row["adversarial"]["test"][r] <= row["fgsm"]["test"][r]
+        assert row["adversarial"]["test"]["0.2"] < nat - 5
+        assert row["adversarial"]["test"]["0.05"] >= row["adversarial"]["test"]["0.2"]
+
+
+def test_pgd_never_weaker_than_its_own_start(trained_dl):
+    """Best-iterate tracking: a sample misclassified at any iterate stays misclassified."""
+    res, data, split = trained_dl
+    x, y = data.X_test[split], data.y_test[split]
+    x_adv = pgd(res.W, res.b, x, y, 0.1, 0, 0.1, (0.0, 1.0), torch.Generator().manual_seed(3))
+    x_adv2 = pgd(res.W, res.b, x, y, 0.1, 10, 0.025, (0.0, 1.0), torch.Generator().manual_seed(3))
+    wrong0 = predict(res.W, res.b, x_adv) != y
+    wrong10 = predict(res.W, res.b, x_adv2) != y
+    assert (wrong10 | ~wrong0).all()
