@@ -52,15 +52,18 @@ def input_jacobian(W: list[Tensor], gates: list[Tensor]) -> Tensor:
     """Exact input Jacobian of the logits, ``[G, B, M, K]`` with entry ``d z_k / d x_m``.
 
     For a ReLU network it is ``W^1 D^1 W^2 D^2 ... W^L`` (D^l the diagonal gate
-    matrices), the linear piece of eq. (6). It is evaluated from the output side so
-    the intermediate tensors are ``[G, B, r_l, K]`` (K is small), and it stays
+    matrices), the linear piece of eq. (6). It is evaluated from the output side,
+    keeping the running product as ``[G, r_l, B*K]`` so that each layer is one
+    batched matmul with the (un-expanded) ``W^l`` (K is small); it stays
     differentiable in W (the gates are piecewise constant).
     """
-    C = W[-1].unsqueeze(1)  # [G, 1, r_{L-1}, K]
+    G, B = gates[0].shape[:2]
+    K = W[-1].shape[-1]
+    C = W[-1].unsqueeze(2).expand(G, W[-1].shape[1], B, K)  # [G, r_{L-1}, B, K]
     for l in range(len(W) - 2, -1, -1):
-        C = gates[l].unsqueeze(-1) * C  # [G, B, r_l, K]
-        C = torch.matmul(W[l].unsqueeze(1), C)  # [G, B, r_{l-1}, K]
-    return C
+        C = gates[l].transpose(1, 2).unsqueeze(-1) * C  # gate rows: [G, r_l, B, K]
+        C = torch.bmm(W[l], C.reshape(G, C.shape[1], B * K)).view(G, -1, B, K)  # [G, r_{l-1}, B, K]
+    return C.permute(0, 2, 1, 3)
 
 
 def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> Tensor:
