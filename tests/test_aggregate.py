@@ -181,7 +181,7 @@ def test_table_shape_columns_order(tmp_path):
     for metric in select.METRICS:
         tab = pd.read_csv(tmp_path / "tables" / f"{metric}.csv")
         assert list(tab.columns) == ["dataset", "n", "p", "k", "DL", "Robust", "HDL"]
-        assert list(tab.dataset) == ["high", "mid", "low"]      # DL natural acc. descending
+        assert list(tab.dataset) == ["low", "mid", "high"]      # DL natural acc. ascending, as Tables A1-A4
         assert tab.shape == (3, 7)
         assert list(tab.n) == [104, 103, 103]
         md = (tmp_path / "tables" / f"{metric}.md").read_text()
