@@ -183,7 +183,7 @@ def test_table_shape_columns_order(tmp_path):
         assert list(tab.columns) == ["dataset", "n", "p", "k", "DL", "Robust", "HDL"]
         assert list(tab.dataset) == ["low", "mid", "high"]      # DL natural acc. ascending, as Tables A1-A4
         assert tab.shape == (3, 7)
-        assert list(tab.n) == [104, 103, 103]
+        assert list(tab.n) == [103, 103, 104]
         md = (tmp_path / "tables" / f"{metric}.md").read_text()
         assert md.count("\n| ") == 4 and "**" in md
     nat = pd.read_csv(tmp_path / "tables" / "natural_accuracy.csv").set_index("dataset")
