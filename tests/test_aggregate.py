@@ -192,7 +192,7 @@ def test_table_shape_columns_order(tmp_path):
         (tmp_path / "tables" / "natural_accuracy.md").read_text()
     assert "rho = 0.1" in (tmp_path / "tables" / "adversarial_accuracy.md").read_text()
     rank = pd.read_csv(tmp_path / "tables" / "rank.csv")
-    assert list(rank.dataset) == ["high", "mid", "low", "mean"]
+    assert list(rank.dataset) == ["low", "mid", "high", "mean"]
     assert list(rank.columns) == ["dataset", "n", "p", "k", "DL", "Robust", "HDL"]
     sel = pd.read_csv(tmp_path / "tables" / "selected.csv")
     assert len(sel) == 3 * 3 * 5
