@@ -4,7 +4,8 @@ import itertools
 
 import torch
 
-from holistic.losses.robust import logit_difference_gradient_norms, per_sample_loss, robust_loss
+from holistic.losses.robust import (gradient_norms, gradient_norms_autograd, logit_difference_gradient_norms,
+                                   per_sample_loss, robust_loss)
 from holistic.losses.stable import stable_loss, worst_subset_mean
 from holistic.nn.mlp import forward, init_params, input_jacobian
 
@@ -23,7 +24,10 @@ def test_robust_term_is_rho_times_l1_norm_of_autograd_input_gradients():
     rho = torch.tensor([0.3, 0.05])
     z, gates = forward(W, b, x)
     J = input_jacobian(W, gates)
-    norms = logit_difference_gradient_norms(J, y)
+    norms = gradient_norms(W, gates, y)
+    assert torch.allclose(norms, logit_difference_gradient_norms(J, y), atol=1e-6)
+    assert torch.allclose(norms, gradient_norms_autograd(W, b, x, y), atol=1e-6)
+    assert torch.all(norms.gather(2, y[..., None]) == 0)  # the k = y term vanishes
 
     # reference: autograd of each logit difference (e_k - e_y)^T z w.r.t. each sample's input
     for g, n, k in itertools.product(range(G), range(B), range(K)):
@@ -35,7 +39,7 @@ def test_robust_term_is_rho_times_l1_norm_of_autograd_input_gradients():
 
     # eq. (7): log sum_k exp(z_k - z_y + rho ||grad||_1)
     expected = torch.logsumexp(z - z.gather(2, y[..., None]) + rho[:, None, None] * norms, dim=-1)
-    assert torch.allclose(robust_loss(z, J, y, rho), expected, atol=1e-5)
+    assert torch.allclose(robust_loss(z, norms, y, rho), expected, atol=1e-5)
 
 
 def test_jacobian_matches_autograd_jacobian():
@@ -53,7 +57,7 @@ def test_robust_loss_with_rho_zero_is_cross_entropy():
     x = torch.rand(2, 9, 4, generator=torch.Generator().manual_seed(3))
     y = torch.randint(0, 3, (2, 9), generator=torch.Generator().manual_seed(4))
     z, gates = forward(W, b, x)
-    got = robust_loss(z, input_jacobian(W, gates), y, torch.zeros(2))
+    got = robust_loss(z, gradient_norms(W, gates, y), y, torch.zeros(2))
     ce = torch.nn.functional.cross_entropy(z.reshape(-1, 3), y.reshape(-1), reduction="none").view(2, 9)
     assert torch.allclose(got, ce, atol=1e-6)
     assert torch.allclose(per_sample_loss(z, y), ce, atol=1e-6)
@@ -64,9 +68,9 @@ def test_robust_loss_grows_with_rho():
     x = torch.rand(2, 9, 4, generator=torch.Generator().manual_seed(3))
     y = torch.randint(0, 3, (2, 9), generator=torch.Generator().manual_seed(4))
     z, gates = forward(W, b, x)
-    J = input_jacobian(W, gates)
-    small = robust_loss(z, J, y, torch.full((2,), 0.01))
-    large = robust_loss(z, J, y, torch.full((2,), 0.1))
+    norms = gradient_norms(W, gates, y)
+    small = robust_loss(z, norms, y, torch.full((2,), 0.01))
+    large = robust_loss(z, norms, y, torch.full((2,), 0.1))
     assert (large >= small).all() and (large > small).any()
 
 
@@ -86,3 +90,18 @@ def test_stable_loss_minimised_over_theta_is_mean_of_largest_losses():
         # and theta off the optimum is never better
         for theta in torch.linspace(-1, 4, 51, dtype=torch.float64):
             assert float(stable_loss(L, theta.view(1), torch.tensor([a], dtype=torch.float64))) >= dual - 1e-12
+
+
+def test_jacobian_and_autograd_paths_have_the_same_parameter_gradients():
+    """The one-pass Jacobian path and double backprop give the same loss gradients in W."""
+    for K in (2, 3, 5):
+        W, b = tiny_net(G=2, sizes=(4, 6, 5, K), seed=K)
+        W = [w.requires_grad_() for w in W]
+        x = torch.rand(2, 11, 4, generator=torch.Generator().manual_seed(7))
+        y = torch.randint(0, K, (2, 11), generator=torch.Generator().manual_seed(8))
+        rho = torch.tensor([0.1, 0.02])
+        z, gates = forward(W, b, x)
+        g1 = torch.autograd.grad(robust_loss(z, gradient_norms(W, gates, y), y, rho).sum(), W)
+        z, gates = forward(W, b, x)
+        g2 = torch.autograd.grad(robust_loss(z, gradient_norms_autograd(W, b, x, y), y, rho).sum(), W)
+        assert all(torch.allclose(a, c, atol=1e-5) for a, c in zip(g1, g2))

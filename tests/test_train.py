@@ -67,3 +67,12 @@ def test_model_file_round_trip_and_bad_file(data, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary left behind
     with pytest.raises(DataError, match="missing.safetensors"):
         load_models(tmp_path / "missing.safetensors")
+
+
+@pytest.mark.parametrize("method", ["Robust", "HDL"])
+def test_jacobian_and_autograd_robust_paths_train_the_same_models(data, method):
+    specs = model_grid(method, GRID, 1)
+    cfg = TrainConfig(epochs=2, batch_size=16, rounds=1)
+    fast = train_grid(data, method, specs, cfg, log=None)
+    ref = train_grid(data, method, specs, TrainConfig(**{**cfg.__dict__, "robust_gradient": "autograd"}), log=None)
+    assert all(torch.allclose(a, c, atol=1e-4) for a, c in zip(fast.W, ref.W))

@@ -16,19 +16,51 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..nn.mlp import forward, input_directional_gradients
+
+
+def other_classes(y: Tensor, K: int) -> Tensor:
+    """For each label y the K-1 classes k != y, in increasing order: ``[..., K-1]``."""
+    k = torch.arange(K - 1, device=y.device)
+    return k + (k >= y.unsqueeze(-1)).long()
+
+
+def gradient_norms(W: list[Tensor], gates: list[Tensor], y: Tensor) -> Tensor:
+    """``||grad_x (z_k - z_y)||_1`` for every k, ``[G, B, K]``, from one forward pass.
+
+    Exact for a ReLU network: the gradient of ``z_k - z_y`` is the Jacobian chain
+    applied to the direction ``W^L (e_k - e_y)``. Only the K-1 directions k != y
+    are propagated (the k = y term is 0), in one batched pass per layer, instead of
+    K autograd backward passes (:func:`gradient_norms_autograd`).
+    """
+    G, B = y.shape
+    K = W[-1].shape[-1]
+    others = other_classes(y, K)  # [G, B, K-1]
+    WL = W[-1]  # [G, r, K]
+    w_y = torch.gather(WL, 2, y.unsqueeze(1).expand(G, WL.shape[1], B))  # [G, r, B]
+    w_k = torch.gather(WL.unsqueeze(2).expand(G, WL.shape[1], B, K), 3,
+                       others.unsqueeze(1).expand(G, WL.shape[1], B, K - 1))  # [G, r, B, K-1]
+    grads = input_directional_gradients(W, gates, w_k - w_y.unsqueeze(-1))  # [G, M, B, K-1]
+    norms = grads.abs().sum(dim=1)  # [G, B, K-1]
+    return torch.zeros(G, B, K, dtype=norms.dtype, device=norms.device).scatter(2, others, norms)
+
+
+def gradient_norms_autograd(W: list[Tensor], b: list[Tensor], x: Tensor, y: Tensor) -> Tensor:
+    """The same norms by K autograd backward passes (double backprop): the reference path."""
+    x = x.detach().requires_grad_(True)
+    z, _ = forward(W, b, x)
+    z_y = torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
+    norms = []
+    for k in range(z.shape[-1]):
+        (g,) = torch.autograd.grad((z[..., k] - z_y).sum(), x, create_graph=True)
+        norms.append(g.abs().sum(dim=-1))
+    return torch.stack(norms, dim=-1)
+
 
 def logit_difference_gradient_norms(J: Tensor, y: Tensor) -> Tensor:
-    """``||grad_x (z_k - z_y)||_1`` for every k: ``[G, B, K]`` from ``J`` ``[G, B, M, K]``."""
+    """``||grad_x (z_k - z_y)||_1`` from a full Jacobian ``J`` ``[G, B, M, K]``: ``[G, B, K]``."""
     J_y = torch.gather(J, 3, y[:, :, None, None].expand(*J.shape[:3], 1))
     return (J - J_y).abs().sum(dim=2)
-
-
-def robust_logits(z: Tensor, J: Tensor, y: Tensor, rho: Tensor) -> Tensor:
-    """Logits shifted by the robustness term: ``z_k + rho * ||grad_x (z_k - z_y)||_1``.
-
-    ``z`` is ``[G, B, K]``, ``rho`` is ``[G]`` (one radius per model).
-    """
-    return z + rho[:, None, None] * logit_difference_gradient_norms(J, y)
 
 
 def per_sample_loss(z: Tensor, y: Tensor) -> Tensor:
@@ -36,11 +68,10 @@ def per_sample_loss(z: Tensor, y: Tensor) -> Tensor:
     return torch.logsumexp(z, dim=-1) - torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
 
 
-def robust_loss(z: Tensor, J: Tensor, y: Tensor, rho: Tensor) -> Tensor:
-    """Eq. (7) per sample, ``[G, B]``."""
-    return per_sample_loss(robust_logits(z, J, y, rho), y)
+def robust_loss(z: Tensor, norms: Tensor, y: Tensor, rho: Tensor) -> Tensor:
+    """Eq. (7) per sample, ``[G, B]``: cross-entropy of ``z_k + rho * ||grad_x (z_k - z_y)||_1``.
 
-
-def cross_entropy(z: Tensor, y: Tensor) -> Tensor:
-    """Reference cross-entropy via torch (used in tests and attacks), ``[G, B]``."""
-    return F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1), reduction="none").view(y.shape)
+    ``norms`` ``[G, B, K]`` from :func:`gradient_norms` (or the autograd reference);
+    ``rho`` ``[G]``, one radius per model.
+    """
+    return per_sample_loss(z + rho[:, None, None] * norms, y)

@@ -48,22 +48,30 @@ def forward(W: list[Tensor], b: list[Tensor], x: Tensor) -> tuple[Tensor, list[T
     return h, gates
 
 
+def input_directional_gradients(W: list[Tensor], gates: list[Tensor], V: Tensor) -> Tensor:
+    """Input gradients of the output directions ``V``: ``W^1 D^1 ... W^{L-1} D^{L-1} V``.
+
+    ``V`` is ``[G, r_{L-1}, B, C]``: for each sample C directions in the last hidden
+    layer (``W^L u`` for an output direction u). Returns ``[G, M, B, C]``. The running
+    product is kept as ``[G, r_l, B*C]`` so each layer is one batched matmul with the
+    un-expanded ``W^l``; it stays differentiable in W (the gates are piecewise constant).
+    """
+    G, r, B, C = V.shape
+    for l in range(len(W) - 2, -1, -1):
+        V = gates[l].transpose(1, 2).unsqueeze(-1) * V  # gate the rows of layer l
+        V = torch.bmm(W[l], V.reshape(G, V.shape[1], B * C)).view(G, -1, B, C)
+    return V
+
+
 def input_jacobian(W: list[Tensor], gates: list[Tensor]) -> Tensor:
     """Exact input Jacobian of the logits, ``[G, B, M, K]`` with entry ``d z_k / d x_m``.
 
     For a ReLU network it is ``W^1 D^1 W^2 D^2 ... W^L`` (D^l the diagonal gate
-    matrices), the linear piece of eq. (6). It is evaluated from the output side,
-    keeping the running product as ``[G, r_l, B*K]`` so that each layer is one
-    batched matmul with the (un-expanded) ``W^l`` (K is small); it stays
-    differentiable in W (the gates are piecewise constant).
+    matrices): the linear piece of eq. (6).
     """
     G, B = gates[0].shape[:2]
-    K = W[-1].shape[-1]
-    C = W[-1].unsqueeze(2).expand(G, W[-1].shape[1], B, K)  # [G, r_{L-1}, B, K]
-    for l in range(len(W) - 2, -1, -1):
-        C = gates[l].transpose(1, 2).unsqueeze(-1) * C  # gate rows: [G, r_l, B, K]
-        C = torch.bmm(W[l], C.reshape(G, C.shape[1], B * K)).view(G, -1, B, K)  # [G, r_{l-1}, B, K]
-    return C.permute(0, 2, 1, 3)
+    V = W[-1].unsqueeze(2).expand(G, W[-1].shape[1], B, W[-1].shape[-1])
+    return input_directional_gradients(W, gates, V).permute(0, 2, 1, 3)
 
 
 def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> Tensor:

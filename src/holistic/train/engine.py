@@ -24,9 +24,9 @@ import torch
 from torch import Tensor
 
 from ..data.stacked import SplitTensors
-from ..losses.robust import per_sample_loss, robust_loss
+from ..losses.robust import gradient_norms, gradient_norms_autograd, per_sample_loss, robust_loss
 from ..losses.stable import stable_loss
-from ..nn.mlp import forward, init_params, input_jacobian, predict
+from ..nn.mlp import forward, init_params, predict
 from ..sparsity import continuous as cs
 from .adam import StackedAdam
 from .methods import METHODS, ModelSpec
@@ -43,6 +43,7 @@ class TrainConfig:
     seed: int = 0
     hidden: tuple[int, ...] = HIDDEN
     device: str = "cpu"
+    robust_gradient: str = "jacobian"  # or "autograd": K double-backprop passes (reference)
 
 
 @dataclass
@@ -157,7 +158,11 @@ def train_grid(data: SplitTensors, method: str, specs: list[ModelSpec], cfg: Tra
                 We, masks = effective(final, beta)
                 z, gates = forward(We, b, x)
                 if comp.robust:
-                    L = robust_loss(z, input_jacobian(We, gates), y, rho)
+                    if cfg.robust_gradient == "jacobian":
+                        norms = gradient_norms(We, gates, y)
+                    else:
+                        norms = gradient_norms_autograd(We, b, x, y)
+                    L = robust_loss(z, norms, y, rho)
                 else:
                     L = per_sample_loss(z, y)
                 loss = stable_loss(L, theta, a) if comp.stable else L.mean(dim=1)
