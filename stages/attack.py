@@ -8,7 +8,7 @@ from holistic.data.fetch import load_dataset
 from holistic.data.registry import get
 from holistic.data.splits import load_splits
 from holistic.data.stacked import stack_splits
-from holistic.evaluate import evaluate_models
+from holistic.evaluate import evaluate_models, models_per_chunk
 from holistic.io import write_json
 
 
@@ -31,7 +31,8 @@ def main():
     W, b, specs, _ = load_models(args.models)
     a = params["attack"]
     rows = evaluate_models(W, b, data, torch.tensor([s.split for s in specs]), a["rho_test"], a["pgd_steps"],
-                           a["pgd_step_size"], a.get("seed", 0))
+                           a["pgd_step_size"], a.get("seed", 0),
+                           models_per_chunk(data, max(W[0].shape[-1], 1), params["train"]["memory_budget_mb"]))
     models = [{"config_id": s.config_id, "config": s.config, "split": s.split, **row}
               for s, row in zip(specs, rows)]
     write_json(args.out, {"dataset": args.dataset, "method": args.method,

@@ -8,7 +8,7 @@ from holistic.data.fetch import load_dataset
 from holistic.data.splits import load_splits
 from holistic.data.stacked import stack_splits
 from holistic.io import write_json
-from holistic.train.engine import TrainConfig, train_grid
+from holistic.train.engine import TrainConfig, train_in_chunks
 from holistic.train.methods import model_grid
 
 
@@ -32,7 +32,7 @@ def main():
     specs = model_grid(args.method, t["grid"], len(splits["train"]))
     cfg = TrainConfig(epochs=t["epochs"], batch_size=t["batch_size"], rounds=t["sparsity"]["rounds"],
                       rewind_epoch=t["sparsity"]["rewind_epoch"], seed=params["seed"], device=t.get("device", "cpu"))
-    result = train_grid(data, args.method, specs, cfg)
+    result = train_in_chunks(data, args.method, specs, cfg, t["memory_budget_mb"])
     save_models(args.out, result, specs, {"dataset": args.dataset, "method": args.method})
     write_json(args.log, {"dataset": args.dataset, "method": args.method, "models": len(specs),
                           "steps": result.steps, "seconds": result.seconds,

@@ -67,3 +67,13 @@ def test_pgd_never_weaker_than_its_own_start(trained_dl):
     wrong0 = predict(res.W, res.b, x_adv) != y
     wrong10 = predict(res.W, res.b, x_adv2) != y
     assert (wrong10 | ~wrong0).all()
+
+
+def test_evaluation_chunking_never_changes_results(trained_dl):
+    res, data, split = trained_dl
+    W = [torch.cat([w, w.flip(0)]) for w in res.W]
+    b = [torch.cat([v, v.flip(0)]) for v in res.b]
+    sp = torch.cat([split, split.flip(0)])
+    whole = evaluate_models(W, b, data, sp, [0.1], 5, 2.5, seed=4)
+    chunked = evaluate_models(W, b, data, sp, [0.1], 5, 2.5, seed=4, models_per_call=1)
+    assert whole == chunked

@@ -76,3 +76,17 @@ def test_jacobian_and_autograd_robust_paths_train_the_same_models(data, method):
     fast = train_grid(data, method, specs, cfg, log=None)
     ref = train_grid(data, method, specs, TrainConfig(**{**cfg.__dict__, "robust_gradient": "autograd"}), log=None)
     assert all(torch.allclose(a, c, atol=1e-4) for a, c in zip(fast.W, ref.W))
+
+
+@pytest.mark.parametrize("method", ["DL", "HDL"])
+def test_chunking_by_memory_budget_never_changes_results(data, method):
+    from holistic.train.engine import model_bytes, models_per_chunk, train_in_chunks
+    cfg = TrainConfig(epochs=2, batch_size=16, rounds=1)
+    specs = model_grid(method, {**GRID, "a": [0.8, 0.9]}, 2)
+    one_mb = model_bytes(data.n_features, data.k, data.X_val.shape[1], cfg) / 2**20
+    assert models_per_chunk(data, cfg, 1.5 * one_mb) == 1
+    whole = train_in_chunks(data, method, specs, cfg, budget_mb=1e6, log=None)
+    chunked = train_in_chunks(data, method, specs, cfg, budget_mb=3.5 * one_mb, log=None)  # chunks of 3
+    for a, c in zip(whole.W + whole.b, chunked.W + chunked.b):
+        assert torch.equal(a, c)
+    assert torch.equal(whole.best_epoch, chunked.best_epoch)

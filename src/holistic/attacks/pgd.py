@@ -40,11 +40,19 @@ def _stronger(loss: Tensor, wrong: Tensor, best_loss: Tensor, best_wrong: Tensor
 
 
 def pgd(W: list[Tensor], b: list[Tensor], x: Tensor, y: Tensor, rho: float, steps: int, alpha: float,
-        box: tuple[float, float] | None, generator: torch.Generator) -> Tensor:
-    """Adversarial inputs ``[G, N, M]`` for models (W, b), inputs x ``[G, N, M]``, labels ``[G, N]``."""
+        box: tuple[float, float] | None, generator: torch.Generator | list[torch.Generator]) -> Tensor:
+    """Adversarial inputs ``[G, N, M]`` for models (W, b), inputs x ``[G, N, M]``, labels ``[G, N]``.
+
+    ``generator`` draws the random starts: one for all models, or one per model (then a
+    model's attack does not depend on which other models share the call).
+    """
     W = [w.detach() for w in W]
     b = [v.detach() for v in b]
-    noise = (torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1).to(x.device) * rho
+    if isinstance(generator, torch.Generator):
+        u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
+    else:
+        u = torch.stack([torch.rand(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
+    noise = (u * 2 - 1).to(x.device) * rho
     x_adv = project(x + noise, x, rho, box)
     best = x_adv.clone()
     best_loss = torch.full(x.shape[:2], -float("inf"), device=x.device, dtype=x.dtype)

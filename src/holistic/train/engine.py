@@ -204,6 +204,46 @@ def train_grid(data: SplitTensors, method: str, specs: list[ModelSpec], cfg: Tra
                        val_curve=torch.stack(val_curve).cpu(), steps=steps, seconds=seconds, extra=trace)
 
 
+def model_bytes(n_features: int, k: int, n_val: int, cfg: TrainConfig) -> int:
+    """A generous estimate of the memory one model of the grid needs while training."""
+    sizes = [n_features, *cfg.hidden, k]
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    width = n_features + sum(cfg.hidden) + k
+    floats = 8 * n_params                                # params, grads, Adam m and v, masks, best, rewind
+    floats += 4 * cfg.batch_size * width                 # activations, gates and their gradients
+    floats += 6 * cfg.batch_size * max(k - 1, 1) * width  # robust term: direction chain, forward and backward
+    floats += min(n_val, 4096) * width                   # validation forward (evaluated in chunks of rows)
+    return 4 * floats
+
+
+def models_per_chunk(data: SplitTensors, cfg: TrainConfig, budget_mb: float) -> int:
+    """How many models fit in ``budget_mb`` at once (at least one)."""
+    per_model = model_bytes(data.n_features, data.k, data.X_val.shape[1], cfg)
+    return max(1, int(budget_mb * 2**20) // per_model)
+
+
+def train_in_chunks(data: SplitTensors, method: str, specs: list[ModelSpec], cfg: TrainConfig,
+                    budget_mb: float, log=sys.stderr) -> TrainResult:
+    """:func:`train_grid` over consecutive chunks of the grid sized to a memory budget.
+
+    Models are independent, so the chunking never changes any model's result.
+    """
+    size = models_per_chunk(data, cfg, budget_mb)
+    parts = [train_grid(data, method, specs[i:i + size], cfg, log=log) for i in range(0, len(specs), size)]
+    if len(parts) == 1:
+        return parts[0]
+    cat = lambda xs, dim=0: torch.cat(xs, dim=dim)  # noqa: E731
+    extra = {key: [sum((p.extra[key][r] for p in parts), []) for r in range(len(parts[0].extra[key]))]
+             if key == "round_start_weight_sums" else parts[0].extra[key] for key in parts[0].extra}
+    return TrainResult(
+        W=[cat([p.W[l] for p in parts]) for l in range(len(parts[0].W))],
+        b=[cat([p.b[l] for p in parts]) for l in range(len(parts[0].b))],
+        theta=cat([p.theta for p in parts]), best_epoch=cat([p.best_epoch for p in parts]),
+        best_val_accuracy=cat([p.best_val_accuracy for p in parts]),
+        val_curve=cat([p.val_curve for p in parts], dim=1),
+        steps=parts[0].steps, seconds=sum(p.seconds for p in parts), extra=extra)
+
+
 def _weight_sums(W: list[Tensor]) -> list[float]:
     """Per-model sum of |W| (float64): a fingerprint of where a round starts."""
     with torch.no_grad():

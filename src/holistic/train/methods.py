@@ -65,6 +65,7 @@ def param_keys(method: str) -> list[str]:
     Snakemake (rule params) and DVC (stage params) both rerun a job exactly when one
     of these changes: adding a rho value retrains the robust methods, not DL.
     """
+    # train.memory_budget_mb is left out on purpose: chunking never changes a result.
     keys = ["seed", "threads", "split.preprocessing", "train.epochs", "train.batch_size", "train.device"]
     keys += [f"train.grid.{h}" for h in hyperparameters(method)]
     if METHODS[method].sparse:
