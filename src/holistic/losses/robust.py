@@ -36,12 +36,10 @@ def gradient_norms(W: list[Tensor], gates: list[Tensor], y: Tensor) -> Tensor:
     G, B = y.shape
     K = W[-1].shape[-1]
     others = other_classes(y, K)  # [G, B, K-1]
-    WL = W[-1]  # [G, r, K]
-    w_y = torch.gather(WL, 2, y.unsqueeze(1).expand(G, WL.shape[1], B))  # [G, r, B]
-    w_k = torch.gather(WL.unsqueeze(2).expand(G, WL.shape[1], B, K), 3,
-                       others.unsqueeze(1).expand(G, WL.shape[1], B, K - 1))  # [G, r, B, K-1]
-    grads = input_directional_gradients(W, gates, w_k - w_y.unsqueeze(-1))  # [G, M, B, K-1]
-    norms = grads.abs().sum(dim=1)  # [G, B, K-1]
+    rows = W[-1].transpose(1, 2)  # [G, K, r]: row k is W^L e_k
+    g = torch.arange(G, device=y.device)
+    directions = rows[g[:, None, None], others] - rows[g[:, None], y].unsqueeze(2)  # [G, B, K-1, r]
+    norms = input_directional_gradients(W, gates, directions).abs().sum(dim=-1)  # [G, B, K-1]
     return torch.zeros(G, B, K, dtype=norms.dtype, device=norms.device).scatter(2, others, norms)
 
 

@@ -40,26 +40,26 @@ def forward(W: list[Tensor], b: list[Tensor], x: Tensor) -> tuple[Tensor, list[T
     for l, (w, bias) in enumerate(zip(W, b)):
         z = torch.baddbmm(bias.unsqueeze(1), h, w)
         if l < len(W) - 1:
-            gate = z > 0
-            gates.append(gate)
-            h = z * gate
+            h = torch.relu(z)
+            gates.append((h > 0).to(h.dtype))
         else:
             h = z
     return h, gates
 
 
 def input_directional_gradients(W: list[Tensor], gates: list[Tensor], V: Tensor) -> Tensor:
-    """Input gradients of the output directions ``V``: ``W^1 D^1 ... W^{L-1} D^{L-1} V``.
+    """Input gradients of last-hidden-layer directions: ``V D^{L-1} W^{L-1}^T ... D^1 W^1^T``.
 
-    ``V`` is ``[G, r_{L-1}, B, C]``: for each sample C directions in the last hidden
-    layer (``W^L u`` for an output direction u). Returns ``[G, M, B, C]``. The running
-    product is kept as ``[G, r_l, B*C]`` so each layer is one batched matmul with the
-    un-expanded ``W^l``; it stays differentiable in W (the gates are piecewise constant).
+    ``V`` is ``[G, B, C, r_{L-1}]``: for each sample C directions in the last hidden
+    layer (``W^L u`` for an output direction u). Returns ``[G, B, C, M]``, the gradient
+    of ``u^T z^L`` with respect to the input. Each layer is one batched matmul with the
+    (transposed, un-copied) ``W^l``; the result stays differentiable in W (the gates are
+    piecewise constant).
     """
-    G, r, B, C = V.shape
+    G, B, C, _ = V.shape
     for l in range(len(W) - 2, -1, -1):
-        V = gates[l].transpose(1, 2).unsqueeze(-1) * V  # gate the rows of layer l
-        V = torch.bmm(W[l], V.reshape(G, V.shape[1], B * C)).view(G, -1, B, C)
+        V = V * gates[l].unsqueeze(2)  # D^l: zero the directions through inactive units
+        V = torch.bmm(V.reshape(G, B * C, -1), W[l].transpose(1, 2)).view(G, B, C, -1)
     return V
 
 
@@ -70,8 +70,8 @@ def input_jacobian(W: list[Tensor], gates: list[Tensor]) -> Tensor:
     matrices): the linear piece of eq. (6).
     """
     G, B = gates[0].shape[:2]
-    V = W[-1].unsqueeze(2).expand(G, W[-1].shape[1], B, W[-1].shape[-1])
-    return input_directional_gradients(W, gates, V).permute(0, 2, 1, 3)
+    V = W[-1].transpose(1, 2).unsqueeze(1).expand(G, B, *W[-1].shape[::-1][:2])  # [G, B, K, r]
+    return input_directional_gradients(W, gates, V).transpose(2, 3)
 
 
 def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> Tensor:

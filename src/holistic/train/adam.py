@@ -6,6 +6,8 @@ a model trained inside a grid follows the same trajectory as when trained alone.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -22,13 +24,16 @@ class StackedAdam:
 
     @torch.no_grad()
     def step(self) -> None:
+        """``p -= lr * m_hat / (sqrt(v_hat) + eps)``, rearranged into four in-place passes:
+        ``m_hat / (sqrt(v_hat) + eps) = (sqrt(c2) / c1) * m / (sqrt(v) + eps sqrt(c2))``."""
         self.t += 1
         c1 = 1 - self.b1 ** self.t
         c2 = 1 - self.b2 ** self.t
         for p, m, v in zip(self.params, self.m, self.v):
             g = p.grad
-            m.mul_(self.b1).add_(g, alpha=1 - self.b1)
+            m.lerp_(g, 1 - self.b1)
             v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
-            lr = self.lr.view(-1, *([1] * (p.dim() - 1)))
-            p.sub_(lr * (m / c1) / ((v / c2).sqrt() + self.eps))
+            denom = v.sqrt().add_(self.eps * math.sqrt(c2))
+            denom.div_(self.lr.view(-1, *([1] * (p.dim() - 1))))
+            p.addcdiv_(m, denom, value=-math.sqrt(c2) / c1)
             p.grad = None
