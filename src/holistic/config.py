@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-import jsonschema
 import yaml
 
 from .errors import ParamsError
@@ -35,6 +34,8 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 def validate(params: dict, source: str = "params") -> dict:
     """Validate ``params`` against the schema; raise ParamsError naming field and reason."""
+    import jsonschema
+
     with open(SCHEMA) as f:
         schema = yaml.safe_load(f)
     validator = jsonschema.Draft202012Validator(schema)
