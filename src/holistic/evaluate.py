@@ -9,13 +9,9 @@ from torch import Tensor
 from .attacks.fgsm import fgsm
 from .attacks.pgd import pgd
 from .data.stacked import SplitTensors
+from .evaluate_keys import rho_key
 from .nn.mlp import predict
 from .sparsity.continuous import sparsity_percent
-
-
-def rho_key(rho: float) -> str:
-    """The key under which results for radius rho are stored (``str(float(rho))``)."""
-    return str(float(rho))
 
 
 def _accuracy(W, b, X, y) -> Tensor:

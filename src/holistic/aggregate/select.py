@@ -33,10 +33,11 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from ..errors import DataError
+from ..evaluate_keys import rho_key
+from ..train.methods import METHODS as _TABLE_1
 
 #: The eight methods in the column order of Table 1 / Tables A1-A4.
-METHODS: tuple[str, ...] = ("DL", "Robust", "Stable", "Sparse", "Robust+Sparse",
-                            "Stable+Sparse", "Stable+Robust", "HDL")
+METHODS: tuple[str, ...] = tuple(_TABLE_1)
 
 #: The four single-objective metrics, in table order (A1-A4).
 METRICS: tuple[str, ...] = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity")
@@ -54,11 +55,6 @@ TIE_DECIMALS = 9
 
 MODEL_COLUMNS = ["dataset", "method", "config_id", "split", "config",
                  "nat_val", "nat_test", "adv_val", "adv_test", "sparsity"]
-
-
-def rho_key(rho) -> str:
-    """Key of a perturbation radius in the eval files: ``str(float(rho))``."""
-    return str(float(rho))
 
 
 def method_order(methods: Iterable[str]) -> list[str]:
