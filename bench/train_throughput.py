@@ -13,13 +13,10 @@ paper's Table 5). Writes results/bench/train_throughput.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 
-import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 

@@ -12,10 +12,11 @@ from .data.stacked import SplitTensors
 from .evaluate_keys import rho_key
 from .nn.mlp import predict
 from .sparsity.continuous import sparsity_percent
+from .train.engine import accuracy
 
 
 def _accuracy(W, b, X, y) -> Tensor:
-    return 100.0 * (predict(W, b, X) == y).to(torch.float64).mean(dim=1)
+    return 100.0 * accuracy(W, b, X, y)
 
 
 def adversarial_accuracy(W, b, X: Tensor, y: Tensor, rho: float, attack: str, steps: int, step_size: float,

@@ -13,7 +13,6 @@ for both parts, this equals cross-entropy on the shifted logits
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..nn.mlp import forward, input_directional_gradients
