@@ -4,10 +4,8 @@ import torch
 
 from holistic import cli
 from holistic.checkpoint import load_models
-from holistic.data.fetch import load_dataset
 from holistic.data.registry import get
-from holistic.data.splits import load_splits
-from holistic.data.stacked import stack_splits
+from holistic.data.stacked import load_stacked
 from holistic.evaluate import evaluate_models, models_per_chunk
 from holistic.io import write_json
 
@@ -22,12 +20,10 @@ def main():
     p.add_argument("--out", required=True, help="results/eval/<dataset>/<method>.json")
     args = p.parse_args()
     params = cli.params_from(args)
-    torch.set_num_threads(params["threads"])
-    torch.use_deterministic_algorithms(True)
+    cli.deterministic_torch(params)
 
     info = get(args.dataset)
-    X, y = load_dataset(args.data)
-    data = stack_splits(X, y, load_splits(args.splits), params["split"]["preprocessing"])
+    data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
     W, b, specs, _ = load_models(args.models)
     a = params["attack"]
     rows = evaluate_models(W, b, data, torch.tensor([s.split for s in specs]), a["rho_test"], a["pgd_steps"],

@@ -1,12 +1,8 @@
 """Stage `train`: every configuration x split of one method on one data set."""
 
-import torch
-
 from holistic import cli
 from holistic.checkpoint import save_models
-from holistic.data.fetch import load_dataset
-from holistic.data.splits import load_splits
-from holistic.data.stacked import stack_splits
+from holistic.data.stacked import load_stacked
 from holistic.io import write_json
 from holistic.train.engine import TrainConfig, train_in_chunks
 from holistic.train.methods import model_grid
@@ -22,14 +18,11 @@ def main():
     p.add_argument("--log", required=True, help="logs/train/<dataset>/<method>.json (timing, curves)")
     args = p.parse_args()
     params = cli.params_from(args)
-    torch.set_num_threads(params["threads"])
-    torch.use_deterministic_algorithms(True)
+    cli.deterministic_torch(params)
 
-    X, y = load_dataset(args.data)
-    splits = load_splits(args.splits)
-    data = stack_splits(X, y, splits, params["split"]["preprocessing"])
+    data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
     t = params["train"]
-    specs = model_grid(args.method, t["grid"], len(splits["train"]))
+    specs = model_grid(args.method, t["grid"], data.X_train.shape[0])
     cfg = TrainConfig(epochs=t["epochs"], batch_size=t["batch_size"], rounds=t["sparsity"]["rounds"],
                       rewind_epoch=t["sparsity"]["rewind_epoch"], seed=params["seed"], device=t.get("device", "cpu"))
     result = train_in_chunks(data, args.method, specs, cfg, t["memory_budget_mb"])

@@ -24,6 +24,14 @@ def params_from(args: argparse.Namespace) -> dict:
     return load_params(args.params)
 
 
+def deterministic_torch(params: dict) -> None:
+    """Fixed thread count and deterministic kernels: reruns give bitwise-identical results."""
+    import torch
+
+    torch.set_num_threads(params["threads"])
+    torch.use_deterministic_algorithms(True)
+
+
 def run(main) -> None:
     """Run a stage's ``main``; bad input exits 2 with its message and no traceback."""
     try:

@@ -12,7 +12,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .fetch import load_dataset
 from .preprocess import fit_scaler, input_box, transform
+from .splits import load_splits
 
 
 @dataclass
@@ -52,3 +54,9 @@ def stack_splits(X: np.ndarray, y: np.ndarray, splits: dict, mode: str) -> Split
         X_test=stacked["X_test"], y_test=torch.from_numpy(np.tile(y[splits["test"]], (S, 1))).long(),
         k=int(y.max()) + 1, box=input_box(mode),
     )
+
+
+def load_stacked(data_path, splits_path, mode: str) -> SplitTensors:
+    """Stacked split tensors from the fetch stage's data file and the split stage's index file."""
+    X, y = load_dataset(data_path)
+    return stack_splits(X, y, load_splits(splits_path), mode)
