@@ -124,6 +124,24 @@ def load_evals(paths: Iterable[str | os.PathLike],
     return models, info
 
 
+def read_selected(path: str | os.PathLike) -> pd.DataFrame:
+    """Read ``selected.csv`` (written by :func:`write_outputs`) back into the long
+    selection frame of :func:`holistic.aggregate.select.select_all`; DataError
+    naming the file if it is missing or lacks a column."""
+    cols = ["dataset", "method", "metric", "config_id", "config", "validation", "test"]
+    try:
+        df = pd.read_csv(path, dtype={"dataset": str, "method": str, "metric": str,
+                                      "config": str})
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found (run the aggregate stage first)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: not a selection CSV ({e})") from None
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: column(s) {', '.join(missing)} missing")
+    return df[cols]
+
+
 # --------------------------------------------------------------------------- tables
 
 def row_order(selected: pd.DataFrame) -> list[str]:
