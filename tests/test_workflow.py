@@ -18,6 +18,7 @@ TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
 PROJECT_FILES = ["Snakefile", "dvc.yaml", "params.yaml", "pyproject.toml", "src", "stages", "workflow"]
 BIN = Path(sys.executable).parent
 TABLES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank"]
+P_OBJECTIVES = {"natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "mean", "weighted"}
 
 
 def copy_project(dst: Path) -> Path:
@@ -109,3 +110,88 @@ def test_snakemake_rejects_bad_params_before_running_anything(tmp_path):
     assert res.returncode != 0
     assert "train.epochs" in res.stdout + res.stderr
     assert not (d / "data").exists()
+
+
+# --------------------------------------------------------------------------- report in a browser
+
+def chromium_driver():
+    """Headless Debian chromium through selenium and chromedriver; skipped where absent
+    (CI sets HOLISTIC_REQUIRE_BROWSER=1 and installs both, so there it must run)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        webdriver = None
+    if not (chromium and driver and webdriver):
+        if os.environ.get("HOLISTIC_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium, chromedriver and selenium are required (HOLISTIC_REQUIRE_BROWSER=1)")
+        pytest.skip("chromium / chromedriver / selenium not installed")
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(arg)
+    opts.binary_location = chromium
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+def report_results(report: Path) -> dict:
+    """Open the report, visit every result of every category; {label: what was shown}.
+
+    What was shown is ("png", natural width) for an image that the browser decoded, or
+    ("html", page text) for an HTML result shown in a frame."""
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    d = chromium_driver()
+    shown = {}
+    try:
+        d.get(report.as_uri())
+
+        def click_text(text):
+            els = [e for e in d.find_elements(By.XPATH, f"//*[normalize-space(text())='{text}']")
+                   if e.is_displayed()]
+            assert els, f"{text!r} not found in the report"
+            els[0].click()
+            time.sleep(0.3)
+
+        click_text("Results")
+        categories = [e.text for e in d.find_elements(By.XPATH, "//a") if e.text[:2] in
+                      {f"{i}." for i in range(1, 10)}]
+        for cat in categories:
+            click_text(cat)
+            labels = [r.text for r in d.find_elements(By.XPATH, "//tr[td]") if r.text.strip()]
+            for label in labels:
+                row = [r for r in d.find_elements(By.XPATH, "//tr[td]") if r.text == label][0]
+                row.find_elements(By.TAG_NAME, "a")[0].click()  # the "view" button
+                time.sleep(0.3)
+                imgs = [i for i in d.find_elements(By.TAG_NAME, "img")
+                        if (i.get_attribute("src") or "").startswith("data:image/png")]
+                frames = d.find_elements(By.TAG_NAME, "iframe")
+                if imgs:
+                    shown[label] = ("png", d.execute_script("return arguments[0].naturalWidth", imgs[0]))
+                elif frames:
+                    d.switch_to.frame(frames[0])
+                    shown[label] = ("html", d.find_element(By.TAG_NAME, "body").text)
+                    d.switch_to.default_content()
+                else:
+                    shown[label] = ("other", d.find_element(By.TAG_NAME, "body").text[:200])
+            click_text("Results")
+    finally:
+        d.quit()
+    return shown
+
+
+@pytest.mark.e2e
+def test_report_shows_figures_and_fidelity_in_chromium(snakemake_run):
+    d = snakemake_run
+    run([str(BIN / "snakemake"), "--configfile", "tiny.yaml", "--report", "results/report.html"], d)
+    shown = report_results(d / "results" / "report.html")
+    for label in ["Figure 1", "Figure 2", "Figure 3", "means over data sets"]:
+        kind, width = shown[label]
+        assert kind == "png" and width > 100, (label, shown[label])
+    trees = [k for k in shown if k in P_OBJECTIVES]
+    assert trees and all(shown[k][0] == "png" and shown[k][1] > 100 for k in trees)
+    kind, text = shown["fidelity"]
+    assert kind == "html" and "within 2 points" in text
+    assert shown["Table 5"][0] == "html" and "HDL" in shown["Table 5"][1]

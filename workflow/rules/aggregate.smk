@@ -2,9 +2,12 @@ rule aggregate:
     input:
         expand("results/eval/{dataset}/{method}.json", dataset=DATASETS, method=METHOD_NAMES),
     output:
-        TABLES,
+        [in_report(f"results/tables/{t}.csv", "table.rst", "1. Tables A1-A4", table=t)
+         for t in TABLE_NAMES],
+        expand("results/tables/{table}.md", table=TABLE_NAMES),
         metrics="results/metrics.json",
-        plot="results/plots/metrics.png",
+        plot=in_report("results/plots/metrics.png", "metrics.rst", "1. Tables A1-A4",
+                       table="means over data sets"),
         plot_data="results/plots/metrics.csv",
     params:
         settings=settings("aggregate"),

@@ -21,11 +21,8 @@ PY = sys.executable
 STAGE_ARGS = " ".join(f"--params {f}" for f in PARAM_FILES)
 DATASETS = P["data"]["datasets"]
 METHOD_NAMES = list(METHODS)
-TABLES = expand(
-    "results/tables/{table}.{ext}",
-    table=["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank"],
-    ext=["csv", "md"],
-)
+TABLE_NAMES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank"]
+TABLES = expand("results/tables/{table}.{ext}", table=TABLE_NAMES, ext=["csv", "md"])
 
 
 wildcard_constraints:
@@ -42,3 +39,9 @@ def settings(*keys):
             value = value.get(part) if isinstance(value, dict) else None
         out[key] = value
     return json.dumps(out, sort_keys=True)
+
+
+def in_report(path, caption, category, **labels):
+    """Mark an output for `snakemake --report`: caption file in workflow/report/, grouped by category."""
+    return report(path, caption=f"../report/{caption}", category=category,
+                  labels=labels or None)

@@ -1,0 +1,259 @@
+"""Figures 1-2 and per-data-set tables (Tables 2-4 layout) of Section 4.
+
+- Figure 1 (Section 4.1): for each of the four metrics, the mean test value of
+  each method over the data sets of each difficulty group (six ranges of the DL
+  natural accuracy, :data:`holistic.analysis.difficulty.FIGURE1_GROUPS`). The
+  values are those of ``selected.csv``: per metric the configuration chosen on
+  that metric's validation criterion (the Tables A1-A4 values).
+- Figure 2 (Section 4.1): the mean multi-objective rank (1 = best among the
+  eight methods of a data set) per method and group, plus the group ``all``.
+- :func:`per_dataset_tables`: one Markdown table per data set in the layout of
+  Tables 2-4 (Section 4.2): rows Avg. accuracy, Adv. acc. rho, Stability,
+  Sparsity; columns the eight methods; best value of each row in bold.
+
+A mean is over the data sets of the group on which the method has a value;
+``n_datasets`` says how many. Groups without data sets are left out.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..aggregate.select import CRITERIA, METRICS, method_order, wide
+from ..aggregate.tables import row_order
+from ..errors import DataError
+from ..io import atomic_path, write_text
+from . import difficulty
+
+#: Label of the group holding every data set in Figure 2.
+ALL = "all"
+
+DECIMALS = 6
+TABLE_DECIMALS = 1
+
+TITLES = {"natural_accuracy": "(a) Natural accuracy",
+          "adversarial_accuracy": "(b) Adversarial accuracy",
+          "stability": "(c) Stability",
+          "sparsity": "(d) Sparsity"}
+YLABELS = {"natural_accuracy": "test accuracy (%)",
+           "adversarial_accuracy": "adversarial test accuracy (%)",
+           "stability": "worst-split test accuracy (%)",
+           "sparsity": "zero parameters (%)"}
+
+
+# --------------------------------------------------------------------------- data
+
+def figure1_groups(selected: pd.DataFrame) -> pd.Series:
+    """Figure 1-2 group per data set (index dataset), from the DL natural accuracy;
+    data sets without a DL value are left out."""
+    return difficulty.dl_accuracy(selected).dropna().map(difficulty.figure1_group)
+
+
+def _present_groups(groups: pd.Series) -> list[str]:
+    present = set(groups)
+    return [label for _, label in difficulty.FIGURE1_GROUPS if label in present]
+
+
+def _group_means(tab: pd.DataFrame, members: list[str]) -> list[tuple[str, float, int]]:
+    """(method, mean, n) over the rows ``members`` of a wide table, Table 1 order."""
+    sub = tab.reindex(members)
+    out = []
+    for m in method_order(tab.columns):
+        vals = sub[m].dropna()
+        if len(vals):
+            out.append((m, float(vals.mean()), int(len(vals))))
+    return out
+
+
+def figure1_data(selected: pd.DataFrame) -> pd.DataFrame:
+    """Long data of Figure 1: group, metric, method, value (mean test value over the
+    group's data sets), n_datasets."""
+    groups = figure1_groups(selected)
+    rows = []
+    for group in _present_groups(groups):
+        members = sorted(groups.index[groups == group])
+        for metric in METRICS:
+            for m, v, n in _group_means(wide(selected, metric), members):
+                rows.append({"group": group, "metric": metric, "method": m, "value": v,
+                             "n_datasets": n})
+    return pd.DataFrame(rows, columns=["group", "metric", "method", "value", "n_datasets"])
+
+
+def figure2_data(selected: pd.DataFrame) -> pd.DataFrame:
+    """Long data of Figure 2: group (the six groups present, then ``all``), method,
+    mean_rank (mean multi-objective test rank), n_datasets."""
+    groups = figure1_groups(selected)
+    tab = wide(selected, "multi_objective")
+    parts = [(g, sorted(groups.index[groups == g])) for g in _present_groups(groups)]
+    parts.append((ALL, sorted(tab.index)))
+    rows = [{"group": g, "method": m, "mean_rank": v, "n_datasets": n}
+            for g, members in parts for m, v, n in _group_means(tab, members)]
+    return pd.DataFrame(rows, columns=["group", "method", "mean_rank", "n_datasets"])
+
+
+def frame_csv(df: pd.DataFrame) -> str:
+    """CSV text with ``DECIMALS`` decimals."""
+    buf = _io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- plots
+
+def _grouped_bars(ax, data: pd.DataFrame, value: str, methods: list[str]) -> None:
+    """Bars of ``value`` at x = group (data order), one bar per method."""
+    groups = list(dict.fromkeys(data["group"]))
+    width = 0.8 / max(len(methods), 1)
+    colors = {m: f"C{i}" for i, m in enumerate(methods)}
+    for i, m in enumerate(methods):
+        sub = data[data["method"] == m].set_index("group").reindex(groups)
+        x = np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width
+        ax.bar(x, sub[value].fillna(0.0).to_numpy(), width=width, color=colors[m], label=m)
+    n = data.groupby("group", sort=False)["n_datasets"].max()
+    ax.set_xticks(np.arange(len(groups)))
+    ax.set_xticklabels([f"{g}\n(n = {int(n[g])})" for g in groups], fontsize=8)
+
+
+def _save(fig, png_path) -> None:
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+
+
+def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rho: float) -> None:
+    """Figure 1: one panel per metric, grouped bars (x = DL-accuracy group, bar = method)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    methods = method_order(data["method"].unique())
+    fig = Figure(figsize=(14, 9), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 2)
+    for ax, metric in zip(axes.flat, METRICS):
+        sub = data[data["metric"] == metric]
+        _grouped_bars(ax, sub, "value", methods)
+        title = TITLES[metric]
+        if metric == "adversarial_accuracy":
+            title += f" with rho = {adversarial_rho:g}"
+        ax.set_title(title)
+        ax.set_ylabel(YLABELS[metric])
+        ax.set_xlabel("natural accuracy of the nominal DL model")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(methods))
+    _save(fig, png_path)
+
+
+def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike) -> None:
+    """Figure 2: mean multi-objective rank, grouped bars (x = group incl. ``all``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    methods = method_order(data["method"].unique())
+    fig = Figure(figsize=(12, 5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    _grouped_bars(ax, data, "mean_rank", methods)
+    ax.set_title("Average multi-objective rank (lower is better)")
+    ax.set_ylabel("mean rank among the methods")
+    ax.set_xlabel("natural accuracy of the nominal DL model")
+    ax.legend(ncol=4, fontsize=8)
+    _save(fig, png_path)
+
+
+# --------------------------------------------------------------------------- Tables 2-4
+
+def _row_names(adversarial_rho: float) -> dict[str, str]:
+    return {"natural_accuracy": "Avg. accuracy",
+            "adversarial_accuracy": f"Adv. acc. rho={adversarial_rho:g}",
+            "stability": "Stability", "sparsity": "Sparsity"}
+
+
+def dataset_values(selected: pd.DataFrame, dataset: str,
+                   summary: pd.DataFrame | None = None,
+                   source: str = "selection") -> pd.DataFrame:
+    """The four test metrics of each method on one data set: index metric, columns
+    methods (Table 1 order).
+
+    Without ``summary``: each metric's own selected configuration (``selected``,
+    the Tables A1-A4 values). With ``summary`` (the per-configuration means of
+    :func:`holistic.aggregate.select.summarize`): the four values of the single
+    configuration chosen by the multi-objective validation rank, as in Tables 2-4
+    ("the parameters with the highest average rank in the validation set").
+    """
+    if summary is None:
+        vals = {metric: wide(selected, metric).reindex([dataset]).iloc[0] for metric in METRICS}
+        return pd.DataFrame(vals).T.reindex(METRICS)
+    mo = selected[(selected["dataset"] == dataset) & (selected["metric"] == "multi_objective")]
+    out = {}
+    for _, row in mo.iterrows():
+        hit = summary[(summary["dataset"] == dataset) & (summary["method"] == row["method"])
+                      & (summary["config_id"] == row["config_id"])]
+        if len(hit) != 1:
+            raise DataError(f"{source}: data set {dataset!r}, method {row['method']!r}: "
+                            f"multi-objective config_id {row['config_id']} not in the eval "
+                            "results")
+        out[row["method"]] = {metric: float(hit[CRITERIA[metric][1]].iloc[0])
+                              for metric in METRICS}
+    tab = pd.DataFrame(out).reindex(METRICS)
+    return tab[method_order(tab.columns)]
+
+
+def per_dataset_tables(selected: pd.DataFrame, adversarial_rho: float,
+                       summary: pd.DataFrame | None = None, source: str = "selection") -> str:
+    """Markdown: one Tables 2-4 style table per data set (data sets ordered as the
+    Tables A1-A4 rows), values in percent with one decimal, the best (highest)
+    value of each row in bold (all ties bold), "-" where a method has no value.
+    See :func:`dataset_values` for which configuration a value comes from."""
+    names = _row_names(adversarial_rho)
+    if summary is None:
+        how = ("per metric, the configuration with the best validation value of that metric "
+               "(the Tables A1-A4 values; pass the eval results for the multi-objective "
+               "choice of Tables 2-4)")
+    else:
+        how = ("for each method, the configuration with the best average validation rank "
+               "over the four metrics (multi-objective choice, as in Tables 2-4)")
+    methods = method_order(selected["method"].unique())
+    blocks = []
+    for ds in row_order(selected):
+        tab = dataset_values(selected, ds, summary, source).reindex(columns=methods)
+        lines = [f"### {ds}", "",
+                 f"**Results for the {ds} data set (test set, %). Chosen configuration: {how}. "
+                 "Best value of each row in bold.**", "",
+                 "| Method | " + " | ".join(methods) + " |",
+                 "|:---|" + "|".join(["---:"] * len(methods)) + "|"]
+        for metric in METRICS:
+            row = tab.loc[metric]
+            texts = {m: f"{round(float(row[m]), TABLE_DECIMALS):.{TABLE_DECIMALS}f}"
+                     for m in methods if pd.notna(row[m])}
+            best = max((float(t) for t in texts.values()), default=None)
+            cells = ["-" if m not in texts else
+                     f"**{texts[m]}**" if float(texts[m]) == best else texts[m]
+                     for m in methods]
+            lines.append(f"| {names[metric]} | " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+# --------------------------------------------------------------------------- driver
+
+def write_figures(selected: pd.DataFrame, adversarial_rho: float, out_dir: str | os.PathLike,
+                  summary: pd.DataFrame | None = None, source: str = "selection") -> None:
+    """Write ``figure1.{png,csv}``, ``figure2.{png,csv}`` and ``per_dataset.md``."""
+    out_dir = Path(out_dir)
+    f1 = figure1_data(selected)
+    write_text(out_dir / "figure1.csv", frame_csv(f1))
+    plot_figure1(f1, out_dir / "figure1.png", adversarial_rho)
+    f2 = figure2_data(selected)
+    write_text(out_dir / "figure2.csv", frame_csv(f2))
+    plot_figure2(f2, out_dir / "figure2.png")
+    write_text(out_dir / "per_dataset.md",
+               per_dataset_tables(selected, adversarial_rho, summary, source))
+
+
+__all__ = ["ALL", "figure1_groups", "figure1_data", "figure2_data", "frame_csv",
+           "plot_figure1", "plot_figure2", "dataset_values", "per_dataset_tables",
+           "write_figures"]

@@ -1,0 +1,199 @@
+"""Computational cost relative to nominal DL (Section 4.3, Table 5).
+
+Input: the training logs ``results/train/<dataset>/<method>.json`` written by
+``stages/train.py``: ``models`` (number of models of the grid, trained together
+in one vectorised batch), ``steps`` (optimizer steps per model, all sparsity
+rounds included), ``seconds`` (wall time of the whole grid) and
+``seconds_per_batch`` (``seconds / steps``: time of one vectorised step of all
+``models`` models).
+
+The paper trains one model at a time; this engine trains a method's whole grid
+together, and the grids differ in size (DL searches lr only, HDL lr x rho x a x
+lambda x beta_bar). Times are therefore divided by ``models`` first, i.e. the
+cost of one model, assuming a vectorised step costs in proportion to the number
+of models in it. Per data set and method:
+
+    batches/sec slowdown  = (seconds_per_batch / models)_method / (seconds_per_batch / models)_DL
+    iterations factor     = steps_method / steps_DL
+    total slowdown        = (seconds / models)_method / (seconds / models)_DL
+
+(total = batches slowdown x iterations factor per data set, as seconds =
+seconds_per_batch x steps). Table 5 reports the mean over data sets per method
+(the paper's "average slowdown factors"); the median is given too, and the
+published Table 5 alongside.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..aggregate.select import method_order
+from ..errors import DataError
+from ..io import write_text
+from ..train.methods import METHODS
+
+#: Published Table 5 (Section 4.3; V100 GPU, TensorFlow 1, 45 UCI + 3 image data
+#: sets): method -> (batches/sec slowdown, iterations factor, total slowdown).
+PAPER_TABLE5: dict[str, tuple[float, float, float]] = {
+    "Robust": (2.7, 1.0, 2.7),
+    "Stable": (1.0, 1.0, 1.0),
+    "Sparse": (1.2, 5.0, 5.9),
+    "Robust+Sparse": (3.2, 5.0, 16.1),
+    "Stable+Sparse": (1.1, 5.0, 5.5),
+    "Stable+Robust": (2.7, 1.0, 2.7),
+    "HDL": (3.2, 5.0, 16.2),
+}
+
+FACTORS = ("batches_slowdown", "iterations_factor", "total_slowdown")
+FACTOR_TITLES = {"batches_slowdown": "Batches/sec slowdown factor",
+                 "iterations_factor": "No. iterations increase factor",
+                 "total_slowdown": "Total slowdown factor"}
+LOG_COLUMNS = ["dataset", "method", "models", "steps", "seconds", "seconds_per_batch"]
+DECIMALS = 6
+TABLE_DECIMALS = 2
+
+
+# --------------------------------------------------------------------------- load
+
+def parse_log(log, source: str = "<log>") -> dict:
+    """Validate one training log dict; DataError naming ``source`` and the field."""
+    if not isinstance(log, dict):
+        raise DataError(f"{source}: top level must be a JSON object")
+    out = {}
+    for f in ("dataset", "method"):
+        if not isinstance(log.get(f), str) or not log[f]:
+            raise DataError(f"{source}: field '{f}' missing or not a non-empty string")
+        out[f] = log[f]
+    if out["method"] not in METHODS:
+        raise DataError(f"{source}: field 'method' is {out['method']!r}, not one of "
+                        f"{', '.join(METHODS)}")
+    for f in ("models", "steps"):
+        v = log.get(f)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise DataError(f"{source}: field '{f}' must be a positive integer, got {v!r}")
+        out[f] = v
+    for f in ("seconds", "seconds_per_batch"):
+        v = log.get(f)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise DataError(f"{source}: field '{f}' must be a positive finite number, got {v!r}")
+        out[f] = float(v)
+    return out
+
+
+def load_logs(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Training logs as a frame (columns ``LOG_COLUMNS``), sorted by data set and
+    Table 1 method order; DataError naming the file for a missing or invalid log
+    or a (data set, method) given twice."""
+    rows, seen = [], {}
+    for path in paths:
+        src = str(path)
+        try:
+            with open(path) as f:
+                log = json.load(f)
+        except FileNotFoundError:
+            raise DataError(f"{src}: training log not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{src}: not valid JSON: {exc}") from None
+        row = parse_log(log, src)
+        key = (row["dataset"], row["method"])
+        if key in seen:
+            raise DataError(f"{src}: data set {key[0]!r}, method {key[1]!r} already given by "
+                            f"{seen[key]}")
+        seen[key] = src
+        rows.append(row)
+    if not rows:
+        raise DataError("no training logs given")
+    df = pd.DataFrame(rows, columns=LOG_COLUMNS)
+    order = {m: i for i, m in enumerate(method_order(df["method"].unique()))}
+    return df.assign(_o=df["method"].map(order)).sort_values(["dataset", "_o"], kind="mergesort") \
+             .drop(columns="_o").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- factors
+
+def slowdowns(logs: pd.DataFrame) -> pd.DataFrame:
+    """Per data set and method other than DL: the three factors (see the module
+    docstring). DataError if a data set has logs but none for DL."""
+    rows = []
+    for ds, sub in logs.groupby("dataset", sort=True):
+        dl = sub[sub["method"] == "DL"]
+        if dl.empty:
+            raise DataError(f"data set {ds!r}: no DL training log, the reference of Table 5")
+        dl = dl.iloc[0]
+        for _, r in sub[sub["method"] != "DL"].iterrows():
+            rows.append({
+                "dataset": ds, "method": r["method"],
+                "batches_slowdown": (r["seconds_per_batch"] / r["models"])
+                / (dl["seconds_per_batch"] / dl["models"]),
+                "iterations_factor": r["steps"] / dl["steps"],
+                "total_slowdown": (r["seconds"] / r["models"]) / (dl["seconds"] / dl["models"]),
+            })
+    return pd.DataFrame(rows, columns=["dataset", "method", *FACTORS])
+
+
+def table5(per_dataset: pd.DataFrame) -> pd.DataFrame:
+    """Table 5: per method (Table 1 order, DL left out) the mean and median of each
+    factor over data sets, ``n_datasets``, and the published values (``paper_*``)."""
+    rows = []
+    for m in method_order(per_dataset["method"].unique()):
+        sub = per_dataset[per_dataset["method"] == m]
+        row = {"method": m, "n_datasets": int(len(sub))}
+        for f in FACTORS:
+            row[f"{f}_mean"] = float(sub[f].mean())
+            row[f"{f}_median"] = float(sub[f].median())
+        paper = PAPER_TABLE5.get(m, (math.nan,) * 3)
+        for f, v in zip(FACTORS, paper):
+            row[f"paper_{f}"] = v
+        rows.append(row)
+    cols = (["method", "n_datasets"] + [f"{f}_{s}" for f in FACTORS for s in ("mean", "median")]
+            + [f"paper_{f}" for f in FACTORS])
+    return pd.DataFrame(rows, columns=cols)
+
+
+def table5_csv(table: pd.DataFrame) -> str:
+    buf = _io.StringIO()
+    table.to_csv(buf, index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
+    return buf.getvalue()
+
+
+def table5_markdown(table: pd.DataFrame) -> str:
+    """Table 5 layout: one row per method; each factor as "mean (median)" of this
+    run next to the published value."""
+    def fmt(v):
+        return "-" if pd.isna(v) else f"{v:.{TABLE_DECIMALS}f}"
+
+    head = ["Method", "n"]
+    for f in FACTORS:
+        head += [f"{FACTOR_TITLES[f]}: mean (median)", f"{FACTOR_TITLES[f]}: paper"]
+    lines = ["**Table 5-style: slowdown factors of training time with respect to nominal DL "
+             "(per model: times divided by the number of models trained together), mean "
+             "(median) over data sets; the paper's Table 5 (V100 GPU, TensorFlow 1) "
+             "alongside.**", "",
+             "| " + " | ".join(head) + " |",
+             "|:---|" + "|".join(["---:"] * (len(head) - 1)) + "|"]
+    for _, r in table.iterrows():
+        cells = [r["method"], str(int(r["n_datasets"]))]
+        for f in FACTORS:
+            cells += [f"{fmt(r[f'{f}_mean'])} ({fmt(r[f'{f}_median'])})", fmt(r[f"paper_{f}"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table5(log_paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike) -> pd.DataFrame:
+    """Load the logs and write ``table5.csv`` and ``table5.md`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    table = table5(slowdowns(load_logs(log_paths)))
+    write_text(out_dir / "table5.csv", table5_csv(table))
+    write_text(out_dir / "table5.md", table5_markdown(table))
+    return table
+
+
+__all__ = ["PAPER_TABLE5", "FACTORS", "parse_log", "load_logs", "slowdowns", "table5",
+           "table5_csv", "table5_markdown", "write_table5"]
