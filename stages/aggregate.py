@@ -7,11 +7,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from holistic import cli
 from holistic.aggregate.tables import aggregate
-from holistic.train.methods import METHODS
 
 
 def main(argv=None) -> None:
@@ -25,8 +22,7 @@ def main(argv=None) -> None:
     p.add_argument("--plots", required=True, metavar="DIR", help="output folder of the plot")
     args = p.parse_args(argv)
     params = cli.params_from(args)
-    evals = args.evals or [str(Path(args.eval_dir) / d / f"{m}.json")
-                           for d in params["data"]["datasets"] for m in METHODS]
+    evals = args.evals or cli.job_files(args.eval_dir, params)
     aggregate(evals, params["aggregate"]["adversarial_rho"],
               args.tables, args.metrics, args.plots)
 

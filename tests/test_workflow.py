@@ -62,9 +62,9 @@ def test_snakemake_runs_the_dag_and_writes_tables(snakemake_run):
     d = snakemake_run
     metrics = json.loads((d / "results" / "metrics.json").read_text())
     assert set(metrics["natural_accuracy"]) == set(METHODS)
-    assert metrics["n_datasets"] == 1
-    # 8 methods; grid sizes 1 (DL, Stable), 1 (Robust...), times 2 splits
-    assert metrics["n_models"] == 16
+    assert metrics["n_datasets"] == 3
+    # 3 data sets x 8 methods x grid size 1 x 2 splits
+    assert metrics["n_models"] == 48
     header = (d / "results" / "tables" / "natural_accuracy.csv").read_text().splitlines()[0]
     assert header == "dataset,n,p,k," + ",".join(METHODS)
     assert (d / "models" / "sklearn-iris" / "HDL.safetensors").is_file()
@@ -135,7 +135,7 @@ def chromium_driver():
 
 
 def report_results(report: Path) -> dict:
-    """Open the report, visit every result of every category; {label: what was shown}.
+    """Open the report, visit every result of every category; {(category, label): what was shown}.
 
     What was shown is ("png", natural width) for an image that the browser decoded, or
     ("html", page text) for an HTML result shown in a frame."""
@@ -168,14 +168,17 @@ def report_results(report: Path) -> dict:
                 imgs = [i for i in d.find_elements(By.TAG_NAME, "img")
                         if (i.get_attribute("src") or "").startswith("data:image/png")]
                 frames = d.find_elements(By.TAG_NAME, "iframe")
-                if imgs:
-                    shown[label] = ("png", d.execute_script("return arguments[0].naturalWidth", imgs[0]))
+                if imgs:  # the data URI carries the file name: "data:image/png;...;filename=X;base64"
+                    src = imgs[0].get_attribute("src")
+                    name = src.split("filename=", 1)[1].split(";", 1)[0]
+                    width = d.execute_script("return arguments[0].naturalWidth", imgs[0])
+                    shown[cat, label] = ("png", name, width)
                 elif frames:
                     d.switch_to.frame(frames[0])
-                    shown[label] = ("html", d.find_element(By.TAG_NAME, "body").text)
+                    shown[cat, label] = ("html", d.find_element(By.TAG_NAME, "body").text)
                     d.switch_to.default_content()
                 else:
-                    shown[label] = ("other", d.find_element(By.TAG_NAME, "body").text[:200])
+                    shown[cat, label] = ("other", d.find_element(By.TAG_NAME, "body").text[:200])
             click_text("Results")
     finally:
         d.quit()
@@ -187,11 +190,15 @@ def test_report_shows_figures_and_fidelity_in_chromium(snakemake_run):
     d = snakemake_run
     run([str(BIN / "snakemake"), "--configfile", "tiny.yaml", "--report", "results/report.html"], d)
     shown = report_results(d / "results" / "report.html")
-    for label in ["Figure 1", "Figure 2", "Figure 3", "means over data sets"]:
-        kind, width = shown[label]
-        assert kind == "png" and width > 100, (label, shown[label])
-    trees = [k for k in shown if k in P_OBJECTIVES]
-    assert trees and all(shown[k][0] == "png" and shown[k][1] > 100 for k in trees)
-    kind, text = shown["fidelity"]
-    assert kind == "html" and "within 2 points" in text
-    assert shown["Table 5"][0] == "html" and "HDL" in shown["Table 5"][1]
+    figures = {"Figure 1": "figure1.png", "Figure 2": "figure2.png", "Figure 3": "shap.png",
+               "means over data sets": "metrics.png",
+               **{f"tree: {o}": f"tree_{o}.png" for o in P_OBJECTIVES}}
+    for label, filename in figures.items():
+        [(kind, *what)] = [v for (cat, lab), v in shown.items() if lab == label]
+        assert (kind, what[0]) == ("png", filename) and what[1] > 100, (label, kind, what)
+    pages = {"fidelity": "within 2 points", "Table 5": "slowdown", "Table 6": "Prescribed",
+             "trees as text": "Greedy", "natural accuracy": "sklearn-wine",
+             "per data set (Tables 2-4 layout)": "Stability"}
+    for label, text in pages.items():
+        [(kind, body)] = [v for (cat, lab), v in shown.items() if lab == label]
+        assert kind == "html" and text in body, (label, body[:300])

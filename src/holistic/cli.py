@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .config import load_params
 from .errors import HolisticError
@@ -22,6 +23,15 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 def params_from(args: argparse.Namespace) -> dict:
     return load_params(args.params)
+
+
+def job_files(directory: str, params: dict) -> list[str]:
+    """``<directory>/<dataset>/<method>.json`` for every data set in params and every method,
+    in params and Table 1 order: the per-job outputs (train logs, eval files) a stage reads
+    when given a folder instead of a file list."""
+    from .train.methods import METHODS
+
+    return [str(Path(directory) / d / f"{m}.json") for d in params["data"]["datasets"] for m in METHODS]
 
 
 def deterministic_torch(params: dict) -> None:

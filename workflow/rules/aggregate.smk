@@ -2,12 +2,10 @@ rule aggregate:
     input:
         expand("results/eval/{dataset}/{method}.json", dataset=DATASETS, method=METHOD_NAMES),
     output:
-        [in_report(f"results/tables/{t}.csv", "table.rst", "1. Tables A1-A4", table=t)
-         for t in TABLE_NAMES],
-        expand("results/tables/{table}.md", table=TABLE_NAMES),
+        TABLES,
         metrics="results/metrics.json",
         plot=in_report("results/plots/metrics.png", "metrics.rst", "1. Tables A1-A4",
-                       table="means over data sets"),
+                       name="means over data sets"),
         plot_data="results/plots/metrics.csv",
     params:
         settings=settings("aggregate"),

@@ -9,12 +9,13 @@ rule figures:
     input:
         selected=SELECTED,
         logs=expand("results/train/{dataset}/{method}.json", dataset=DATASETS, method=METHOD_NAMES),
+        evals=expand("results/eval/{dataset}/{method}.json", dataset=DATASETS, method=METHOD_NAMES),
     output:
         fig1=in_report("results/analysis/figure1.png", "figure1.rst", "2. Figures 1-2, Table 5",
-                       figure="Figure 1"),
+                       name="Figure 1"),
         fig1_data="results/analysis/figure1.csv",
         fig2=in_report("results/analysis/figure2.png", "figure2.rst", "2. Figures 1-2, Table 5",
-                       figure="Figure 2"),
+                       name="Figure 2"),
         fig2_data="results/analysis/figure2.csv",
         table5="results/analysis/table5.csv",
         table5_md="results/analysis/table5.md",
@@ -25,7 +26,7 @@ rule figures:
         "logs/figures.log",
     shell:
         "{PY} stages/figures.py {STAGE_ARGS} --selected {input.selected} --train-logs {input.logs}"
-        " --out results/analysis 2> {log}"
+        " --evals {input.evals} --out results/analysis 2> {log}"
 
 
 rule shap:
@@ -35,11 +36,11 @@ rule shap:
         csv="results/analysis/shap.csv",
         per_dataset="results/analysis/shap_per_dataset.csv",
         png=in_report("results/analysis/shap.png", "shap.rst", "3. SHAP values (Figure 3)",
-                      figure="Figure 3"),
+                      name="Figure 3"),
     log:
         "logs/shap.log",
     shell:
-        "{PY} stages/shap.py {STAGE_ARGS} --selected {input} --out results/analysis 2> {log}"
+        "{PY} stages/shap_values.py {STAGE_ARGS} --selected {input} --out results/analysis 2> {log}"
 
 
 rule policy:
@@ -48,7 +49,7 @@ rule policy:
     output:
         trees="results/policy/trees.txt",
         pngs=[in_report(f"results/policy/tree_{o}.png", "policy_tree.rst",
-                        "4. Policy trees (Section 4.5)", objective=o) for o in POLICY_OBJECTIVES],
+                        "4. Policy trees (Section 4.5)", name=f"tree: {o}") for o in POLICY_OBJECTIVES],
         cv="results/policy/cv.csv",
         table6="results/policy/table6.csv",
         table6_md="results/policy/table6.md",
@@ -69,7 +70,8 @@ rule fidelity:
         md="results/fidelity.md",
         csv="results/fidelity.csv",
     params:
-        settings=settings("split.preprocessing"),
+        settings=settings("split.preprocessing", "split.n_splits", "train.epochs",
+                          "aggregate.adversarial_rho"),
     log:
         "logs/fidelity.log",
     shell:
@@ -79,9 +81,11 @@ rule fidelity:
 
 # Markdown and text outputs as HTML pages of the report: page stem -> (source, caption, category, label).
 HTML_PAGES = {
+    **{f"results/tables/{t}": (".md", "table.rst", "1. Tables A1-A4", t.replace("_", " "))
+       for t in TABLE_NAMES},
     "results/fidelity": (".md", "fidelity.rst", "5. Fidelity to the published tables", "fidelity"),
     "results/analysis/table5": (".md", "table5.rst", "2. Figures 1-2, Table 5", "Table 5"),
-    "results/analysis/per_dataset": (".md", "per_dataset.rst", "1. Tables A1-A4", "Tables 2-4 layout"),
+    "results/analysis/per_dataset": (".md", "per_dataset.rst", "1. Tables A1-A4", "per data set (Tables 2-4 layout)"),
     "results/policy/table6": (".md", "table6.rst", "4. Policy trees (Section 4.5)", "Table 6"),
     "results/policy/trees": (".txt", "trees.rst", "4. Policy trees (Section 4.5)", "trees as text"),
 }
@@ -94,7 +98,7 @@ for _stem, (_ext, _caption, _category, _label) in HTML_PAGES.items():
         input:
             _stem + _ext,
         output:
-            in_report(_stem + ".html", _caption, _category, figure=_label),
+            in_report(_stem + ".html", _caption, _category, name=_label),
         log:
             "logs/html/" + Path(_stem).name + ".log",
         shell:

@@ -66,7 +66,7 @@ def _group_means(tab: pd.DataFrame, members: list[str]) -> list[tuple[str, float
     for m in method_order(tab.columns):
         vals = sub[m].dropna()
         if len(vals):
-            out.append((m, float(vals.mean()), int(len(vals))))
+            out.append((m, float(vals.mean()), len(vals)))
     return out
 
 
@@ -160,7 +160,7 @@ def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike) -> None:
     ax.set_title("Average multi-objective rank (lower is better)")
     ax.set_ylabel("mean rank among the methods")
     ax.set_xlabel("natural accuracy of the nominal DL model")
-    ax.legend(ncol=4, fontsize=8)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(methods))
     _save(fig, png_path)
 
 
@@ -221,8 +221,8 @@ def per_dataset_tables(selected: pd.DataFrame, adversarial_rho: float,
     for ds in row_order(selected):
         tab = dataset_values(selected, ds, summary, source).reindex(columns=methods)
         lines = [f"### {ds}", "",
-                 f"**Results for the {ds} data set (test set, %). Chosen configuration: {how}. "
-                 "Best value of each row in bold.**", "",
+                 (f"**Results for the {ds} data set (test set, %). Chosen configuration: "
+                  f"{how}. Best value of each row in bold.**"), "",
                  "| Method | " + " | ".join(methods) + " |",
                  "|:---|" + "|".join(["---:"] * len(methods)) + "|"]
         for metric in METRICS:
@@ -244,6 +244,8 @@ def write_figures(selected: pd.DataFrame, adversarial_rho: float, out_dir: str |
                   summary: pd.DataFrame | None = None, source: str = "selection") -> None:
     """Write ``figure1.{png,csv}``, ``figure2.{png,csv}`` and ``per_dataset.md``."""
     out_dir = Path(out_dir)
+    if selected.empty:
+        raise DataError(f"{source}: no selected results")
     f1 = figure1_data(selected)
     write_text(out_dir / "figure1.csv", frame_csv(f1))
     plot_figure1(f1, out_dir / "figure1.png", adversarial_rho)

@@ -40,11 +40,12 @@ from __future__ import annotations
 import dataclasses
 import io as _io
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
+import shap
 
 from ..aggregate.select import METRICS, wide
 from ..errors import DataError
@@ -113,16 +114,14 @@ def shap_matrix(values: Mapping[tuple[int, ...], float],
     ``v(S) = f(z_S, 0_rest)`` for ``z = instances[i]``. Returns
     ``(shap values [n, d], base values [n])``.
     """
-    import shap
-
     d = instances.shape[1]
 
     def model(X):
         X = np.asarray(X)
-        return np.array([values[tuple(int(round(v)) for v in x)] for x in X], dtype=np.float64)
+        return np.array([values[tuple(round(v) for v in x)] for x in X], dtype=np.float64)
 
     explainer = shap.explainers.Exact(model, shap.maskers.Independent(np.zeros((1, d))))
-    exp = explainer(np.asarray(instances, dtype=np.float64))
+    exp = explainer(np.asarray(instances, dtype=np.float64), silent=True)
     return np.asarray(exp.values, dtype=np.float64), np.asarray(exp.base_values, dtype=np.float64)
 
 
@@ -186,18 +185,30 @@ def frame_csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def colour_scale(table: pd.DataFrame, value: str = "shap") -> dict[str, float]:
+    """Metric -> largest |value| over categories and components (1 where all are
+    0 or missing): the colour of a cell is its value divided by its metric's scale."""
+    out = {}
+    for metric in METRICS:
+        v = np.abs(table.loc[table["metric"] == metric, value].to_numpy(dtype=float))
+        v = v[np.isfinite(v)]
+        out[metric] = float(v.max()) if v.size and v.max() > 0 else 1.0
+    return out
+
+
 def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "shap") -> None:
-    """Fig. 3: one heat map per category (components x metrics) of ``value``,
-    blue positive / red negative on a colour scale symmetric about 0, values
-    annotated; a category without data sets is drawn empty."""
+    """Fig. 3: one heat map per category (rows components, columns metrics) of
+    ``value``, values annotated. Colours: blue positive, red negative, on a scale
+    symmetric about 0 and normalised per metric (value / largest |value| of that
+    metric over the three panels, see :func:`colour_scale`), because sparsity
+    effects (tens of points) would otherwise wash out the accuracy effects
+    (tenths of a point). A category without data sets is drawn empty."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
-    finite = table[value].to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
-    vmax = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
-    norm = Normalize(vmin=-vmax, vmax=vmax)
+    scale = colour_scale(table, value)
+    norm = Normalize(vmin=-1.0, vmax=1.0)
     fig = Figure(figsize=(15, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(difficulty.CATEGORIES))
@@ -210,13 +221,13 @@ def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "sh
                 v = sub[(sub["component"] == comp) & (sub["metric"] == metric)][value]
                 if len(v):
                     grid[i, j] = float(v.iloc[0])
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", norm=norm, aspect="auto")
+        rel = grid / np.array([scale[m] for m in METRICS])[None, :]
+        image = ax.imshow(np.ma.masked_invalid(rel), cmap="RdBu", norm=norm, aspect="auto")
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 if np.isfinite(grid[i, j]):
-                    dark = abs(grid[i, j]) > 0.6 * vmax
                     ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center",
-                            color="white" if dark else "black", fontsize=10)
+                            color="white" if abs(rel[i, j]) > 0.6 else "black", fontsize=10)
         n = int(sub["n_datasets"].max()) if len(sub) else 0
         ax.set_title(f"{CATEGORY_TITLES[cat]}, n = {n}")
         ax.set_xticks(range(len(METRICS)))
@@ -226,7 +237,7 @@ def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "sh
         if n == 0:
             ax.text(0.5, 0.5, "no data sets", transform=ax.transAxes, ha="center", va="center")
     fig.colorbar(image, ax=list(axes), shrink=0.9,
-                 label="mean SHAP value (percentage points)")
+                 label="SHAP / max |SHAP| of the metric")
     with atomic_path(png_path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
 
@@ -245,4 +256,4 @@ def write_shap(selected: pd.DataFrame, out_dir: str | os.PathLike,
 
 
 __all__ = ["COMPONENTS", "method_vectors", "outcomes", "shap_matrix", "component_shap",
-           "per_dataset", "category_means", "frame_csv", "plot_shap", "write_shap"]
+           "per_dataset", "category_means", "frame_csv", "colour_scale", "plot_shap", "write_shap"]

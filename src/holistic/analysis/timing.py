@@ -20,7 +20,7 @@ of models in it. Per data set and method:
 (total = batches slowdown x iterations factor per data set, as seconds =
 seconds_per_batch x steps). Table 5 reports the mean over data sets per method
 (the paper's "average slowdown factors"); the median is given too, and the
-published Table 5 alongside.
+published Table 5 (read from the packaged reference copy) alongside.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import io as _io
 import json
 import math
 import os
+from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -39,17 +40,8 @@ from ..errors import DataError
 from ..io import write_text
 from ..train.methods import METHODS
 
-#: Published Table 5 (Section 4.3; V100 GPU, TensorFlow 1, 45 UCI + 3 image data
-#: sets): method -> (batches/sec slowdown, iterations factor, total slowdown).
-PAPER_TABLE5: dict[str, tuple[float, float, float]] = {
-    "Robust": (2.7, 1.0, 2.7),
-    "Stable": (1.0, 1.0, 1.0),
-    "Sparse": (1.2, 5.0, 5.9),
-    "Robust+Sparse": (3.2, 5.0, 16.1),
-    "Stable+Sparse": (1.1, 5.0, 5.5),
-    "Stable+Robust": (2.7, 1.0, 2.7),
-    "HDL": (3.2, 5.0, 16.2),
-}
+#: The packaged copy of the published Tables 2-6 (see holistic/data/reference/README.md).
+REFERENCE = ("data", "reference", "hdl_paper_tables_2_to_6.md")
 
 FACTORS = ("batches_slowdown", "iterations_factor", "total_slowdown")
 FACTOR_TITLES = {"batches_slowdown": "Batches/sec slowdown factor",
@@ -58,6 +50,44 @@ FACTOR_TITLES = {"batches_slowdown": "Batches/sec slowdown factor",
 LOG_COLUMNS = ["dataset", "method", "models", "steps", "seconds", "seconds_per_batch"]
 DECIMALS = 6
 TABLE_DECIMALS = 2
+
+
+# --------------------------------------------------------------------------- paper
+
+def paper_table5(text: str | None = None,
+                 source: str = "holistic/" + "/".join(REFERENCE)) -> dict[str, tuple[float, ...]]:
+    """Published Table 5 (Section 4.3; V100 GPU, TensorFlow 1, 45 UCI + 3 image data
+    sets): method -> (batches/sec slowdown, iterations factor, total slowdown).
+
+    Read from the ``## Table 5`` section of the packaged reference copy (or of
+    ``text``); DataError naming ``source`` if the section, a row or a number is
+    malformed, or the rows are not the seven methods other than DL.
+    """
+    if text is None:
+        text = resources.files("holistic").joinpath(*REFERENCE).read_text()
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("## Table 5")), None)
+    if start is None:
+        raise DataError(f"{source}: no '## Table 5' section")
+    rows = []
+    for ln in lines[start + 1:]:
+        if ln.startswith("#"):
+            break
+        if ln.startswith("|"):
+            rows.append([c.strip() for c in ln.strip().strip("|").split("|")])
+    out = {}
+    for cells in rows[2:]:                      # header and separator first
+        if len(cells) != 1 + len(FACTORS):
+            raise DataError(f"{source}: Table 5 row {cells!r} does not have "
+                            f"{1 + len(FACTORS)} cells")
+        try:
+            out[cells[0]] = tuple(float(c) for c in cells[1:])
+        except ValueError:
+            raise DataError(f"{source}: Table 5 row {cells[0]!r} has a non-numeric value") from None
+    expected = [m for m in METHODS if m != "DL"]
+    if sorted(out) != sorted(expected):
+        raise DataError(f"{source}: Table 5 rows are {sorted(out)}, expected {expected}")
+    return out
 
 
 # --------------------------------------------------------------------------- load
@@ -138,18 +168,19 @@ def slowdowns(logs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dataset", "method", *FACTORS])
 
 
-def table5(per_dataset: pd.DataFrame) -> pd.DataFrame:
+def table5(per_dataset: pd.DataFrame, paper: dict | None = None) -> pd.DataFrame:
     """Table 5: per method (Table 1 order, DL left out) the mean and median of each
-    factor over data sets, ``n_datasets``, and the published values (``paper_*``)."""
+    factor over data sets, ``n_datasets``, and the published values ``paper_*``
+    (``paper`` defaults to :func:`paper_table5`)."""
+    paper = paper_table5() if paper is None else paper
     rows = []
     for m in method_order(per_dataset["method"].unique()):
         sub = per_dataset[per_dataset["method"] == m]
-        row = {"method": m, "n_datasets": int(len(sub))}
+        row = {"method": m, "n_datasets": len(sub)}
         for f in FACTORS:
             row[f"{f}_mean"] = float(sub[f].mean())
             row[f"{f}_median"] = float(sub[f].median())
-        paper = PAPER_TABLE5.get(m, (math.nan,) * 3)
-        for f, v in zip(FACTORS, paper):
+        for f, v in zip(FACTORS, paper.get(m, (math.nan,) * len(FACTORS))):
             row[f"paper_{f}"] = v
         rows.append(row)
     cols = (["method", "n_datasets"] + [f"{f}_{s}" for f in FACTORS for s in ("mean", "median")]
@@ -172,10 +203,10 @@ def table5_markdown(table: pd.DataFrame) -> str:
     head = ["Method", "n"]
     for f in FACTORS:
         head += [f"{FACTOR_TITLES[f]}: mean (median)", f"{FACTOR_TITLES[f]}: paper"]
-    lines = ["**Table 5-style: slowdown factors of training time with respect to nominal DL "
-             "(per model: times divided by the number of models trained together), mean "
-             "(median) over data sets; the paper's Table 5 (V100 GPU, TensorFlow 1) "
-             "alongside.**", "",
+    lines = [("**Table 5-style: slowdown factors of training time with respect to nominal DL "
+              "(per model: times divided by the number of models trained together), mean "
+              "(median) over data sets; the paper's Table 5 (V100 GPU, TensorFlow 1) "
+              "alongside.**"), "",
              "| " + " | ".join(head) + " |",
              "|:---|" + "|".join(["---:"] * (len(head) - 1)) + "|"]
     for _, r in table.iterrows():
@@ -195,5 +226,5 @@ def write_table5(log_paths: Iterable[str | os.PathLike], out_dir: str | os.PathL
     return table
 
 
-__all__ = ["PAPER_TABLE5", "FACTORS", "parse_log", "load_logs", "slowdowns", "table5",
+__all__ = ["REFERENCE", "FACTORS", "paper_table5", "parse_log", "load_logs", "slowdowns", "table5",
            "table5_csv", "table5_markdown", "write_table5"]

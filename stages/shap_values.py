@@ -1,6 +1,6 @@
-"""Stage `shap`: SHAP values of the loss components on the four metrics (Section 4.4, Fig. 3).
+"""Stage `shap` (not named shap.py: that would shadow the `shap` package): SHAP values of the loss components on the four metrics (Section 4.4, Fig. 3).
 
-    python stages/shap.py --params params.yaml [--params PROFILE.yaml] \
+    python stages/shap_values.py --params params.yaml [--params PROFILE.yaml] \
         --selected results/tables/selected.csv --out results/analysis
 
 Writes OUT/shap.csv (mean per difficulty category), OUT/shap_per_dataset.csv, OUT/shap.png.
@@ -8,17 +8,9 @@ Writes OUT/shap.csv (mean per difficulty category), OUT/shap_per_dataset.csv, OU
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This script is named like the `shap` package and Python puts its folder first on
-# the import path: drop that folder so that `import shap` finds the package.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from holistic import cli  # noqa: E402
-from holistic.aggregate.tables import read_selected  # noqa: E402
-from holistic.analysis.shap_values import write_shap  # noqa: E402
+from holistic import cli
+from holistic.aggregate.tables import read_selected
+from holistic.analysis.shap_values import write_shap
 
 
 def main(argv=None) -> None:

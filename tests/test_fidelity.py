@@ -1,0 +1,337 @@
+"""Tests of the `fidelity` stage: published Tables A1-A4 vs this project's selection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from holistic.aggregate.select import METRICS
+from holistic.aggregate.tables import selected_csv
+from holistic.analysis import fidelity as fid
+from holistic.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = list(fid.METHODS)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return fid.load_reference()
+
+
+@pytest.fixture(scope="module")
+def names():
+    return fid.load_reference_names()
+
+
+def published(reference, paper_name):
+    """{(metric, method): value} of one published data set."""
+    sub = reference[reference["dataset"] == paper_name]
+    return {(r.metric, r.method): r.value for r in sub.itertuples()}
+
+
+def selection(cells):
+    """A selection trace from {(dataset, metric, method): test value}."""
+    rows = [{"dataset": d, "method": m, "metric": k, "config_id": 0, "config": "{}",
+             "validation": 0.0, "test": v} for (d, k, m), v in cells.items()]
+    return pd.DataFrame(rows, columns=["dataset", "method", "metric", "config_id", "config",
+                                       "validation", "test"])
+
+
+def info(rows):
+    """Sizes and paper names, {dataset: (n, p, k, paper_name)}."""
+    return pd.DataFrame([{"dataset": d, "n": n, "p": p, "k": k, "paper_name": pn}
+                         for d, (n, p, k, pn) in rows.items()]).set_index("dataset")
+
+
+# Offsets added to the published iris values, per metric, in method order.
+OFFSETS = {
+    "natural_accuracy": [0.0, 1.0, -2.0, 2.5, -3.0, 0.5, 0.0, -10.0],
+    "adversarial_accuracy": [2.0, -2.01, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0],
+    "stability": [0.0] * 8,
+    "sparsity": [0.0, 0.0, 0.0, 1.5, 1.5, 1.5, 0.0, -30.0],
+}
+INFO = info({"my-iris": (150, 4, 3, "iris"), "my-digits": (1797, 64, 10, "optical-recog-digits"),
+             "other": (100, 3, 2, None)})
+
+
+def iris_selection(reference, drop=()):
+    pub = published(reference, "iris")
+    cells = {}
+    for metric, offs in OFFSETS.items():
+        for method, off in zip(METHODS, offs):
+            if (metric, method) not in drop:
+                cells[("my-iris", metric, method)] = pub[(metric, method)] + off
+    digits = published(reference, "optical-recog-digits")
+    for (metric, method), v in digits.items():
+        cells[("my-digits", metric, method)] = v + 50.0 if metric == "natural_accuracy" else v
+    for metric in METRICS:
+        cells[("other", metric, "DL")] = 50.0
+    return selection(cells)
+
+
+# --------------------------------------------------------------------------- reference
+
+def test_reference_has_all_published_cells(reference, names):
+    assert len(reference) == 1536                       # 48 data sets x 4 metrics x 8 methods
+    assert reference["dataset"].nunique() == 48         # 45 UCI + MNIST, Fashion-MNIST, CIFAR10
+    assert sorted(reference["metric"].unique()) == sorted(METRICS)
+    assert sorted(reference["method"].unique()) == sorted(METHODS)
+    assert (reference.groupby("dataset").size() == 32).all()
+    assert len(names) == 45 and set(fid.uci_names(names)) <= set(reference["dataset"])
+    assert set(reference["dataset"]) - set(fid.uci_names(names)) == {"MNIST", "Fashion-MNIST",
+                                                                      "CIFAR10"}
+    iris = published(reference, "iris")
+    assert iris[("natural_accuracy", "DL")] == 100.0
+    assert iris[("adversarial_accuracy", "HDL")] == 32.67
+    row = reference[reference["dataset"] == "iris"].iloc[0]
+    assert (row.n, row.p, row.k) == (149, 4, 3)
+
+
+def write_reference(tmp_path, df, name="ref.csv"):
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("corrupt, reason", [
+    (lambda d: d.drop(columns="value"), "column(s) value missing"),
+    (lambda d: d.assign(value=d["value"].astype(str).where(d.index != 5, "n/a")), "row 6, field 'value'"),
+    (lambda d: d.assign(value=d["value"].where(d.index != 3, 120.0)), "percentage"),
+    (lambda d: d.assign(method=d["method"].where(d.index != 2, "Robustish")), "unknown method"),
+    (lambda d: d.assign(metric=d["metric"].where(d.index != 2, "accuracy")), "unknown metric"),
+    (lambda d: d.assign(n=d["n"].astype(str).where(d.index != 0, "1.5")), "field 'n'"),
+    (lambda d: pd.concat([d, d.iloc[[7]]]), "given twice"),
+    (lambda d: d.assign(n=d["n"].where(d.index != 1, 999)), "different n, p, k"),
+])
+def test_malformed_reference_names_the_file(tmp_path, reference, corrupt, reason):
+    path = write_reference(tmp_path, corrupt(reference.head(64).copy()))
+    with pytest.raises(DataError, match=str(path)) as exc:
+        fid.load_reference(path)
+    assert reason in str(exc.value)
+
+
+def test_malformed_names_and_missing_reference(tmp_path, names):
+    path = write_reference(tmp_path, pd.concat([names, names.iloc[[0]]]), "names.csv")
+    with pytest.raises(DataError, match=f"{path}.*appears twice"):
+        fid.load_reference_names(path)
+    with pytest.raises(DataError, match="nowhere.csv: file not found"):
+        fid.load_reference(tmp_path / "nowhere.csv")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match=f"{empty}: not a CSV"):
+        fid.load_reference(empty)
+
+
+# --------------------------------------------------------------------------- matching, cells
+
+def test_match_uses_registry_and_flags_different_sizes(reference, names):
+    m = fid.match_datasets(["sklearn-iris", "sklearn-digits", "iris", "not-registered"],
+                           reference, names=names)
+    assert m.loc["sklearn-iris", "status"] == fid.COMPARED          # n 150 = 149 + 1
+    assert m.loc["iris", "status"] == fid.COMPARED
+    assert m.loc["sklearn-digits", "status"] == fid.SIZE_DIFFERS    # 1797 rows, not optdigits
+    assert "1797" in m.loc["sklearn-digits", "reason"] and "3822" in m.loc["sklearn-digits", "reason"]
+    assert m.loc["not-registered", "status"] == fid.UNMATCHED
+
+
+def test_compare_differences_and_share_within_two_points(reference, names):
+    sel = iris_selection(reference, drop={("stability", "HDL")})
+    comp = fid.compare(sel, INFO, reference, names)
+    iris = comp[comp["dataset"] == "my-iris"]
+    assert len(iris) == 31                                          # one cell missing: skipped
+    assert iris["comparable"].all() and (iris["paper_name"] == "iris").all()
+    for metric, offs in OFFSETS.items():
+        got = iris[iris["metric"] == metric].set_index("method")["difference"]
+        for method, off in zip(METHODS, offs):
+            if (metric, method) != ("stability", "HDL"):
+                assert got[method] == pytest.approx(off, abs=1e-9), (metric, method)
+    hdl = iris[(iris.metric == "natural_accuracy") & (iris.method == "HDL")].iloc[0]
+    assert (hdl.published, hdl.reproduced) == (99.33, 89.33)
+    digits = comp[comp["dataset"] == "my-digits"]
+    assert len(digits) == 32 and not digits["comparable"].any()
+    assert "other" not in set(comp["dataset"])
+
+    s = fid.summarize_cells(comp)
+    # within 2 points (|d| <= 2): natural 0, 1, -2, 0.5, 0 -> 5 of 8; adversarial 2, 0 x 5
+    # -> 6 of 8 (-2.01 and 5 outside); stability 7 of 7; sparsity 1.5 x 3, 0 x 4 -> 7 of 8.
+    assert s.loc["natural_accuracy", ["cells", "within"]].tolist() == [8, 5]
+    assert s.loc["adversarial_accuracy", ["cells", "within"]].tolist() == [8, 6]
+    assert s.loc["stability", ["cells", "within"]].tolist() == [7, 7]
+    assert s.loc["sparsity", ["cells", "within"]].tolist() == [8, 7]
+    assert s.loc["all", "share_within"] == pytest.approx(25 / 31)
+    assert s.loc["natural_accuracy", "mean_abs_difference"] == pytest.approx(19 / 8)
+    assert s.loc["sparsity", "mean_difference"] == pytest.approx(-25.5 / 8)
+    lines = "\n".join(fid.summary_lines(comp))
+    assert "Cells compared: 31; within 2 points of the published value: 25 (80.6%)" in lines
+
+
+# --------------------------------------------------------------------------- claims
+
+def table(**metrics):
+    """{metric: {method: value}} from metric=list-of-8 (Table 1 order)."""
+    return {k: dict(zip(METHODS, v)) for k, v in metrics.items()}
+
+
+#                   DL   Rob  Stab  Sp  R+S  S+S  S+R  HDL
+ADV_ALL = table(adversarial_accuracy=[10, 20, 10, 10, 30, 10, 25, 35])
+ADV_ROB_ONLY = table(adversarial_accuracy=[10, 20, 12, 10, 9, 10, 25, 35])
+SPARS_OK = table(sparsity=[0, 0, 0, 60, 70, 65, 0, 75])
+SPARS_TIE = table(sparsity=[0, 0, 0, 60, 60, 55, 0, 75])
+SPARS_BAD = table(sparsity=[0, 61, 0, 60, 70, 65, 0, 75])
+RANK_HDL_TIE = {"multi_objective": dict(zip(METHODS, [6, 3, 5, 4, 2, 7, 8, 2]))}
+RANK_HDL_2ND = {"multi_objective": dict(zip(METHODS, [6, 3, 5, 4, 1, 7, 8, 2]))}
+RANK_DL_WORST = {"multi_objective": dict(zip(METHODS, [8, 3, 5, 4, 2, 7, 6, 2]))}
+RANK_DL_TIES = {"multi_objective": dict(zip(METHODS, [7, 3, 5, 4, 2, 7, 6, 2]))}
+
+
+@pytest.mark.parametrize("predicate, holds, fails", [
+    (fid.robust_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[20] * 8)),
+    (fid.sparse_beat_dense_sparsity, SPARS_OK, SPARS_BAD),
+    (fid.hdl_best_rank, RANK_HDL_TIE, RANK_HDL_2ND),
+    (fid.robust_family_beats_dl_adversarial, ADV_ALL, ADV_ROB_ONLY),
+    (fid.stable_not_below_dl_stability, table(stability=[90, 0, 90, 0, 0, 0, 0, 0]),
+     table(stability=[90, 0, 89.99, 0, 0, 0, 0, 0])),
+    (fid.hdl_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[35] * 8)),
+    (fid.framework_beats_dl_rank, RANK_DL_WORST, RANK_DL_TIES),
+    (fid.combinations_beat_robust_adversarial, ADV_ALL, ADV_ROB_ONLY),
+    (fid.robustness_stability_help_sparsity, SPARS_OK, SPARS_TIE),
+])
+def test_claim_predicates(predicate, holds, fails):
+    assert predicate(holds) is True
+    assert predicate(fails) is False
+
+
+def test_claims_cover_the_brief_and_cite_the_paper():
+    keys = [c.key for c in fid.CLAIMS]
+    assert len(keys) == len(set(keys))
+    assert keys[:6] == ["robust_adv", "sparse_vs_dense", "hdl_best_rank", "robust_family_adv",
+                        "stable_stability", "hdl_adv"]
+    assert all(c.citation.startswith("Sec.") for c in fid.CLAIMS)
+    assert {c.scope for c in fid.CLAIMS} == {fid.PER_DATASET, fid.MEAN}
+
+
+def long_values(tables):
+    """Long dataset, metric, method, value from {dataset: {metric: {method: value}}}."""
+    return pd.DataFrame([{"dataset": d, "metric": k, "method": m, "value": v}
+                         for d, t in tables.items() for k, row in t.items() for m, v in row.items()])
+
+
+def test_evaluate_claim_per_dataset_mean_and_not_computable(reference, names):
+    claim = {c.key: c for c in fid.CLAIMS}
+    vals = long_values({"a": ADV_ALL, "b": ADV_ROB_ONLY,
+                        "c": {"adversarial_accuracy": {"DL": 1.0}}})          # c: not evaluable
+    r = fid.evaluate_claim(claim["robust_family_adv"], vals, ["a", "b", "c"])
+    assert (r.holds, r.of) == (1, 2) and r.text(fid.PER_DATASET) == "1/2 (50%)"
+    # means: DL 10, Robust 20, R+S 19.5, S+R 25, HDL 35 -> R+S does not beat Robust
+    m = fid.evaluate_claim(claim["mean_combinations_adv"], vals, ["a", "b"])
+    assert (m.holds, m.of) == (0, 1) and m.text(fid.MEAN) == "no"
+    pub = reference[["dataset", "metric", "method", "value"]]
+    for key in ("hdl_best_rank", "mean_framework_rank"):
+        r = fid.evaluate_claim(claim[key], pub, fid.uci_names(names))
+        assert r.of == 0 and "Fig. 2 not tabulated" in r.text(claim[key].scope)
+    # published share, computed independently from the wide table
+    uci = fid.uci_names(names)
+    adv = pub[(pub.metric == "adversarial_accuracy") & pub.dataset.isin(uci)] \
+        .pivot(index="dataset", columns="method", values="value")
+    r = fid.evaluate_claim(claim["robust_adv"], pub, uci)
+    assert (r.holds, r.of) == (int((adv["Robust"] > adv["DL"]).sum()), 45)
+
+
+def test_claims_evaluated_here_and_published(reference, names):
+    sel = iris_selection(reference)
+    sel = pd.concat([sel, selection({("my-iris", "multi_objective", m): r
+                                     for m, r in RANK_HDL_TIE["multi_objective"].items()})])
+    matched = fid.match_datasets(sel["dataset"], reference, INFO, names)
+    claims = fid.evaluate_claims(sel, matched, reference, names).set_index("key")
+    # published iris: adversarial DL 12.00 < Robust 16.00
+    assert claims.loc["robust_adv", "published"].text(fid.PER_DATASET) == "1/1 (100%)"
+    # here: Robust = 16.00 - 2.01 = 13.99 > DL 14.00? no
+    assert claims.loc["robust_adv", "here"].text(fid.PER_DATASET) == "0/1 (0%)"
+    assert claims.loc["hdl_best_rank", "here"].text(fid.PER_DATASET) == "1/1 (100%)"
+    assert claims.loc["hdl_best_rank", "published"].of == 0
+    assert claims.loc["robust_adv", "published_uci"].of == 45
+
+
+# --------------------------------------------------------------------------- documents
+
+def test_markdown_of_two_runs_and_tidy_csv(reference, names):
+    runs = {"minmax": iris_selection(reference), "paper": iris_selection(reference, {("sparsity", "DL")})}
+    assessed = fid.assess_runs(runs, {"minmax": INFO, "paper": INFO}, reference, names)
+    md = fid.fidelity_markdown(assessed, names=names, notes=["a note"])
+    assert "## Run `minmax`" in md and "## Run `paper`" in md
+    assert md.index("## Run `minmax`") < md.index("## Run `paper`")
+    assert "- a note" in md and "How to read." in md
+    assert "my-iris (iris) | 100.00 / 100.00 / +0.00 | " in md
+    assert "99.33 / 89.33 / **-10.00**" in md
+    assert "my-digits (optical-recog-digits) †" in md
+    assert "1 of 3 data sets compared (my-iris)" in md
+    assert "no published counterpart (1): other (no paper name)" in md
+    assert md == fid.fidelity_markdown(assessed, names=names, notes=["a note"])   # deterministic
+    csv = fid.fidelity_csv(assessed)
+    lines = csv.splitlines()
+    assert lines[0] == "run,dataset,metric,method,published,reproduced,difference,paper_name,comparable"
+    assert len(lines) == 1 + (32 + 32) + (31 + 32)
+    assert "minmax,my-iris,natural_accuracy,HDL,99.33,89.33,-10.00,iris,true" in lines
+    assert "-0.00" not in csv
+
+
+def test_malformed_selection_names_the_file(tmp_path, reference):
+    sel = iris_selection(reference)
+    good = tmp_path / "selected.csv"
+    good.write_text(selected_csv(sel))
+    assert len(fid.load_selected(good)) == len(sel)
+    bad = sel.astype({"test": object})
+    bad.loc[3, "test"] = "oops"
+    path = tmp_path / "bad.csv"
+    bad.to_csv(path, index=False)
+    with pytest.raises(DataError, match=f"{path}: row 4, field 'test'"):
+        fid.load_selected(path)
+    sel.drop(columns="test").to_csv(path, index=False)
+    with pytest.raises(DataError, match=f"{path}: column.*test"):
+        fid.load_selected(path)
+    pd.concat([sel, sel.iloc[[0]]]).to_csv(path, index=False)
+    with pytest.raises(DataError, match=f"{path}: .*given twice"):
+        fid.load_selected(path)
+    with pytest.raises(DataError, match="missing.csv: file not found"):
+        fid.load_selected(tmp_path / "missing.csv")
+
+
+def test_settings_notes_warn_on_other_radius():
+    notes = fid.settings_notes({"aggregate": {"adversarial_rho": 0.01},
+                                "split": {"n_splits": 3}, "train": {"epochs": 20}})
+    assert "rho = 0.01" in notes[0] and "differs" in notes[0]
+    assert "3 splits, 20 epochs" in notes[1]
+    assert "differs" not in fid.settings_notes({"aggregate": {"adversarial_rho": 0.1}})[0]
+
+
+# --------------------------------------------------------------------------- stage
+
+def test_stage_writes_markdown_and_csv(tmp_path, reference):
+    cells = {}
+    for d, paper in (("sklearn-iris", "iris"), ("sklearn-wine", "wine")):
+        for (metric, method), v in published(reference, paper).items():
+            cells[(d, metric, method)] = v
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "selected.csv").write_text(selected_csv(selection(cells)))
+    out, csv = tmp_path / "out" / "fidelity.md", tmp_path / "out" / "fidelity.csv"
+    cmd = [sys.executable, str(ROOT / "stages" / "fidelity.py"), "--params", str(ROOT / "params.yaml"),
+           "--run", f"minmax={tables}", "--run", f"paper={tables}", "--out", str(out), "--csv", str(csv)]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    md = out.read_text()
+    assert "## Run `minmax`" in md and "## Run `paper`" in md
+    assert "within 2 points of the published value: 64 (100.0%)" in md
+    assert len(csv.read_text().splitlines()) == 1 + 2 * 64
+
+    (tables / "selected.csv").write_text("dataset,method\nx,DL\n")
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2 and "selected.csv" in res.stderr and "missing" in res.stderr
+    res = subprocess.run(cmd[:4] + ["--run", "no-label", "--out", str(out), "--csv", str(csv)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2 and "LABEL=TABLES_DIR" in res.stderr
