@@ -197,7 +197,7 @@ def test_report_shows_figures_and_fidelity_in_chromium(snakemake_run):
         [(kind, *what)] = [v for (cat, lab), v in shown.items() if lab == label]
         assert (kind, what[0]) == ("png", filename) and what[1] > 100, (label, kind, what)
     pages = {"fidelity": "within 2 points", "Table 5": "slowdown", "Table 6": "Prescribed",
-             "trees as text": "Greedy", "natural accuracy": "sklearn-wine",
+             "trees as text": "greedy econml tree", "natural accuracy": "sklearn-wine",
              "per data set (Tables 2-4 layout)": "Stability"}
     for label, text in pages.items():
         [(kind, body)] = [v for (cat, lab), v in shown.items() if lab == label]

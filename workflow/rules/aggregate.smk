@@ -3,6 +3,7 @@ rule aggregate:
         expand("results/eval/{dataset}/{method}.json", dataset=DATASETS, method=METHOD_NAMES),
     output:
         TABLES,
+        selected="results/tables/selected.csv",
         metrics="results/metrics.json",
         plot=in_report("results/plots/metrics.png", "metrics.rst", "1. Tables A1-A4",
                        name="means over data sets"),

@@ -1,0 +1,29 @@
+"""Markdown and text results as HTML pages of the Snakemake report."""
+
+import pytest
+
+from holistic.errors import DataError
+from holistic.report import render_file
+
+
+def test_markdown_tables_become_html_tables(tmp_path):
+    src = tmp_path / "table6.md"
+    src.write_text("**Table 6**\n\n| objective | DL | HDL |\n|:---|---:|---:|\n| mean | 1.00 | **2.00** |\n")
+    render_file(src, tmp_path / "table6.html")
+    page = (tmp_path / "table6.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<title>table6</title>" in page
+    assert "<table>" in page and "<td style=\"text-align: right;\"><strong>2.00</strong></td>" in page
+
+
+def test_text_is_preformatted_and_escaped(tmp_path):
+    src = tmp_path / "trees.txt"
+    src.write_text("(1) split: p <= 17\n  (2) * action: Robust+Sparse\n")
+    render_file(src, tmp_path / "trees.html")
+    page = (tmp_path / "trees.html").read_text()
+    assert "<pre>(1) split: p &lt;= 17\n  (2) * action: Robust+Sparse\n</pre>" in page
+
+
+def test_missing_source_names_the_file_and_writes_nothing(tmp_path):
+    with pytest.raises(DataError, match="nothing.md: file not found"):
+        render_file(tmp_path / "nothing.md", tmp_path / "out.html")
+    assert not (tmp_path / "out.html").exists()
