@@ -4,7 +4,7 @@ from holistic import cli
 from holistic.checkpoint import save_models
 from holistic.data.stacked import load_stacked
 from holistic.io import write_json
-from holistic.train.engine import TrainConfig, train_in_chunks
+from holistic.train.engine import TrainConfig, epochs_per_round, train_in_chunks
 from holistic.train.methods import model_grid
 
 
@@ -23,7 +23,8 @@ def main():
     data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
     t = params["train"]
     specs = model_grid(args.method, t["grid"], data.X_train.shape[0])
-    cfg = TrainConfig(epochs=t["epochs"], batch_size=t["batch_size"], rounds=t["sparsity"]["rounds"],
+    epochs = epochs_per_round(t["epochs"], data.X_train.shape[1], t["batch_size"], t.get("max_steps_per_round"))
+    cfg = TrainConfig(epochs=epochs, batch_size=t["batch_size"], rounds=t["sparsity"]["rounds"],
                       rewind_epoch=t["sparsity"]["rewind_epoch"], seed=params["seed"], device=t.get("device", "cpu"))
     result = train_in_chunks(data, args.method, specs, cfg, t["memory_budget_mb"])
     save_models(args.out, result, specs, {"dataset": args.dataset, "method": args.method})

@@ -8,7 +8,7 @@ from conftest import blobs
 from holistic.checkpoint import load_models, save_models
 from holistic.data.stacked import stack_splits
 from holistic.errors import DataError
-from holistic.train.engine import TrainConfig, accuracy, train_grid
+from holistic.train.engine import TrainConfig, accuracy, epochs_per_round, train_grid
 from holistic.train.methods import METHODS, expand_grid, hyperparameters, model_grid
 
 GRID = {"lr": [0.01, 0.001], "rho": [0.1], "lambda": [1e-6], "beta_bar": [200.0], "a": [0.8]}
@@ -31,6 +31,22 @@ def test_grid_axes_follow_table_1():
     assert len(expand_grid("HDL", paper)) == 240  # the paper's largest grid
     assert len(expand_grid("Stable+Robust", paper)) == 40
     assert len(model_grid("Sparse", paper, 10)) == 12 * 10
+
+
+def test_step_cap_shortens_only_rounds_that_would_exceed_it():
+    # skin-segmentation under the uci profile: 156,836 training rows, batch 32 -> 4,901 steps an epoch
+    assert epochs_per_round(10, 156_836, 32, 10_000) == 2
+    assert epochs_per_round(10, 16_006, 32, 10_000) == 10   # poker-hand: 5,010 steps in 10 epochs
+    assert epochs_per_round(10, 156_836, 32, None) == 10     # no cap: train.epochs as given
+    assert epochs_per_round(10, 1_000_000, 32, 10) == 1       # never below one whole epoch
+
+
+def test_training_steps_follow_the_capped_epochs(data):
+    specs = model_grid("DL", GRID, 2)
+    n_train = data.X_train.shape[1]                          # 120 rows: 8 steps an epoch at batch 16
+    epochs = epochs_per_round(6, n_train, 16, 20)
+    res = train_grid(data, "DL", specs, TrainConfig(epochs=epochs, batch_size=16), log=None)
+    assert epochs == 2 and res.steps == 16 and res.val_curve.shape[0] == 2
 
 
 def test_each_model_is_kept_at_its_best_validation_accuracy(data):

@@ -16,7 +16,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ..errors import DataError
 from .fetch import save_npz
@@ -30,6 +29,8 @@ def _seed(seed: int, i: int) -> int:
 
 def _split(pool: np.ndarray, labels: np.ndarray, fraction: float, seed: int, what: str):
     """(keep, held_out) index arrays, sorted; stratified if possible."""
+    from sklearn.model_selection import train_test_split  # here: train/attack jobs never need it
+
     try:
         keep, held = train_test_split(pool, test_size=fraction, random_state=seed, stratify=labels)
     except ValueError as exc:

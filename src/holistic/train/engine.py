@@ -46,6 +46,18 @@ class TrainConfig:
     robust_gradient: str = "jacobian"  # or "autograd": K double-backprop passes (reference)
 
 
+def epochs_per_round(epochs: int, n_train: int, batch_size: int, max_steps: int | None = None) -> int:
+    """Epochs of one training round: ``train.epochs``, or, when ``train.max_steps_per_round``
+    (``max_steps``) is set and a round of ``epochs`` epochs would take more optimizer steps
+    than that, the most whole epochs that stay within it (at least one). A round has
+    ``ceil(n_train / batch_size)`` steps per epoch; the cap only shortens rounds on large
+    data sets (the ``uci`` profile caps skin-segmentation), small ones are unchanged."""
+    if max_steps is None:
+        return epochs
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    return max(1, min(epochs, max_steps // steps_per_epoch))
+
+
 @dataclass
 class TrainResult:
     """Best-validation checkpoint of every model, stacked ``[G, ...]``."""

@@ -66,7 +66,8 @@ def param_keys(method: str) -> list[str]:
     of these changes: adding a rho value retrains the robust methods, not DL.
     """
     # train.memory_budget_mb is left out on purpose: chunking never changes a result.
-    keys = ["seed", "threads", "split.preprocessing", "train.epochs", "train.batch_size", "train.device"]
+    keys = ["seed", "threads", "split.preprocessing", "train.epochs",
+            "train.max_steps_per_round", "train.batch_size", "train.device"]
     keys += [f"train.grid.{h}" for h in hyperparameters(method)]
     if METHODS[method].sparse:
         keys.append("train.sparsity")
