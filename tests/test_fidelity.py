@@ -307,6 +307,10 @@ def test_settings_notes_warn_on_other_radius():
     assert "rho = 0.01" in notes[0] and "differs" in notes[0]
     assert "3 splits, 20 epochs" in notes[1]
     assert "differs" not in fid.settings_notes({"aggregate": {"adversarial_rho": 0.1}})[0]
+    assert "steps a round" not in notes[1]
+    capped = fid.settings_notes({"split": {"n_splits": 3},
+                                 "train": {"epochs": 10, "max_steps_per_round": 10000}})
+    assert "10 epochs per round (at most 10000 steps a round)" in capped[0]
 
 
 # --------------------------------------------------------------------------- stage

@@ -71,7 +71,7 @@ rule fidelity:
         csv="results/fidelity.csv",
     params:
         settings=settings("split.preprocessing", "split.n_splits", "train.epochs",
-                          "aggregate.adversarial_rho"),
+                          "train.max_steps_per_round", "aggregate.adversarial_rho"),
     log:
         "logs/fidelity.log",
     shell:

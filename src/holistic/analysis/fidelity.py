@@ -716,8 +716,10 @@ def settings_notes(params: Mapping) -> list[str]:
                      f"{PAPER_ADVERSARIAL_RHO:g} for the UCI sets{warn}.")
     splits = params.get("split", {}).get("n_splits")
     epochs = params.get("train", {}).get("epochs")
+    cap = params.get("train", {}).get("max_steps_per_round")
+    capped = f" (at most {cap} steps a round)" if cap is not None else ""
     if splits is not None and epochs is not None:
-        notes.append(f"Settings given to this stage: {splits} splits, {epochs} epochs per round "
+        notes.append(f"Settings given to this stage: {splits} splits, {epochs} epochs per round{capped} "
                      f"(paper: {PAPER_SETTINGS['n_splits']} splits, {PAPER_SETTINGS['epochs']} "
                      "epochs for UCI); runs made with fewer are not expected to match closely.")
     return notes
