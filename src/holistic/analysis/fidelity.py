@@ -111,6 +111,26 @@ def _numbers(df: pd.DataFrame, column: str, source: str, integer: bool) -> pd.Se
     return values.astype(int) if integer else values.astype(float)
 
 
+def _require_known(df: pd.DataFrame, fields, source: str) -> None:
+    """DataError naming the file, row and field of the first value of ``field`` not in
+    ``known``, for each ``(field, known)`` of ``fields``."""
+    for field, known in fields:
+        unknown = ~df[field].isin(known)
+        if unknown.any():
+            i = int(unknown.to_numpy().nonzero()[0][0])
+            raise DataError(f"{source}: row {i + 1}, field '{field}': unknown {field} "
+                            f"{df[field].iat[i]!r}; expected one of {', '.join(known)}")
+
+
+def _require_unique_cells(df: pd.DataFrame, source: str) -> None:
+    """DataError naming the file and the first (dataset, metric, method) cell given twice."""
+    dup = df.duplicated(["dataset", "metric", "method"])
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise DataError(f"{source}: cell (dataset {r.dataset!r}, metric {r.metric!r}, "
+                        f"method {r.method!r}) given twice")
+
+
 def load_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """Tables A1-A4 as a long frame ``dataset, n, p, k, metric, method, value``.
 
@@ -130,12 +150,7 @@ def load_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:
     out["metric"] = df["metric"].str.strip()
     out["method"] = df["method"].str.strip()
     out["value"] = _numbers(df, "value", source, integer=False)
-    for field, known in (("metric", METRICS), ("method", METHODS)):
-        unknown = ~out[field].isin(known)
-        if unknown.any():
-            i = int(unknown.to_numpy().nonzero()[0][0])
-            raise DataError(f"{source}: row {i + 1}, field '{field}': unknown {field} "
-                            f"{out[field].iat[i]!r}; expected one of {', '.join(known)}")
+    _require_known(out, (("metric", METRICS), ("method", METHODS)), source)
     empty = out["dataset"] == ""
     if empty.any():
         raise DataError(f"{source}: row {int(empty.to_numpy().nonzero()[0][0]) + 1}, "
@@ -145,11 +160,7 @@ def load_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:
         i = int(outside.to_numpy().nonzero()[0][0])
         raise DataError(f"{source}: row {i + 1}, field 'value' must be a percentage in "
                         f"[0, 100], got {out['value'].iat[i]}")
-    dup = out.duplicated(["dataset", "metric", "method"])
-    if dup.any():
-        r = out[dup].iloc[0]
-        raise DataError(f"{source}: cell (dataset {r.dataset!r}, metric {r.metric!r}, "
-                        f"method {r.method!r}) given twice")
+    _require_unique_cells(out, source)
     sizes = out.groupby("dataset")[["n", "p", "k"]].nunique()
     varying = sizes[(sizes > 1).any(axis=1)]
     if len(varying):
@@ -207,17 +218,8 @@ def check_selected(selected: pd.DataFrame, source: str = "<selection>") -> pd.Da
         raise DataError(f"{source}: row {i + 1}, field 'test' must be a finite number, "
                         f"got {selected['test'].iat[i]!r}")
     out["test"] = test.astype(float)
-    for field, known in (("metric", METRICS + (RANK,)), ("method", METHODS)):
-        unknown = ~out[field].isin(known)
-        if unknown.any():
-            i = int(unknown.to_numpy().nonzero()[0][0])
-            raise DataError(f"{source}: row {i + 1}, field '{field}': unknown {field} "
-                            f"{out[field].iat[i]!r}")
-    dup = out.duplicated(["dataset", "method", "metric"])
-    if dup.any():
-        r = out[dup].iloc[0]
-        raise DataError(f"{source}: (dataset {r.dataset!r}, method {r.method!r}, metric "
-                        f"{r.metric!r}) given twice")
+    _require_known(out, (("metric", METRICS + (RANK,)), ("method", METHODS)), source)
+    _require_unique_cells(out, source)
     if out.empty:
         raise DataError(f"{source}: no rows")
     return out
