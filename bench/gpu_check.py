@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_throughput import CONFIG, synthetic  # noqa: E402
-from holistic.evaluate import evaluate_models  # noqa: E402
+from holistic.evaluation.run import evaluate_models  # noqa: E402
 from holistic.train.engine import TrainConfig, train_grid  # noqa: E402
 from holistic.train.methods import METHODS, ModelSpec  # noqa: E402
 

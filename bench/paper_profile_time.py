@@ -27,7 +27,7 @@ from holistic.data.fetch import fetch, load_dataset  # noqa: E402
 from holistic.data.registry import get  # noqa: E402
 from holistic.data.splits import make_splits  # noqa: E402
 from holistic.data.stacked import stack_splits  # noqa: E402
-from holistic.evaluate import evaluate_models, models_per_chunk  # noqa: E402
+from holistic.evaluation.run import evaluate_models, models_per_chunk  # noqa: E402
 from holistic.io import write_json  # noqa: E402
 from holistic.train.engine import TrainConfig, train_in_chunks  # noqa: E402
 from holistic.train.methods import METHODS, model_grid  # noqa: E402

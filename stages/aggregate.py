@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from holistic import cli
-from holistic.aggregate.tables import aggregate
+from holistic.selection.tables import aggregate
 
 
 def main(argv=None) -> None:

@@ -6,7 +6,7 @@ from holistic import cli
 from holistic.checkpoint import load_models
 from holistic.data.registry import get
 from holistic.data.stacked import load_stacked
-from holistic.evaluate import evaluate_models, models_per_chunk
+from holistic.evaluation.run import evaluate_models, models_per_chunk
 from holistic.io import write_json
 
 

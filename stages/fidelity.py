@@ -11,7 +11,7 @@ run in the document (e.g. the preprocessing mode: `minmax`, `paper`).
 from __future__ import annotations
 
 from holistic import cli
-from holistic.analysis.fidelity import load_selected, settings_notes, write_fidelity
+from holistic.studies.hdl.fidelity import load_selected, settings_notes, write_fidelity
 
 
 def run_spec(text: str) -> tuple[str, str]:

@@ -13,10 +13,10 @@ without, each metric's own selected configuration (the Tables A1-A4 values).
 from __future__ import annotations
 
 from holistic import cli
-from holistic.aggregate.select import summarize
-from holistic.aggregate.tables import load_evals, read_selected
-from holistic.analysis.figures import write_figures
-from holistic.analysis.timing import write_table5
+from holistic.selection.select import summarize
+from holistic.selection.tables import load_evals, read_selected
+from holistic.studies.hdl.figures import write_figures
+from holistic.studies.hdl.timing import write_table5
 
 
 def main(argv=None) -> None:

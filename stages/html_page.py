@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from holistic import cli
-from holistic.report import render_file
+from holistic.render.html import render_file
 
 
 def main(argv=None) -> None:

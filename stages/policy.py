@@ -4,13 +4,13 @@
         (--evals results/eval/<dataset>/<method>.json ... | --eval-dir results/eval) --out results/policy
 
 Writes into the output folder: trees.txt, tree_<objective>.png per objective, cv.csv,
-table6.csv, table6.md, comparison.csv and features.csv (see holistic.policy.prescribe).
+table6.csv, table6.md, comparison.csv and features.csv (see holistic.studies.hdl.policy.prescribe).
 """
 
 from __future__ import annotations
 
 from holistic import cli
-from holistic.policy.prescribe import policy
+from holistic.studies.hdl.policy.prescribe import policy
 
 
 def main(argv=None) -> None:

@@ -9,8 +9,8 @@ Writes OUT/shap.csv (mean per difficulty category), OUT/shap_per_dataset.csv, OU
 from __future__ import annotations
 
 from holistic import cli
-from holistic.aggregate.tables import read_selected
-from holistic.analysis.shap_values import write_shap
+from holistic.selection.tables import read_selected
+from holistic.studies.hdl.shap_values import write_shap
 
 
 def main(argv=None) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from holistic.aggregate import select, tables
+from holistic.selection import select, tables
 from holistic.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]

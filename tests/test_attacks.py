@@ -8,8 +8,8 @@ from conftest import blobs
 from holistic.attacks.fgsm import fgsm
 from holistic.attacks.pgd import pgd
 from holistic.data.stacked import stack_splits
-from holistic.evaluate import evaluate_models
-from holistic.nn.mlp import predict
+from holistic.evaluation.run import evaluate_models
+from holistic.models.mlp import predict
 from holistic.train.engine import TrainConfig, train_grid
 from holistic.train.methods import model_grid
 

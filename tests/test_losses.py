@@ -4,10 +4,10 @@ import itertools
 
 import torch
 
-from holistic.losses.robust import (gradient_norms, gradient_norms_autograd, logit_difference_gradient_norms,
+from holistic.objectives.robust import (gradient_norms, gradient_norms_autograd, logit_difference_gradient_norms,
                                    per_sample_loss, robust_loss)
-from holistic.losses.stable import stable_loss, worst_subset_mean
-from holistic.nn.mlp import forward, init_params, input_jacobian
+from holistic.objectives.stable import stable_loss, worst_subset_mean
+from holistic.models.mlp import forward, init_params, input_jacobian
 
 
 def tiny_net(G=2, sizes=(4, 6, 5, 3), seed=0):

@@ -3,7 +3,7 @@
 import pytest
 
 from holistic.errors import DataError
-from holistic.report import render_file
+from holistic.render.html import render_file
 
 
 def test_markdown_tables_become_html_tables(tmp_path):

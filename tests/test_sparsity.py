@@ -5,8 +5,8 @@ import torch
 
 from conftest import blobs
 from holistic.data.stacked import stack_splits
-from holistic.nn.mlp import init_params
-from holistic.sparsity import continuous as cs
+from holistic.models.mlp import init_params
+from holistic.procedures import continuous_sparsification as cs
 from holistic.train.engine import TrainConfig, model_seed, train_grid
 from holistic.train.methods import model_grid
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..losses.robust import per_sample_loss
-from ..nn.mlp import forward
+from ..objectives.robust import per_sample_loss
+from ..models.mlp import forward
 
 
 def project(x_adv: Tensor, x: Tensor, rho: float, box: tuple[float, float] | None) -> Tensor:

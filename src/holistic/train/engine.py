@@ -1,6 +1,6 @@
 """The grid trainer: every (configuration, split) model of one method, trained together.
 
-The G models of a job are stacked along a leading axis (``holistic.nn.mlp``) and
+The G models of a job are stacked along a leading axis (``holistic.models.mlp``) and
 updated by one per-model Adam (``holistic.train.adam``); each model draws its
 minibatches from its own split's training rows. Losses follow Table 1:
 
@@ -24,10 +24,10 @@ import torch
 from torch import Tensor
 
 from ..data.stacked import SplitTensors
-from ..losses.robust import gradient_norms, gradient_norms_autograd, per_sample_loss, robust_loss
-from ..losses.stable import stable_loss
-from ..nn.mlp import forward, init_params, predict
-from ..sparsity import continuous as cs
+from ..objectives.robust import gradient_norms, gradient_norms_autograd, per_sample_loss, robust_loss
+from ..objectives.stable import stable_loss
+from ..models.mlp import forward, init_params, predict
+from ..procedures import continuous_sparsification as cs
 from .adam import StackedAdam
 from .methods import METHODS, ModelSpec
 

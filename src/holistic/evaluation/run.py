@@ -6,13 +6,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .attacks.fgsm import fgsm
-from .attacks.pgd import pgd
-from .data.stacked import SplitTensors
-from .evaluate_keys import rho_key
-from .nn.mlp import predict
-from .sparsity.continuous import sparsity_percent
-from .train.engine import accuracy
+from ..attacks.fgsm import fgsm
+from ..attacks.pgd import pgd
+from ..data.stacked import SplitTensors
+from ..evaluate_keys import rho_key
+from ..models.mlp import predict
+from ..procedures.continuous_sparsification import sparsity_percent
+from ..train.engine import accuracy
 
 
 def _accuracy(W, b, X, y) -> Tensor:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..nn.mlp import forward, input_directional_gradients
+from ..models.mlp import forward, input_directional_gradients
 
 
 def other_classes(y: Tensor, K: int) -> Tensor:

@@ -2,7 +2,7 @@
 
 - Figure 1 (Section 4.1): for each of the four metrics, the mean test value of
   each method over the data sets of each difficulty group (six ranges of the DL
-  natural accuracy, :data:`holistic.analysis.difficulty.FIGURE1_GROUPS`). The
+  natural accuracy, :data:`holistic.studies.hdl.difficulty.FIGURE1_GROUPS`). The
   values are those of ``selected.csv``: per metric the configuration chosen on
   that metric's validation criterion (the Tables A1-A4 values).
 - Figure 2 (Section 4.1): the mean multi-objective rank (1 = best among the
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..aggregate.select import CRITERIA, METRICS, method_order, wide
-from ..aggregate.tables import row_order
-from ..errors import DataError
-from ..io import atomic_path, write_text
+from ...selection.select import CRITERIA, METRICS, method_order, wide
+from ...selection.tables import row_order
+from ...errors import DataError
+from ...io import atomic_path, write_text
 from . import difficulty
 
 #: Label of the group holding every data set in Figure 2.
@@ -180,7 +180,7 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
 
     Without ``summary``: each metric's own selected configuration (``selected``,
     the Tables A1-A4 values). With ``summary`` (the per-configuration means of
-    :func:`holistic.aggregate.select.summarize`): the four values of the single
+    :func:`holistic.selection.select.summarize`): the four values of the single
     configuration chosen by the multi-objective validation rank, as in Tables 2-4
     ("the parameters with the highest average rank in the validation set").
     """

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import markdown
 
-from .errors import DataError
-from .io import write_text
+from ..errors import DataError
+from ..io import write_text
 
 STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
 table{border-collapse:collapse;margin:1em 0;font-size:90%}

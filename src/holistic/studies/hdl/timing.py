@@ -35,13 +35,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..aggregate.select import method_order
-from ..errors import DataError
-from ..io import write_text
-from ..train.methods import METHODS
+from ...selection.select import method_order
+from ...errors import DataError
+from ...io import write_text
+from ...train.methods import METHODS
 
-#: The packaged copy of the published Tables 2-6 (see holistic/data/reference/README.md).
-REFERENCE = ("data", "reference", "hdl_paper_tables_2_to_6.md")
+#: The packaged copy of the published Tables 2-6 (see holistic/studies/hdl/reference/README.md).
+REFERENCE = ("studies", "hdl", "reference", "hdl_paper_tables_2_to_6.md")
 
 FACTORS = ("batches_slowdown", "iterations_factor", "total_slowdown")
 FACTOR_TITLES = {"batches_slowdown": "Batches/sec slowdown factor",

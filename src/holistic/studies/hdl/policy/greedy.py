@@ -3,14 +3,14 @@
 econml grows the tree top-down like CART: at each node it takes the single split that
 maximises the summed reward of the two children *as leaves* (criterion
 ``neg_welfare``), and recurses, never revisiting a split. The exact search of
-:mod:`holistic.policy.tree` instead chooses every split jointly (a split that is poor
+:mod:`holistic.studies.hdl.policy.tree` instead chooses every split jointly (a split that is poor
 on its own but enables good splits below it can be chosen), so on the training data
 its reward is never lower than the greedy tree's of the same depth and leaf size (the
 greedy tree is one of the trees the exact search considers), and often higher. This
 is the distinction Amram et al. (2022) draw between optimal and greedy policy trees.
 
 Settings that make econml's tree a plain, deterministic greedy tree on the same
-problem as :func:`holistic.policy.tree.optimal_tree`:
+problem as :func:`holistic.studies.hdl.policy.tree.optimal_tree`:
 
 * ``honest=False``: every observation is used both to choose splits and to set leaf
   values (an honest tree would use half of them for each);

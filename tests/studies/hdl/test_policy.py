@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from holistic.aggregate.select import METHODS, METRICS
+from holistic.selection.select import METHODS, METRICS
 from holistic.errors import DataError, ParamsError
-from holistic.policy import prescribe
-from holistic.policy.greedy import greedy_estimator, greedy_tree
-from holistic.policy.tree import (Leaf, Split, brute_force, leaves, optimal_tree, policy_reward,
+from holistic.studies.hdl.policy import prescribe
+from holistic.studies.hdl.policy.greedy import greedy_estimator, greedy_tree
+from holistic.studies.hdl.policy.tree import (Leaf, Split, brute_force, leaves, optimal_tree, policy_reward,
                                   predict, to_text, total_reward, tree_depth)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def instance(seed, n_range=(6, 11), d_range=(2, 4), T=3):

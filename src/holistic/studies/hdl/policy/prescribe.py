@@ -16,7 +16,7 @@ so the policy tree is fitted directly on the reward matrix ``Gamma = y`` (no
 counterfactual estimation is needed). Following the paper: a few data sets are held out
 (:func:`holdout_split`), the tree depth and minimum leaf size ("depth and complexity")
 are cross-validated over the training data sets (:func:`cross_validate`), the exact
-optimal tree (:func:`holistic.policy.tree.optimal_tree`) is fitted on all training
+optimal tree (:func:`holistic.studies.hdl.policy.tree.optimal_tree`) is fitted on all training
 data sets with the chosen values, and Table 6 reports, on each held-out data set, the
 objective value of DL, of the prescribed method and of the best method
 (:func:`table6`). econml's greedy policy tree with the same depth and leaf size is
@@ -34,10 +34,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..aggregate.select import METRICS, method_order, select_all, wide
-from ..aggregate.tables import load_evals
-from ..errors import DataError, ParamsError
-from ..io import write_text
+from ....selection.select import METRICS, method_order, select_all, wide
+from ....selection.tables import load_evals
+from ....errors import DataError, ParamsError
+from ....io import write_text
 from .greedy import greedy_tree
 from .tree import Tree, optimal_tree, policy_reward, predict, to_text, total_reward
 

@@ -90,7 +90,7 @@ def load_evals(paths: Iterable[str | os.PathLike],
     """Load and flatten eval files.
 
     Returns ``(models, info)``: ``models`` one row per trained model (see
-    :func:`holistic.aggregate.select.flatten_eval`), ``info`` indexed by data set
+    :func:`holistic.selection.select.flatten_eval`), ``info`` indexed by data set
     with columns n, p, k, paper_name. Raises DataError naming the file for a
     missing file or field, a (data set, method) given twice, or data set sizes
     that disagree between files.
@@ -126,7 +126,7 @@ def load_evals(paths: Iterable[str | os.PathLike],
 
 def read_selected(path: str | os.PathLike) -> pd.DataFrame:
     """Read ``selected.csv`` (written by :func:`write_outputs`) back into the long
-    selection frame of :func:`holistic.aggregate.select.select_all`; DataError
+    selection frame of :func:`holistic.selection.select.select_all`; DataError
     naming the file if it is missing or lacks a column."""
     cols = ["dataset", "method", "metric", "config_id", "config", "validation", "test"]
     try:

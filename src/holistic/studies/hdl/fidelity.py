@@ -2,7 +2,7 @@
 
 Reference. The published Tables A1-A4 (natural accuracy, adversarial accuracy at
 rho = 0.1, stability, sparsity; 45 UCI and 3 image data sets, 8 methods, percent)
-ship as package data in ``holistic/data/reference/`` (see its README) and are read
+ship as package data in ``holistic/studies/hdl/reference/`` (see its README) and are read
 by :func:`load_reference` into a long frame ``dataset, n, p, k, metric, method, value``.
 
 Matching. A data set of a run is matched to a published row by its paper name: the
@@ -43,11 +43,11 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from ..aggregate.select import METRICS, method_order, wide
-from ..aggregate.tables import read_selected
-from ..data import registry
-from ..errors import DataError
-from ..train.methods import METHODS as COMPONENTS
+from ...selection.select import METRICS, method_order, wide
+from ...selection.tables import read_selected
+from ...data import registry
+from ...errors import DataError
+from ...train.methods import METHODS as COMPONENTS
 
 #: The eight methods of Table 1, in the column order of Tables A1-A4.
 METHODS: tuple[str, ...] = tuple(COMPONENTS)
@@ -79,7 +79,7 @@ COMPARED, SIZE_DIFFERS, UNMATCHED = "compared", "size differs", "no published ta
 
 def reference_file(name: str):
     """The packaged reference file ``name`` (a ``importlib.resources`` traversable)."""
-    return resources.files("holistic").joinpath("data", "reference", name)
+    return resources.files("holistic").joinpath("studies", "hdl", "reference", name)
 
 
 def _read_csv(path, source: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def load_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:
     (percent: 0-100), an unknown metric or method, a repeated (dataset, metric,
     method) cell, or a data set whose n, p, k change between rows.
     """
-    source = str(path) if path is not None else f"holistic/data/reference/{REFERENCE_FILES['tables']}"
+    source = str(path) if path is not None else f"holistic/studies/hdl/reference/{REFERENCE_FILES['tables']}"
     df = _read_csv(path if path is not None else reference_file(REFERENCE_FILES["tables"]),
                    source, REFERENCE_COLUMNS)
     if df.empty:
@@ -172,7 +172,7 @@ def load_reference(path: str | os.PathLike | None = None) -> pd.DataFrame:
 def load_reference_names(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """``dataset_names.csv``: ``paper_name, file_stem`` of the 45 UCI sets; DataError
     naming the file for a missing column, an empty or repeated name."""
-    source = str(path) if path is not None else f"holistic/data/reference/{REFERENCE_FILES['names']}"
+    source = str(path) if path is not None else f"holistic/studies/hdl/reference/{REFERENCE_FILES['names']}"
     df = _read_csv(path if path is not None else reference_file(REFERENCE_FILES["names"]),
                    source, NAMES_COLUMNS)
     df = df.apply(lambda s: s.str.strip())
@@ -195,7 +195,7 @@ def uci_names(names: pd.DataFrame | None = None) -> list[str]:
 # --------------------------------------------------------------------------- run side
 
 def load_selected(path: str | os.PathLike) -> pd.DataFrame:
-    """A run's ``selected.csv`` (see :func:`holistic.aggregate.tables.read_selected`),
+    """A run's ``selected.csv`` (see :func:`holistic.selection.tables.read_selected`),
     checked for use here: DataError naming the file for a non-numeric test value, an
     unknown metric or method, or a (dataset, method, metric) given twice."""
     df = read_selected(path)
@@ -789,7 +789,7 @@ def fidelity_markdown(runs: Mapping[str, pd.DataFrame] | Sequence[RunFidelity],
     head = ["# Fidelity to the published tables", "",
             "This project's Tables A1-A4 and the claims of Section 4.1 against those published "
             "in *Holistic Deep Learning* (Bertsimas et al.), Appendix A "
-            "(`holistic/data/reference/`).", "",
+            "(`holistic/studies/hdl/reference/`).", "",
             "Runs: " + ", ".join(f"`{r.label}`" for r in assessed) + ".", ""]
     for r in assessed:
         head.append(f"- `{r.label}`: " + run_datasets_sentence(r.matched))
@@ -827,7 +827,7 @@ def write_fidelity(runs: Mapping[str, pd.DataFrame], md_path: str | os.PathLike,
                    csv_path: str | os.PathLike, notes: Sequence[str] = (),
                    infos: Mapping[str, pd.DataFrame] | None = None) -> list[RunFidelity]:
     """Assess the runs and write ``fidelity.md`` and the tidy CSV atomically."""
-    from ..io import write_text
+    from ...io import write_text
 
     assessed = assess_runs(runs, infos)
     write_text(md_path, fidelity_markdown(assessed, notes=notes))

@@ -31,7 +31,7 @@ Two numbers are reported per (data set, component, metric):
   ``v(S) = f(methods with components S)``; ``a_j`` for an additive outcome.
 
 The per-data-set values are then averaged (unweighted) over the data sets of
-each difficulty category of :func:`holistic.analysis.difficulty.category`
+each difficulty category of :func:`holistic.studies.hdl.difficulty.category`
 (low < 80 %, medium 80-95 %, high > 95 % DL natural accuracy).
 """
 
@@ -47,10 +47,10 @@ import numpy as np
 import pandas as pd
 import shap
 
-from ..aggregate.select import METRICS, wide
-from ..errors import DataError
-from ..io import atomic_path, write_text
-from ..train.methods import METHODS, Components
+from ...selection.select import METRICS, wide
+from ...errors import DataError
+from ...io import atomic_path, write_text
+from ...train.methods import METHODS, Components
 from . import difficulty
 
 #: The binary features, in the field order of :class:`Components`.

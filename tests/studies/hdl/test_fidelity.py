@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from holistic.aggregate.select import METRICS
-from holistic.aggregate.tables import selected_csv
-from holistic.analysis import fidelity as fid
+from holistic.selection.select import METRICS
+from holistic.selection.tables import selected_csv
+from holistic.studies.hdl import fidelity as fid
 from holistic.errors import DataError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 METHODS = list(fid.METHODS)
 
 

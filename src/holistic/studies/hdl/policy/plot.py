@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ..io import atomic_path
+from ....io import atomic_path
 from .tree import Leaf, Split, Tree, leaves, tree_depth
 
 #: Leaf colours, indexed by the prescribed treatment (matplotlib's tab10, lightened).

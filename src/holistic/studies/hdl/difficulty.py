@@ -42,7 +42,7 @@ def category(dl_accuracy: float) -> str:
 
 def dl_accuracy(selected: pd.DataFrame) -> pd.Series:
     """DL natural test accuracy per data set (index dataset) from a selection table
-    (columns dataset, method, metric, test; see ``holistic.aggregate.select.select_all``)."""
+    (columns dataset, method, metric, test; see ``holistic.selection.select.select_all``)."""
     rows = selected[(selected["method"] == "DL") & (selected["metric"] == "natural_accuracy")]
     return rows.set_index("dataset")["test"].astype(float).sort_index()
 

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from holistic.aggregate.select import METRICS
-from holistic.aggregate.tables import selected_csv
-from holistic.analysis import figures, shap_values, timing
+from holistic.selection.select import METRICS
+from holistic.selection.tables import selected_csv
+from holistic.studies.hdl import figures, shap_values, timing
 from holistic.errors import DataError
 from holistic.train.methods import METHODS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 COMPS = shap_values.COMPONENTS
 
 

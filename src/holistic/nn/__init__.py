@@ -1,1 +1,0 @@
-"""Networks: the feed-forward ReLU MLP of eqs. (1)-(2), stacked over a grid of models."""
