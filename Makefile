@@ -24,4 +24,4 @@ test: setup
 	python -m pytest -q
 
 clean:
-	rm -rf data models results/eval results/train results/tables results/plots results/metrics.json logs .snakemake
+	rm -rf data models logs .snakemake results/report.html $(filter-out results/bench/,$(wildcard results/*/))

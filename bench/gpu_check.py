@@ -9,26 +9,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_throughput import CONFIG, synthetic  # noqa: E402
-from holistic.evaluation.run import evaluate_models  # noqa: E402
-from holistic.train.engine import TrainConfig, train_grid  # noqa: E402
-from holistic.train.methods import METHODS, ModelSpec  # noqa: E402
+from holistic.jobs.attack import measure  # noqa: E402
+from holistic.methods import ModelSpec  # noqa: E402
+from holistic.studies.hdl.methods import METHODS  # noqa: E402
+from holistic.train.loop import TrainConfig, train_grid  # noqa: E402
 
 data = synthetic(96, 4, 3, n_splits=4)
 worst = 0.0
-for method in METHODS:
+for name, method in METHODS.items():
     specs = [ModelSpec(0, CONFIG, g % 4) for g in range(8)]
     res = {}
     for device in ("cpu", "cuda"):
         r = train_grid(data, method, specs, TrainConfig(epochs=3, batch_size=32, rounds=1, device=device), log=None)
         res[device] = r
-    diff = max(float((a - c).abs().max()) for a, c in zip(res["cpu"].W, res["cuda"].W))
+    diff = max(float((res["cpu"].params[n] - res["cuda"].params[n].cpu()).abs().max()) for n in res["cpu"].params)
     worst = max(worst, diff)
-    print(f"{method:14s} max |W_cpu - W_cuda| = {diff:.2e}  best val cpu {res['cpu'].best_val_accuracy.mean():.3f}"
+    print(f"{name:14s} max |W_cpu - W_cuda| = {diff:.2e}  best val cpu {res['cpu'].best_val_accuracy.mean():.3f}"
           f" cuda {res['cuda'].best_val_accuracy.mean():.3f}")
 cuda_data = data.to("cuda")
-r = train_grid(cuda_data, "HDL", [ModelSpec(0, CONFIG, g % 4) for g in range(8)],
-               TrainConfig(epochs=2, batch_size=32, rounds=1, device="cuda"), log=None)
-rows = evaluate_models([w.cuda() for w in r.W], [v.cuda() for v in r.b], cuda_data,
-                       torch.arange(8, device="cuda") % 4, [0.1], 10, 2.5, 0)
-print("evaluation on cuda ok:", rows[0]["adversarial"]["test"])
+specs = [ModelSpec(0, CONFIG, g % 4) for g in range(8)]
+r = train_grid(cuda_data, METHODS["HDL"], specs, TrainConfig(epochs=2, batch_size=32, rounds=1, device="cuda"), log=None)
+params = {"threads": 1, "train": {"memory_budget_mb": 2048},
+          "attack": {"rho_test": [0.1], "pgd_steps": 10, "pgd_step_size": 2.5, "seed": 0}}
+rows = measure(params, "mlp", r.params, specs, data, device="cuda")
+print("evaluation on cuda ok:", rows[0]["rows"][:4])
 print("worst weight difference", worst)

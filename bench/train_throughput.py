@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from holistic.data.stacked import SplitTensors  # noqa: E402
 from holistic.io import write_json, write_text  # noqa: E402
-from holistic.train.engine import TrainConfig, train_grid  # noqa: E402
-from holistic.train.methods import METHODS, ModelSpec  # noqa: E402
+from holistic.methods import ModelSpec  # noqa: E402
+from holistic.studies.hdl.methods import METHODS  # noqa: E402
+from holistic.train.loop import TrainConfig, train_grid  # noqa: E402
 
 CONFIG = {"lr": 0.01, "rho": 0.01, "a": 0.8, "lambda": 1e-6, "beta_bar": 200.0}
 SHAPES = {"iris-sized": (96, 4, 3, 10), "spambase-sized": (2944, 57, 2, 1)}  # n_train, p, k, epochs
@@ -43,7 +44,7 @@ def synthetic(n_train: int, p: int, k: int, n_splits: int, seed: int = 0) -> Spl
 
 def timed(data, method, G, cfg) -> tuple[float, int]:
     specs = [ModelSpec(0, CONFIG, g % data.X_train.shape[0]) for g in range(G)]
-    res = train_grid(data, method, specs, cfg, log=None)
+    res = train_grid(data, METHODS[method], specs, cfg, log=None)
     return res.seconds, res.steps
 
 

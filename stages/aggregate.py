@@ -1,30 +1,32 @@
-"""Stage `aggregate`: Section 4 model selection -> Tables A1-A4, ranks, metrics, plot.
+"""Stage `aggregate`: Section 4 model selection of one study -> its tables, ranks, metrics, plot.
 
-    python stages/aggregate.py --params params.yaml [--params PROFILE.yaml] \
-        (--evals results/eval/<dataset>/<method>.json ... | --eval-dir results/eval) \
-        --tables results/tables --metrics results/metrics.json --plots results/plots
+    python stages/aggregate.py --params params.yaml [--params PROFILE.yaml] --study hdl \
+        --evals results/hdl/eval/<dataset>/<method>.json ... \
+        --tables results/hdl/tables --metrics results/hdl/metrics.json --plots results/hdl/plots
+
+Eval files are given per data set in the study's method order: the tables keep it.
 """
 
 from __future__ import annotations
 
 from holistic import cli
-from holistic.selection.tables import aggregate
+from holistic.selection.tables import Layout, aggregate
+from holistic.studies import STUDIES
 
 
 def main(argv=None) -> None:
     p = cli.parser(__doc__.splitlines()[0])
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--evals", nargs="+", metavar="FILE", help="eval JSON files, one per (data set, method)")
-    src.add_argument("--eval-dir", metavar="DIR",
-                     help="folder holding <dataset>/<method>.json for every data set in params and every method")
+    p.add_argument("--study", required=True, choices=sorted(STUDIES))
+    p.add_argument("--evals", nargs="+", required=True, metavar="FILE",
+                   help="eval JSON files, one per (data set, method)")
     p.add_argument("--tables", required=True, metavar="DIR", help="output folder of the tables")
     p.add_argument("--metrics", required=True, metavar="FILE", help="output metrics.json")
     p.add_argument("--plots", required=True, metavar="DIR", help="output folder of the plot")
     args = p.parse_args(argv)
     params = cli.params_from(args)
-    evals = args.evals or cli.job_files(args.eval_dir, params)
-    aggregate(evals, params["aggregate"]["adversarial_rho"],
-              args.tables, args.metrics, args.plots)
+    study = STUDIES[args.study]
+    layout = Layout(methods=tuple(study.methods), baseline=study.baseline, refs=dict(study.table_refs))
+    aggregate(args.evals, params["aggregate"]["adversarial_rho"], args.tables, args.metrics, args.plots, layout)
 
 
 if __name__ == "__main__":

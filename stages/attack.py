@@ -1,39 +1,28 @@
-"""Stage `attack`: natural, PGD and FGSM accuracy and sparsity of every model of one job."""
-
-import torch
+"""Stage `attack`: natural accuracy, accuracy under the attack suite and sparsity of every model of one job."""
 
 from holistic import cli
-from holistic.checkpoint import load_models
+from holistic.jobs import attack as job
+from holistic.jobs import deterministic_torch
 from holistic.data.registry import get
 from holistic.data.stacked import load_stacked
-from holistic.evaluation.run import evaluate_models, models_per_chunk
-from holistic.io import write_json
+from holistic.studies import STUDIES
 
 
 def main():
     p = cli.parser(__doc__)
+    p.add_argument("--study", required=True, choices=sorted(STUDIES))
     p.add_argument("--dataset", required=True)
     p.add_argument("--method", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--splits", required=True)
     p.add_argument("--models", required=True)
-    p.add_argument("--out", required=True, help="results/eval/<dataset>/<method>.json")
+    p.add_argument("--out", required=True, help="results/<study>/eval/<dataset>/<method>.json")
     args = p.parse_args()
     params = cli.params_from(args)
-    cli.deterministic_torch(params)
-
-    info = get(args.dataset)
+    STUDIES[args.study].method(args.method)  # an unknown method fails before any work
+    deterministic_torch(params)
     data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
-    W, b, specs, _ = load_models(args.models)
-    a = params["attack"]
-    rows = evaluate_models(W, b, data, torch.tensor([s.split for s in specs]), a["rho_test"], a["pgd_steps"],
-                           a["pgd_step_size"], a.get("seed", 0),
-                           models_per_chunk(data, max(W[0].shape[-1], 1), params["train"]["memory_budget_mb"]))
-    models = [{"config_id": s.config_id, "config": s.config, "split": s.split, **row}
-              for s, row in zip(specs, rows)]
-    write_json(args.out, {"dataset": args.dataset, "method": args.method,
-                          "info": {"n": info.n, "p": info.p, "k": info.k, "paper_name": info.paper_name},
-                          "rho_test": a["rho_test"], "models": models})
+    job.run(params, get(args.dataset), data, args.models, args.out)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ from holistic.data.fetch import fetch, load_dataset
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--dataset", required=True, help="registry name (data.datasets entry)")
+    p.add_argument("--dataset", required=True, help="registry name (a studies.<study>.datasets entry)")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args()
     params = cli.params_from(args)
-    for name in params["data"]["datasets"]:  # fail early on any unknown name
-        registry.get(name)
+    for study, slice_ in params["studies"].items():  # fail early on any unknown name of any study
+        for name in slice_["datasets"]:
+            registry.get(name, f"studies.{study}.datasets")
     info = registry.get(args.dataset)
     fetch(info, params["data"].get("uci") or {}, args.out)
     X, y = load_dataset(args.out)

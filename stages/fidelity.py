@@ -11,7 +11,9 @@ run in the document (e.g. the preprocessing mode: `minmax`, `paper`).
 from __future__ import annotations
 
 from holistic import cli
-from holistic.studies.hdl.fidelity import load_selected, settings_notes, write_fidelity
+from holistic.fidelity import write_fidelity
+from holistic.records.selected import load_selected
+from holistic.studies.hdl.claims import PUBLICATION, settings_notes
 
 
 def run_spec(text: str) -> tuple[str, str]:
@@ -35,8 +37,9 @@ def main(argv=None) -> None:
     if len(set(labels)) != len(labels):
         p.error(f"--run labels must be distinct, got {', '.join(labels)}")
     params = cli.params_from(args)
-    runs = {label: load_selected(f"{folder}/selected.csv") for label, folder in args.run}
-    write_fidelity(runs, args.out, args.csv, notes=settings_notes(params))
+    runs = {label: load_selected(f"{folder}/selected.csv", PUBLICATION.methods)
+            for label, folder in args.run}
+    write_fidelity(PUBLICATION, runs, args.out, args.csv, notes=settings_notes(params))
 
 
 if __name__ == "__main__":

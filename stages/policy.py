@@ -1,10 +1,10 @@
 """Stage `policy`: prescriptive policy trees of Section 4.5 and Table 6.
 
     python stages/policy.py --params params.yaml [--params PROFILE.yaml] \
-        (--evals results/eval/<dataset>/<method>.json ... | --eval-dir results/eval) --out results/policy
+        --evals results/eval/<dataset>/<method>.json ... --out results/policy
 
 Writes into the output folder: trees.txt, tree_<objective>.png per objective, cv.csv,
-table6.csv, table6.md, comparison.csv and features.csv (see holistic.studies.hdl.policy.prescribe).
+table6.csv, table6.md, comparison.csv and features.csv (see holistic.studies.hdl.policy.outputs).
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from holistic.studies.hdl.policy.prescribe import policy
 
 def main(argv=None) -> None:
     p = cli.parser(__doc__.splitlines()[0])
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--evals", nargs="+", metavar="FILE",
-                     help="eval JSON files, one per (data set, method)")
-    src.add_argument("--eval-dir", metavar="DIR",
-                     help="folder holding <dataset>/<method>.json for every data set in params and every method")
+    p.add_argument("--evals", nargs="+", required=True, metavar="FILE",
+                   help="eval JSON files, one per (data set, method)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     args = p.parse_args(argv)
     params = cli.params_from(args)
-    policy(args.evals or cli.job_files(args.eval_dir, params), params["aggregate"]["adversarial_rho"], params["analysis"]["policy"],
+    policy(args.evals, params["aggregate"]["adversarial_rho"], params["analysis"]["policy"],
            args.out)
 
 

@@ -9,7 +9,7 @@ Writes OUT/shap.csv (mean per difficulty category), OUT/shap_per_dataset.csv, OU
 from __future__ import annotations
 
 from holistic import cli
-from holistic.selection.tables import read_selected
+from holistic.records.selected import read_selected
 from holistic.studies.hdl.shap_values import write_shap
 
 

@@ -12,7 +12,7 @@ from holistic.data.splits import make_splits, save_splits
 
 def main() -> None:
     p = cli.parser(__doc__)
-    p.add_argument("--dataset", required=True, help="registry name (data.datasets entry)")
+    p.add_argument("--dataset", required=True, help="registry name (a studies.<study>.datasets entry)")
     p.add_argument("--data", required=True, help="fetched data set (.npz)")
     p.add_argument("--out", required=True, help="output splits (.npz)")
     args = p.parse_args()

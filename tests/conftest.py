@@ -23,3 +23,17 @@ def blobs(n=240, p=5, k=3, seed=0):
     y = np.arange(n) % k
     X = centers[y] + rng.normal(scale=0.08, size=(n, p))
     return X, y.astype(np.int64)
+
+
+def hdl(name):
+    """A method of HDL's Table 1 as a composition of registered pieces."""
+    from holistic.studies.hdl.methods import METHODS
+
+    return METHODS[name]
+
+
+def Wb(params):
+    """The MLP's ``(W, b)`` lists of a stacked params dict."""
+    from holistic.models.mlp import MLP
+
+    return MLP.split(params)

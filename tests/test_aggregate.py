@@ -10,33 +10,40 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from holistic.selection import select, tables
 from holistic.errors import DataError
+from holistic.records import evals as evals_format
+from holistic.selection import select, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 RHO = 0.1
+#: A study's table layout: method columns in its order, rows by the baseline's natural accuracy.
+LAYOUT = tables.Layout(methods=("DL", "Robust", "HDL"), baseline="DL", refs={"adversarial_accuracy": "Table A2"})
 
 
 def model(cid, split, nv, nt, av=50.0, at=50.0, sp=0.0, config=None):
-    """One model entry of an eval file; adversarial values given at RHO."""
+    """One model entry of an eval file (tidy rows); adversarial values given at RHO."""
+    def row(metric, attack, eps, part, value):
+        return {"metric": metric, "attack": attack, "norm": None if attack == "none" else "inf",
+                "eps": eps, "part": part, "value": value}
+
+    rows = [row("accuracy", "none", None, "val", nv), row("accuracy", "none", None, "test", nt)]
+    for part, base, adv in (("val", nv, av), ("test", nt, at)):
+        rows += [row("accuracy", "pgd", 0.001, part, base), row("accuracy", "pgd", 0.01, part, base - 1),
+                 row("accuracy", "pgd", 0.1, part, adv)]
+    rows += [row("accuracy", "fgsm", 0.1, "test", at + 1), row("sparsity", "none", None, "model", sp)]
     return {
         "config_id": cid,
         "config": config or {"lr": 0.01, "rho": 0.1, "lambda": 1e-06, "beta_bar": 200, "a": 0.8,
                              "id": cid},
         "split": split,
-        "natural": {"val": nv, "test": nt},
-        "adversarial": {"val": {"0.001": nv, "0.01": nv - 1, "0.1": av},
-                        "test": {"0.001": nt, "0.01": nt - 1, "0.1": at}},
-        "fgsm": {"test": {"0.001": nt, "0.01": nt - 1, "0.1": at + 1}},
-        "sparsity": sp,
-        "timing": {"seconds": 1.0, "steps": 10, "seconds_per_batch": 0.1},
+        "rows": rows,
     }
 
 
 def evaldict(dataset, method, models, n=150, p=4, k=3):
     return {"dataset": dataset, "method": method,
             "info": {"n": n, "p": p, "k": k, "paper_name": dataset.split("-", 1)[-1]},
-            "rho_test": [0.001, 0.01, 0.1], "models": models}
+            "eps": [0.001, 0.01, 0.1], "models": models}
 
 
 def write_evals(tmp_path, evals):
@@ -50,7 +57,7 @@ def write_evals(tmp_path, evals):
 
 
 def flat(*evals):
-    return pd.concat([select.flatten_eval(ev, RHO, source="x") for ev in evals],
+    return pd.concat([evals_format.flatten_eval(ev, RHO, source="x") for ev in evals],
                      ignore_index=True)
 
 
@@ -61,10 +68,10 @@ def pick(selected, dataset, method, metric):
     return row.iloc[0]
 
 
-def test_rho_key():
-    assert select.rho_key(0.1) == "0.1"
-    assert select.rho_key(1e-5) == "1e-05"
-    assert select.rho_key(1) == "1.0"
+def test_eps_key():
+    assert evals_format.eps_key(0.1) == "0.1"
+    assert evals_format.eps_key(1e-5) == "1e-05"
+    assert evals_format.eps_key(1) == "1.0"
 
 
 def test_selection_uses_validation_not_test():
@@ -156,11 +163,11 @@ def test_multi_objective_val_ties_averaged_and_lowest_config():
 
 def test_flatten_columns_and_missing_rho():
     ev = evaldict("a", "DL", [model(0, 0, 90, 80)])
-    df = select.flatten_eval(ev, RHO, source="f.json")
-    assert list(df.columns) == select.MODEL_COLUMNS
+    df = evals_format.flatten_eval(ev, RHO, source="f.json")
+    assert list(df.columns) == evals_format.MODEL_COLUMNS
     assert df.iloc[0].adv_val == 50.0
-    with pytest.raises(DataError, match=r"f\.json.*rho 0\.5"):
-        select.flatten_eval(ev, 0.5, source="f.json")
+    with pytest.raises(DataError, match=r"f\.json.*attack 'pgd', eps 0\.5.*radii present"):
+        evals_format.flatten_eval(ev, 0.5, source="f.json")
 
 
 def table_evals():
@@ -177,7 +184,7 @@ def table_evals():
 def test_table_shape_columns_order(tmp_path):
     paths = write_evals(tmp_path, table_evals())
     tables.aggregate(paths, RHO, tmp_path / "tables", tmp_path / "metrics.json",
-                     tmp_path / "plots")
+                     tmp_path / "plots", LAYOUT)
     for metric in select.METRICS:
         tab = pd.read_csv(tmp_path / "tables" / f"{metric}.csv")
         assert list(tab.columns) == ["dataset", "n", "p", "k", "DL", "Robust", "HDL"]
@@ -212,7 +219,7 @@ def test_outputs_bitwise_reproducible(tmp_path):
     for run in ("r1", "r2"):
         d = tmp_path / run
         tables.aggregate(paths[::-1] if run == "r2" else paths, RHO, d / "tables",
-                         d / "metrics.json", d / "plots")
+                         d / "metrics.json", d / "plots", LAYOUT)
         outs.append(d)
     a, b = outs
     assert (a / "metrics.json").read_bytes() == (b / "metrics.json").read_bytes()
@@ -225,26 +232,26 @@ def test_missing_eval_file_names_it(tmp_path):
     paths = write_evals(tmp_path, table_evals()[:1])
     missing = tmp_path / "eval" / "nope" / "HDL.json"
     with pytest.raises(DataError, match=str(missing)):
-        tables.load_evals(paths + [missing], RHO)
+        evals_format.load_evals(paths + [missing], RHO)
 
 
 def test_missing_field_names_file_and_field(tmp_path):
     ev = evaldict("a", "DL", [model(0, 0, 90, 80), model(1, 0, 90, 80)])
-    del ev["models"][1]["sparsity"]
+    del ev["models"][1]["rows"][-1]["value"]
     (path,) = write_evals(tmp_path, [ev])
-    with pytest.raises(DataError, match=r"DL\.json.*models\[1\]\.sparsity"):
-        tables.load_evals([path], RHO)
+    with pytest.raises(DataError, match=r"DL\.json.*models\[1\]\.rows\[9\]\.value"):
+        evals_format.load_evals([path], RHO)
 
 
 def test_duplicate_config_split_rejected():
     ev = evaldict("a", "DL", [model(0, 0, 90, 80), model(0, 0, 91, 80)])
     with pytest.raises(DataError, match="twice"):
-        select.flatten_eval(ev, RHO, source="x.json")
+        evals_format.flatten_eval(ev, RHO, source="x.json")
 
 
 def run_stage(tmp_path, evals):
     cmd = [sys.executable, str(ROOT / "stages" / "aggregate.py"),
-           "--params", str(ROOT / "params.yaml"), "--evals", *map(str, evals),
+           "--params", str(ROOT / "params.yaml"), "--study", "hdl", "--evals", *map(str, evals),
            "--tables", str(tmp_path / "out" / "tables"),
            "--metrics", str(tmp_path / "out" / "metrics.json"),
            "--plots", str(tmp_path / "out" / "plots")]
@@ -276,4 +283,4 @@ def test_stage_script_missing_file_exit_2(tmp_path):
 def test_rows_by_name_without_dl():
     evals = [ev for ev in table_evals() if ev["method"] != "DL"]
     sel = select.select_all(flat(*evals))
-    assert tables.row_order(sel) == ["high", "low", "mid"]
+    assert tables.row_order(sel, "DL") == ["high", "low", "mid"]

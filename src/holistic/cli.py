@@ -34,14 +34,6 @@ def job_files(directory: str, params: dict) -> list[str]:
     return [str(Path(directory) / d / f"{m}.json") for d in params["data"]["datasets"] for m in METHODS]
 
 
-def deterministic_torch(params: dict) -> None:
-    """Fixed thread count and deterministic kernels: reruns give bitwise-identical results."""
-    import torch
-
-    torch.set_num_threads(params["threads"])
-    torch.use_deterministic_algorithms(True)
-
-
 def run(main) -> None:
     """Run a stage's ``main``; bad input exits 2 with its message and no traceback."""
     try:

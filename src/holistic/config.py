@@ -4,6 +4,12 @@
 (``workflow/profiles/<name>/params.yaml``) overrides parts of it. Validation runs
 against ``workflow/schemas/params.schema.yaml`` before any work starts, and a
 failure names the file(s), the field and the reason.
+
+The schema's ``train.grid`` properties are not typed in the file: they are composed from
+the registered pieces (``holistic.methods.all_axes()``: each axis is a non-empty list of
+numbers), so a new piece's axis is a valid grid key as soon as the piece is registered.
+Which study and method names exist is checked by the workflow spec
+(``holistic.workflow.spec``), an entry point; this core module imports no study.
 """
 
 from __future__ import annotations
@@ -32,13 +38,30 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def grid_schema() -> dict:
+    """The ``train.grid`` schema: one property per axis of a registered piece."""
+    from .methods import all_axes
+
+    axis = {"type": "array", "minItems": 1, "items": {"type": "number"}}
+    return {"type": "object", "additionalProperties": False,
+            "properties": {name: copy.deepcopy(axis) for name in all_axes()}}
+
+
+def schema() -> dict:
+    """The parameter schema: the file, with the ``train.grid`` fragment derived from the pieces."""
+    with open(SCHEMA) as f:
+        out = yaml.safe_load(f)
+    grid = out["properties"]["train"]["properties"]["grid"]
+    out["properties"]["train"]["properties"]["grid"] = {**grid_schema(), **{k: v for k, v in grid.items()
+                                                                          if k == "description"}}
+    return out
+
+
 def validate(params: dict, source: str = "params") -> dict:
     """Validate ``params`` against the schema; raise ParamsError naming field and reason."""
     import jsonschema
 
-    with open(SCHEMA) as f:
-        schema = yaml.safe_load(f)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []

@@ -1,47 +1,65 @@
-# Shared by all rules: validated params, the job grid, and the stage command prefix.
+# Shared by all rules: the validated params, the workflow spec (job grid, params keys, code
+# dependencies: src/holistic/workflow), and how a rule calls its stage script.
 import json
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from holistic.config import load_params
-from holistic.train.methods import METHODS, param_keys
+from holistic.workflow import spec as S
 
 # params.yaml, then each --configfile in order: exactly what the stage scripts merge.
 PARAM_FILES = ["params.yaml"] + [str(f) for f in workflow.overwrite_configfiles or []]
-P = load_params(PARAM_FILES)  # schema-checked before any job starts
+SPEC = S.load(PARAM_FILES)  # schema-checked, studies and methods known, before any job starts
+P = SPEC.params
 if json.dumps(P, sort_keys=True) != json.dumps(config, sort_keys=True):
     raise ValueError(
         "settings given with --config do not reach the stage scripts; "
         "put them in a YAML file and pass it with --configfile"
     )
 
-PY = sys.executable
-STAGE_ARGS = " ".join(f"--params {f}" for f in PARAM_FILES)
-DATASETS = P["data"]["datasets"]
-METHOD_NAMES = list(METHODS)
-TABLE_NAMES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank"]
-TABLES = expand("results/tables/{table}.{ext}", table=TABLE_NAMES, ext=["csv", "md"])
+# `python` in a rule is the interpreter running Snakemake (its environment has `holistic`),
+# or, with `--sdm conda`, the one of workflow/envs/holistic.yaml (activation comes first).
+os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+# The one software environment of every rule (see workflow/envs/holistic.yaml).
+ENV = "../envs/holistic.yaml"
+
+
+class ParamFiles:
+    """`--params FILE ...` of a stage command. Passed as a rule param, but not a builtin type,
+    so Snakemake does not record it: switching profiles reruns only the jobs whose `settings`
+    (the values of the keys they read) changed, not every job."""
+
+    def __init__(self, files):
+        self.files = list(files)
+
+    def __str__(self):
+        return " ".join(f"--params {f}" for f in self.files)
+
+
+PARAMS = ParamFiles(PARAM_FILES)
 
 
 wildcard_constraints:
+    study="|".join(s.name for s in SPEC.studies),
     dataset="[a-z0-9][a-z0-9-]*",
-    method="|".join(m.replace("+", r"\+") for m in METHOD_NAMES),
+    method="|".join(sorted({m.replace("+", r"\+") for s in SPEC.studies for m in s.methods})),
 
 
-def settings(*keys):
-    """JSON of the dotted params keys a job depends on: a change reruns exactly those jobs."""
-    out = {}
-    for key in keys:
-        value = P
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        out[key] = value
-    return json.dumps(out, sort_keys=True)
+def command(stage):
+    """The shell command of a stage: `python <script> --params ... <args> 2> log`."""
+    return f"python {stage.script} {{params.files}} {stage.args} 2> {{log}}"
 
 
-def in_report(path, caption, category, **labels):
-    """Mark an output for `snakemake --report`: caption file in workflow/report/, grouped by category."""
-    return report(path, caption=f"../report/{caption}", category=category,
-                  labels=labels or None)
+def in_report(o):
+    """An output, marked for `snakemake --report` when the spec gives it a caption."""
+    if o.caption is None:
+        return o.path
+    return report(o.path, caption=f"../report/{o.caption}", category=o.category,
+                  labels={"name": o.label} if o.label else None)
+
+
+def method_of(w):
+    return SPEC.study(w.study).study.methods[w.method]

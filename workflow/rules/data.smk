@@ -1,22 +1,34 @@
+# Data sets shared by every study: fetch (checksummed), then the fixed splits.
+
+
 rule fetch:
+    input:
+        code=S.job_code(S.FETCH),
     output:
-        "data/raw/{dataset}.npz",
+        data=S.FETCH.outputs["data"].path,
     params:
-        settings=settings("data.uci"),
+        settings=S.settings(P, S.FETCH.params),
+        files=PARAMS,
     log:
         "logs/fetch/{dataset}.log",
+    conda:
+        ENV
     shell:
-        "{PY} stages/fetch.py {STAGE_ARGS} --dataset {wildcards.dataset} --out {output} 2> {log}"
+        command(S.FETCH)
 
 
 rule split:
     input:
-        "data/raw/{dataset}.npz",
+        data=S.SPLIT.inputs["data"],
+        code=S.job_code(S.SPLIT),
     output:
-        "data/splits/{dataset}.npz",
+        splits=S.SPLIT.outputs["splits"].path,
     params:
-        settings=settings("seed", "split.test_fraction", "split.val_fraction", "split.n_splits"),
+        settings=S.settings(P, S.SPLIT.params),
+        files=PARAMS,
     log:
         "logs/split/{dataset}.log",
+    conda:
+        ENV
     shell:
-        "{PY} stages/split.py {STAGE_ARGS} --dataset {wildcards.dataset} --data {input} --out {output} 2> {log}"
+        command(S.SPLIT)

@@ -1,30 +1,41 @@
+# Per (study, data set, method): train every configuration x split, then attack the models.
+# Params: exactly the keys the method reads; code: the import graph of the stage script, with
+# the study's package and the method's pieces (an edit reruns exactly the jobs that run it).
+
+
 rule train:
     input:
-        data="data/raw/{dataset}.npz",
-        splits="data/splits/{dataset}.npz",
+        data=S.TRAIN.inputs["data"],
+        splits=S.TRAIN.inputs["splits"],
+        code=lambda w: S.job_code(S.TRAIN, w.study, method_of(w)),
     output:
-        model="models/{dataset}/{method}.safetensors",
-        log="results/train/{dataset}/{method}.json",
+        model=S.TRAIN.outputs["model"].path,
+        log=S.TRAIN.outputs["log"].path,
     params:
-        settings=lambda w: settings(*param_keys(w.method)),
+        settings=lambda w: S.settings(P, method_of(w).param_keys()),
+        files=PARAMS,
     log:
-        "logs/train/{dataset}/{method}.log",
+        "logs/{study}/train/{dataset}/{method}.log",
+    conda:
+        ENV
     shell:
-        "{PY} stages/train.py {STAGE_ARGS} --dataset {wildcards.dataset} --method '{wildcards.method}'"
-        " --data {input.data} --splits {input.splits} --out {output.model} --log {output.log} 2> {log}"
+        command(S.TRAIN)
 
 
 rule attack:
     input:
-        data="data/raw/{dataset}.npz",
-        splits="data/splits/{dataset}.npz",
-        model="models/{dataset}/{method}.safetensors",
+        data=S.ATTACK.inputs["data"],
+        splits=S.ATTACK.inputs["splits"],
+        model=S.ATTACK.inputs["model"],
+        code=lambda w: S.job_code(S.ATTACK, w.study, method_of(w)),
     output:
-        "results/eval/{dataset}/{method}.json",
+        eval=S.ATTACK.outputs["eval"].path,
     params:
-        settings=settings("threads", "split.preprocessing", "attack"),
+        settings=S.settings(P, S.ATTACK.params),
+        files=PARAMS,
     log:
-        "logs/attack/{dataset}/{method}.log",
+        "logs/{study}/attack/{dataset}/{method}.log",
+    conda:
+        ENV
     shell:
-        "{PY} stages/attack.py {STAGE_ARGS} --dataset {wildcards.dataset} --method '{wildcards.method}'"
-        " --data {input.data} --splits {input.splits} --models {input.model} --out {output} 2> {log}"
+        command(S.ATTACK)

@@ -1,1 +1,23 @@
-"""Adversarial attacks on stacked models: PGD (Madry et al. 2018) and FGSM (Goodfellow et al. 2015)."""
+"""Attacks on a stack of G models, one line per attack.
+
+Each attack declares its norm (``norm``), whether it is budgeted (a radius eps is
+given, the result is an accuracy) or minimal (the result is a distance), the params
+keys it reads, and ``from_params(params["attack"])``; calling it with a logits
+function, inputs, labels, eps, the input box and per-model generators returns the
+adversarial inputs. An unknown name is an error, never a silent fallback.
+"""
+
+from .fgsm import FGSM
+from .pgd import PGD
+
+ATTACKS = {
+    "pgd": PGD,     # Madry et al. 2018
+    "fgsm": FGSM,   # Goodfellow et al. 2015
+}
+
+
+def get(name: str):
+    """The attack class registered as ``name``; ValueError naming the known ones otherwise."""
+    if name not in ATTACKS:
+        raise ValueError(f"unknown attack {name!r}; registered: {', '.join(ATTACKS)}")
+    return ATTACKS[name]

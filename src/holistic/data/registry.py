@@ -74,12 +74,12 @@ def names() -> list[str]:
     return list(_load())
 
 
-def get(name: str) -> DatasetInfo:
-    """The registry entry for ``name``; ParamsError naming the field for unknown names."""
+def get(name: str, field: str = "studies.<study>.datasets") -> DatasetInfo:
+    """The registry entry for ``name``; ParamsError naming the params ``field`` for unknown names."""
     reg = _load()
     try:
         return reg[name]
     except KeyError:
         raise ParamsError(
-            f"unknown data set '{name}' (field data.datasets); known: {', '.join(reg)}"
+            f"unknown data set '{name}' (field {field}); known: {', '.join(reg)}"
         ) from None

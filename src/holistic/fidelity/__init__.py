@@ -1,1 +1,22 @@
-"""TODO"""
+"""Fidelity: a run's result tables and a paper's claims against the published ones.
+
+Generic machinery; a study supplies its :class:`~holistic.fidelity.reference.Publication`
+(reference files, method order, table references, claims, wording):
+
+- ``reference``: the publication and its reference files;
+- ``match``: which data sets of a run correspond to published ones;
+- ``compare``: published vs reproduced cells and their summary;
+- ``claims``: claims as predicates, evaluated per data set or on means;
+- ``document``: assessing runs and writing ``fidelity.md`` and its tidy CSV.
+
+The commonly used names are re-exported here.
+"""
+
+from .claims import (MEAN, PER_DATASET, Claim, ClaimResult, MissingValue, claim_tables,
+                     evaluate_claim, mean_table, value, values_from_selected)
+from .compare import COMPARISON_COLUMNS, compare, summarize_cells, within_tolerance
+from .document import (RunFidelity, assess_run, assess_runs, cells_markdown, claims_markdown,
+                       datasets_lines, evaluate_claims, fidelity_csv, fidelity_frame,
+                       fidelity_markdown, run_datasets_sentence, summary_lines, write_fidelity)
+from .match import COMPARED, SIZE_DIFFERS, UNMATCHED, match_datasets, registry_info
+from .reference import Publication, load_reference, load_reference_names, named_datasets

@@ -1,4 +1,4 @@
-"""A stack of G feed-forward ReLU networks, eqs. (1)-(2) of the HDL paper.
+"""A stack of G feed-forward ReLU networks, eqs. (1)-(2) of the HDL paper (registry key ``mlp``).
 
 Parameters are tensors with a leading model axis: ``W[l]`` is ``[G, r_{l-1}, r_l]``
 and ``b[l]`` is ``[G, r_l]``, so ``z^l = [z^{l-1}]^+ W^l + b^l`` for every model at
@@ -82,3 +82,52 @@ def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> T
             logits, _ = forward(W, b, x[:, start:start + chunk])
             out.append(logits.argmax(-1))
     return torch.cat(out, dim=1)
+
+
+class MLP:
+    """The stacked-model protocol for the MLP: parameters ``{"W0".., "b0"..}`` of ``[G, ...]``.
+
+    Keeps the fast paths: batched matmuls (:func:`forward`) and the exact Jacobian chain
+    (:func:`input_directional_gradients`) used by the robust loss of eq. (7).
+    """
+
+    axes: tuple[str, ...] = ()
+    param_keys: tuple[str, ...] = ()
+
+    def __init__(self, hidden: tuple[int, ...] = (128, 128)):
+        self.hidden = tuple(hidden)
+
+    def sizes(self, n_features: int, k: int) -> list[int]:
+        return [n_features, *self.hidden, k]
+
+    def init(self, n_features: int, k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
+        """Glorot-uniform weights, zero biases: ``W0..W{L-1}`` then ``b0..b{L-1}``."""
+        W, b = init_params(self.sizes(n_features, k), generators)
+        return {**{f"W{l}": w for l, w in enumerate(W)}, **{f"b{l}": v for l, v in enumerate(b)}}
+
+    @staticmethod
+    def split(params: dict[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        n = sum(1 for k in params if k.startswith("W"))
+        return [params[f"W{l}"] for l in range(n)], [params[f"b{l}"] for l in range(n)]
+
+    def prunable(self, params: dict[str, Tensor]) -> list[str]:
+        """The connection weights (not biases): what sparsity counts and masks prune."""
+        return [k for k in params if k.startswith("W")]
+
+    def forward(self, params: dict[str, Tensor], x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """Logits ``[G, B, K]`` and the ReLU gates (the forward's by-product)."""
+        return forward(*self.split(params), x)
+
+    def predict(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
+        return predict(*self.split(params), x)
+
+    def logit_difference_gradient_norms(self, params: dict[str, Tensor], aux: list[Tensor], y: Tensor) -> Tensor:
+        """Fast path of eq. (7): ``||grad_x (z_k - z_y)||_1`` ``[G, B, K]`` from the gates."""
+        from ..objectives.robust import gradient_norms
+
+        return gradient_norms(self.split(params)[0], aux, y)
+
+    def memory_floats(self, n_features: int, k: int, batch: int) -> tuple[int, int]:
+        """(parameters per model, activations per sample) for memory-budget chunking."""
+        sizes = self.sizes(n_features, k)
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), sum(sizes)

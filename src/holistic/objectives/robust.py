@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from ..models.mlp import forward, input_directional_gradients
+from .ce import per_sample_loss
 
 
 def other_classes(y: Tensor, K: int) -> Tensor:
@@ -60,11 +61,6 @@ def logit_difference_gradient_norms(J: Tensor, y: Tensor) -> Tensor:
     return (J - J_y).abs().sum(dim=2)
 
 
-def per_sample_loss(z: Tensor, y: Tensor) -> Tensor:
-    """Eq. (3) per sample: ``log sum_k exp((e_k - e_y)^T z)``, i.e. cross-entropy, ``[G, B]``."""
-    return torch.logsumexp(z, dim=-1) - torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
-
-
 def robust_loss(z: Tensor, norms: Tensor, y: Tensor, rho: Tensor) -> Tensor:
     """Eq. (7) per sample, ``[G, B]``: cross-entropy of ``z_k + rho * ||grad_x (z_k - z_y)||_1``.
 
@@ -72,3 +68,37 @@ def robust_loss(z: Tensor, norms: Tensor, y: Tensor, rho: Tensor) -> Tensor:
     ``rho`` ``[G]``, one radius per model.
     """
     return per_sample_loss(z + rho[:, None, None] * norms, y)
+
+
+def gradient_norms_any(model, params: dict, x: Tensor, y: Tensor) -> Tensor:
+    """``||grad_x (z_k - z_y)||_1`` ``[G, B, K]`` for any stacked model, by K autograd passes
+    (double backprop); inputs of any shape ``[G, B, ...]``."""
+    x = x.detach().requires_grad_(True)
+    z, _ = model.forward(params, x)
+    z_y = torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
+    norms = []
+    for k in range(z.shape[-1]):
+        (g,) = torch.autograd.grad((z[..., k] - z_y).sum(), x, create_graph=True)
+        norms.append(g.abs().flatten(2).sum(dim=-1))
+    return torch.stack(norms, dim=-1)
+
+
+class RobustLinear:
+    """Registry entry ``robust_linear``: eq. (7) with radius ``rho`` (grid axis ``rho``).
+
+    Uses the model's exact fast path (``logit_difference_gradient_norms``, the MLP's
+    Jacobian chain) when it has one, else autograd; ``reference=True`` forces autograd.
+    """
+
+    axes: tuple[str, ...] = ("rho",)
+    param_keys: tuple[str, ...] = ()
+
+    def per_sample(self, model, params: dict, x: Tensor, y: Tensor, hp: dict, out, reference: bool = False) -> Tensor:
+        z, aux = out
+        if not reference and hasattr(model, "logit_difference_gradient_norms"):
+            norms = model.logit_difference_gradient_norms(params, aux, y)
+        elif hasattr(model, "split"):  # the MLP's own autograd reference (same graph as before)
+            norms = gradient_norms_autograd(*model.split(params), x, y)
+        else:
+            norms = gradient_norms_any(model, params, x, y)
+        return robust_loss(z, norms, y, hp["rho"])

@@ -24,3 +24,17 @@ def worst_subset_mean(losses: Tensor, a: float) -> Tensor:
     """The primal value of eq. (10): mean of the ``a*N`` largest losses (``a*N`` integral)."""
     n = round(a * losses.shape[-1])
     return losses.topk(n, dim=-1).values.mean(dim=-1)
+
+
+class Stable:
+    """Registry entry ``stable``: the dual of eq. (10) with subset fraction ``a`` (grid axis
+    ``a``); its threshold theta ``[G]`` is trained with the weights."""
+
+    axes: tuple[str, ...] = ("a",)
+    param_keys: tuple[str, ...] = ()
+
+    def init_state(self, G: int, device) -> dict[str, Tensor]:
+        return {"theta": torch.zeros(G, device=device, requires_grad=True)}
+
+    def reduce(self, losses: Tensor, state: dict[str, Tensor], hp: dict) -> Tensor:
+        return stable_loss(losses, state["theta"], hp["a"])

@@ -45,3 +45,41 @@ def sparsity_percent(W: list[Tensor]) -> Tensor:
     zeros = sum((w == 0).flatten(1).sum(dim=1) for w in W)
     total = sum(w[0].numel() for w in W)
     return 100.0 * zeros.to(torch.float64) / total
+
+
+class ContinuousSparsification:
+    """Registry entry ``continuous_sparsification``: ``train.sparsity.rounds`` soft-mask search
+    rounds (grid axes ``lambda``, ``beta_bar``), then a final round under the hard mask
+    from weights rewound to ``train.sparsity.rewind_epoch``."""
+
+    axes: tuple[str, ...] = ("lambda", "beta_bar")
+    param_keys: tuple[str, ...] = ("train.sparsity",)
+
+    def n_rounds(self, cfg) -> int:
+        return cfg.rounds + 1
+
+    def init_state(self, params: dict[str, Tensor], prunable: list[str]) -> dict:
+        """Mask logits ``s = s_0 = 0`` for every prunable weight; no hard mask yet."""
+        return {"s": {n: torch.zeros_like(params[n], requires_grad=True) for n in prunable}, "hard": None}
+
+    def trainable(self, state: dict, final: bool) -> list[Tensor]:
+        return [] if final else list(state["s"].values())
+
+    def effective(self, params: dict[str, Tensor], state: dict, hp: dict, final: bool, t: int, T: int):
+        """The weights the network uses, and eq. (9)'s penalty ``[G]`` (None in the final round)."""
+        if final:
+            return {n: p * state["hard"][n] if n in state["hard"] else p for n, p in params.items()}, None
+        beta = beta_schedule(hp["beta_bar"], t, T)
+        masks = {n: soft_mask(s, beta) for n, s in state["s"].items()}
+        eff = {n: p * masks[n] if n in masks else p for n, p in params.items()}
+        return eff, penalty(list(masks.values()), hp["lambda"])
+
+    @torch.no_grad()
+    def end_round(self, state: dict, r: int, n_rounds: int, hp: dict, trace: dict) -> None:
+        """After the last search round the ticket ``H(s_T)``; before, ``s <- min(beta_bar s_T, s_0)``."""
+        if r == n_rounds - 2:
+            state["hard"] = {n: hard_mask(s) for n, s in state["s"].items()}
+        elif r < n_rounds - 2:
+            for s in state["s"].values():
+                s.copy_(next_round_logits(s, hp["beta_bar"]))
+            trace.setdefault("s_max_after_reset", []).append(max(float(s.max()) for s in state["s"].values()))

@@ -26,133 +26,36 @@ floating-point noise in means (e.g. 2/3 computed two ways) does not break ties.
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Iterable, Mapping
+from typing import Sequence
 
 import pandas as pd
 
-from ..errors import DataError
-from ..evaluate_keys import rho_key
-from ..train.methods import METHODS as _TABLE_1
+from ..evaluation.metrics import METRICS as REGISTRY
+from ..evaluation.metrics import Metric
+from ..render.tables import ordered
 
-#: The eight methods in the column order of Table 1 / Tables A1-A4.
-METHODS: tuple[str, ...] = tuple(_TABLE_1)
+#: The single-objective metrics of the registry, in table order (HDL: A1-A4).
+METRICS: tuple[str, ...] = tuple(REGISTRY)
 
-#: The four single-objective metrics, in table order (A1-A4).
-METRICS: tuple[str, ...] = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity")
+#: The per-model column of ``holistic.records.evals.MODEL_COLUMNS`` each measurement reads.
+_SOURCES = {("accuracy", "none"): "nat", ("accuracy", "pgd"): "adv", ("sparsity", "none"): "sparsity"}
 
-#: metric -> (validation column, test column) of :func:`summarize`'s output.
-CRITERIA: dict[str, tuple[str, str]] = {
-    "natural_accuracy": ("nat_val_mean", "nat_test_mean"),
-    "adversarial_accuracy": ("adv_val_mean", "adv_test_mean"),
-    "stability": ("nat_val_min", "nat_test_min"),
-    "sparsity": ("sparsity_mean", "sparsity_mean"),
-}
+
+def criterion(metric: Metric) -> tuple[str, str]:
+    """(validation column, test column) of :func:`summarize`'s output for a metric: its
+    measurement summarised over splits (``mean`` or ``min``); a per-model measurement
+    without parts (sparsity) is its own criterion."""
+    src = _SOURCES[(metric.measurement, metric.attack)]
+    if metric.measurement == "sparsity":
+        return (f"{src}_{metric.over_splits}",) * 2
+    return f"{src}_val_{metric.over_splits}", f"{src}_test_{metric.over_splits}"
+
+
+#: metric -> (validation column, test column), derived from the registry.
+CRITERIA: dict[str, tuple[str, str]] = {name: criterion(m) for name, m in REGISTRY.items()}
 
 #: Decimals kept when comparing values for ties.
 TIE_DECIMALS = 9
-
-MODEL_COLUMNS = ["dataset", "method", "config_id", "split", "config",
-                 "nat_val", "nat_test", "adv_val", "adv_test", "sparsity"]
-
-
-def method_order(methods: Iterable[str]) -> list[str]:
-    """The given method names in Table 1 order; unknown names follow, sorted."""
-    present = set(methods)
-    known = [m for m in METHODS if m in present]
-    return known + sorted(present - set(METHODS))
-
-
-# --------------------------------------------------------------------------- flatten
-
-def _get(obj, keys: tuple, source: str, where: str):
-    """Follow ``keys`` into nested dicts/lists; DataError naming file and field if absent."""
-    cur = obj
-    path = where
-    for key in keys:
-        path = f"{path}.{key}" if path else str(key)
-        try:
-            cur = cur[key]
-        except (KeyError, IndexError, TypeError):
-            raise DataError(f"{source}: field '{path}' missing") from None
-    return cur
-
-
-def _number(value, source: str, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise DataError(f"{source}: field '{field}' must be a finite number, got {value!r}")
-    return float(value)
-
-
-def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>") -> pd.DataFrame:
-    """One row per model of one eval dict (columns ``MODEL_COLUMNS``).
-
-    ``source`` (normally the file name) is named in every DataError: a missing
-    field, a non-numeric value, ``adversarial_rho`` absent from a model's
-    adversarial results, a (config_id, split) pair seen twice, or configurations
-    that do not cover the same splits.
-    """
-    if not isinstance(ev, Mapping):
-        raise DataError(f"{source}: top level must be a JSON object")
-    dataset = _get(ev, ("dataset",), source, "")
-    method = _get(ev, ("method",), source, "")
-    models = _get(ev, ("models",), source, "")
-    if not isinstance(models, list) or not models:
-        raise DataError(f"{source}: field 'models' must be a non-empty list")
-    key = rho_key(adversarial_rho)
-    rows = []
-    for i, m in enumerate(models):
-        w = f"models[{i}]"
-
-        def num(*keys):
-            field = w + "".join(f".{k}" for k in keys)
-            return _number(_get(m, keys, source, w), source, field)
-
-        adv = {}
-        for part in ("val", "test"):
-            d = _get(m, ("adversarial", part), source, w)
-            if not isinstance(d, Mapping) or key not in d:
-                raise DataError(f"{source}: field '{w}.adversarial.{part}' has no result for "
-                                f"rho {adversarial_rho} (key '{key}'); keys: {sorted(d) if isinstance(d, Mapping) else d!r}")
-            adv[part] = _number(d[key], source, f"{w}.adversarial.{part}.{key}")
-        config_id = _get(m, ("config_id",), source, w)
-        split = _get(m, ("split",), source, w)
-        for name, v in (("config_id", config_id), ("split", split)):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise DataError(f"{source}: field '{w}.{name}' must be an integer, got {v!r}")
-        config = _get(m, ("config",), source, w)
-        rows.append({
-            "dataset": str(dataset), "method": str(method),
-            "config_id": config_id, "split": split,
-            "config": json.dumps(config, sort_keys=True),
-            "nat_val": num("natural", "val"), "nat_test": num("natural", "test"),
-            "adv_val": adv["val"], "adv_test": adv["test"],
-            "sparsity": num("sparsity"),
-        })
-    df = pd.DataFrame(rows, columns=MODEL_COLUMNS)
-    dup = df.duplicated(["config_id", "split"])
-    if dup.any():
-        r = df[dup].iloc[0]
-        raise DataError(f"{source}: config_id {r.config_id} appears twice for split {r.split}")
-    splits = df.groupby("config_id")["split"].apply(lambda s: tuple(sorted(s)))
-    if splits.nunique() > 1:
-        raise DataError(f"{source}: configurations do not cover the same splits: "
-                        + "; ".join(f"config {c}: {list(s)}" for c, s in splits.items()))
-    return df.sort_values(["config_id", "split"], kind="mergesort").reset_index(drop=True)
-
-
-def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
-    """``{"dataset", "n", "p", "k", "paper_name"}`` of one eval dict."""
-    info = _get(ev, ("info",), source, "")
-    out = {"dataset": str(_get(ev, ("dataset",), source, ""))}
-    for f in ("n", "p", "k"):
-        v = _get(info, (f,), source, "info")
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise DataError(f"{source}: field 'info.{f}' must be an integer, got {v!r}")
-        out[f] = v
-    out["paper_name"] = info.get("paper_name") if isinstance(info, Mapping) else None
-    return out
 
 
 # --------------------------------------------------------------------------- select
@@ -191,7 +94,7 @@ def select_best(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     if metric not in CRITERIA:
         raise ValueError(f"unknown metric {metric!r}; expected one of {list(CRITERIA)}")
     val, test = CRITERIA[metric]
-    best = _pick(summary, val, ascending=False)
+    best = _pick(summary, val, ascending=not REGISTRY[metric].higher_is_better)
     return pd.DataFrame({
         "dataset": best["dataset"], "method": best["method"], "metric": metric,
         "config_id": best["config_id"], "config": best["config"],
@@ -230,13 +133,15 @@ def multi_objective_rank(chosen: pd.DataFrame) -> pd.DataFrame:
     return chosen.assign(rank=ranks.mean(axis=1))
 
 
-def select_all(models: pd.DataFrame) -> pd.DataFrame:
+def select_all(models: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
     """All selections: the four metrics plus ``multi_objective``, long format.
 
     Columns dataset, method, metric, config_id, config, validation, test; for
     ``multi_objective`` validation is the average validation rank within the
-    method and test the multi-objective rank among the methods of the data set.
+    method and test the multi-objective rank among the methods of the data set. Rows
+    follow data set, then ``order`` (the study's methods; others sorted by name).
     """
+    order = {m: i for i, m in enumerate(ordered(models["method"], order))}
     summary = summarize(models)
     parts = [select_best(summary, m) for m in METRICS]
     mo = multi_objective_rank(multi_objective_choice(summary))
@@ -246,7 +151,6 @@ def select_all(models: pd.DataFrame) -> pd.DataFrame:
         "validation": mo["val_rank"], "test": mo["rank"],
     }))
     out = pd.concat(parts, ignore_index=True)
-    order = {m: i for i, m in enumerate(method_order(out["method"].unique()))}
     morder = {m: i for i, m in enumerate(list(METRICS) + ["multi_objective"])}
     return out.assign(_m=out["method"].map(order), _k=out["metric"].map(morder)) \
               .sort_values(["dataset", "_m", "_k"], kind="mergesort") \
@@ -257,7 +161,7 @@ def wide(selected: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Test values of one metric: index dataset, one column per method (Table 1 order)."""
     sub = selected[selected["metric"] == metric]
     tab = sub.pivot(index="dataset", columns="method", values="test")
-    return tab.reindex(columns=method_order(tab.columns))
+    return tab.reindex(columns=list(dict.fromkeys(sub["method"])))  # the selection's method order
 
 
 def mean_over_datasets(selected: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -269,7 +173,6 @@ def mean_over_datasets(selected: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-__all__ = ["METHODS", "METRICS", "CRITERIA", "TIE_DECIMALS", "MODEL_COLUMNS", "rho_key",
-           "method_order", "flatten_eval", "eval_info", "summarize", "select_best",
+__all__ = ["METRICS", "CRITERIA", "TIE_DECIMALS", "summarize", "select_best",
            "multi_objective_choice", "multi_objective_rank", "select_all", "wide",
            "mean_over_datasets"]

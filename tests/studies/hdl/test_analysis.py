@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from holistic.selection.select import METRICS
-from holistic.selection.tables import selected_csv
-from holistic.studies.hdl import figures, shap_values, timing
 from holistic.errors import DataError
-from holistic.train.methods import METHODS
+from holistic.records.selected import selected_csv
+from holistic.selection.select import METRICS
+from holistic.studies.hdl import figures, shap_values, timing
+from holistic.studies.hdl.methods import COMPONENTS, METHODS
 
 ROOT = Path(__file__).resolve().parents[3]
-COMPS = shap_values.COMPONENTS
+COMPS = shap_values.COMPONENT_NAMES
 
 
 def selection(values: dict) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def selection(values: dict) -> pd.DataFrame:
 
 def additive(c: float, a: dict[str, float]) -> dict[str, float]:
     """Method -> c + sum_j a_j z_j over the Table 1 component vectors."""
-    return {m: c + sum(a[k] * getattr(comp, k) for k in COMPS) for m, comp in METHODS.items()}
+    return {m: c + sum(a[k] * getattr(comp, k) for k in COMPS) for m, comp in COMPONENTS.items()}
 
 
 def additive_selection(datasets: dict[str, tuple[float, dict]]) -> pd.DataFrame:
@@ -256,7 +256,7 @@ def hand_logs(tmp_path: Path) -> list[Path]:
 
 
 def test_table5_ratios(tmp_path):
-    per = timing.slowdowns(timing.load_logs(hand_logs(tmp_path)))
+    per = timing.slowdowns(timing.table1_logs(hand_logs(tmp_path)))
     x = per[(per.dataset == "x") & (per.method == "HDL")].iloc[0]
     assert x.batches_slowdown == pytest.approx(1.0)
     assert x.iterations_factor == pytest.approx(5.0)
@@ -285,19 +285,19 @@ def test_table5_malformed_logs(tmp_path):
     good = write_log(tmp_path / "DL.json", "x", "DL", 2, 100, 10.0)
     bad = write_log(tmp_path / "bad/HDL.json", "x", "HDL", 0, 100, 10.0)
     with pytest.raises(DataError, match=r"bad/HDL\.json.*'models'"):
-        timing.load_logs([good, bad])
+        timing.table1_logs([good, bad])
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     with pytest.raises(DataError, match=r"broken\.json.*not valid JSON"):
-        timing.load_logs([broken])
+        timing.table1_logs([broken])
     with pytest.raises(DataError, match=r"missing\.json.*not found"):
-        timing.load_logs([tmp_path / "missing.json"])
+        timing.table1_logs([tmp_path / "missing.json"])
     nan = write_log(tmp_path / "nan/HDL.json", "x", "HDL", 2, 100, float("nan"))
     with pytest.raises(DataError, match=r"nan/HDL\.json.*'seconds'"):
-        timing.load_logs([nan])
+        timing.table1_logs([nan])
     lone = write_log(tmp_path / "z/HDL.json", "z", "HDL", 2, 100, 10.0)
     with pytest.raises(DataError, match="'z'.*no DL"):
-        timing.slowdowns(timing.load_logs([lone]))
+        timing.slowdowns(timing.table1_logs([lone]))
 
 
 def test_paper_table5_from_reference_copy():

@@ -1,4 +1,5 @@
-"""Tests of the `fidelity` stage: published Tables A1-A4 vs this project's selection."""
+"""Tests of the `fidelity` stage: published Tables A1-A4 vs this project's selection
+(the generic machinery of ``holistic.fidelity`` with HDL's publication and claims)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from holistic.selection.select import METRICS
-from holistic.selection.tables import selected_csv
-from holistic.studies.hdl import fidelity as fid
+from holistic import fidelity as fid
 from holistic.errors import DataError
+from holistic.records.selected import load_selected, selected_csv
+from holistic.selection.select import METRICS
+from holistic.studies.hdl import claims as hdl
+from holistic.studies.hdl.claims import PUBLICATION as PUB
 
 ROOT = Path(__file__).resolve().parents[3]
-METHODS = list(fid.METHODS)
+METHODS = list(PUB.methods)
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return fid.load_reference()
+    return fid.load_reference(PUB)
 
 
 @pytest.fixture(scope="module")
 def names():
-    return fid.load_reference_names()
+    return fid.load_reference_names(PUB)
 
 
 def published(reference, paper_name):
@@ -82,8 +85,8 @@ def test_reference_has_all_published_cells(reference, names):
     assert sorted(reference["metric"].unique()) == sorted(METRICS)
     assert sorted(reference["method"].unique()) == sorted(METHODS)
     assert (reference.groupby("dataset").size() == 32).all()
-    assert len(names) == 45 and set(fid.uci_names(names)) <= set(reference["dataset"])
-    assert set(reference["dataset"]) - set(fid.uci_names(names)) == {"MNIST", "Fashion-MNIST",
+    assert len(names) == 45 and set(fid.named_datasets(names)) <= set(reference["dataset"])
+    assert set(reference["dataset"]) - set(fid.named_datasets(names)) == {"MNIST", "Fashion-MNIST",
                                                                       "CIFAR10"}
     iris = published(reference, "iris")
     assert iris[("natural_accuracy", "DL")] == 100.0
@@ -111,20 +114,20 @@ def write_reference(tmp_path, df, name="ref.csv"):
 def test_malformed_reference_names_the_file(tmp_path, reference, corrupt, reason):
     path = write_reference(tmp_path, corrupt(reference.head(64).copy()))
     with pytest.raises(DataError, match=str(path)) as exc:
-        fid.load_reference(path)
+        fid.load_reference(PUB, path)
     assert reason in str(exc.value)
 
 
 def test_malformed_names_and_missing_reference(tmp_path, names):
     path = write_reference(tmp_path, pd.concat([names, names.iloc[[0]]]), "names.csv")
     with pytest.raises(DataError, match=f"{path}.*appears twice"):
-        fid.load_reference_names(path)
+        fid.load_reference_names(PUB, path)
     with pytest.raises(DataError, match="nowhere.csv: file not found"):
-        fid.load_reference(tmp_path / "nowhere.csv")
+        fid.load_reference(PUB, tmp_path / "nowhere.csv")
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(DataError, match=f"{empty}: not a CSV"):
-        fid.load_reference(empty)
+        fid.load_reference(PUB, empty)
 
 
 # --------------------------------------------------------------------------- matching, cells
@@ -141,7 +144,7 @@ def test_match_uses_registry_and_flags_different_sizes(reference, names):
 
 def test_compare_differences_and_share_within_two_points(reference, names):
     sel = iris_selection(reference, drop={("stability", "HDL")})
-    comp = fid.compare(sel, INFO, reference, names)
+    comp = fid.compare(PUB, sel, INFO, reference, names)
     iris = comp[comp["dataset"] == "my-iris"]
     assert len(iris) == 31                                          # one cell missing: skipped
     assert iris["comparable"].all() and (iris["paper_name"] == "iris").all()
@@ -156,7 +159,7 @@ def test_compare_differences_and_share_within_two_points(reference, names):
     assert len(digits) == 32 and not digits["comparable"].any()
     assert "other" not in set(comp["dataset"])
 
-    s = fid.summarize_cells(comp)
+    s = fid.summarize_cells(comp, PUB.tolerance)
     # within 2 points (|d| <= 2): natural 0, 1, -2, 0.5, 0 -> 5 of 8; adversarial 2, 0 x 5
     # -> 6 of 8 (-2.01 and 5 outside); stability 7 of 7; sparsity 1.5 x 3, 0 x 4 -> 7 of 8.
     assert s.loc["natural_accuracy", ["cells", "within"]].tolist() == [8, 5]
@@ -166,7 +169,7 @@ def test_compare_differences_and_share_within_two_points(reference, names):
     assert s.loc["all", "share_within"] == pytest.approx(25 / 31)
     assert s.loc["natural_accuracy", "mean_abs_difference"] == pytest.approx(19 / 8)
     assert s.loc["sparsity", "mean_difference"] == pytest.approx(-25.5 / 8)
-    lines = "\n".join(fid.summary_lines(comp))
+    lines = "\n".join(fid.summary_lines(PUB, comp))
     assert "Cells compared: 31; within 2 points of the published value: 25 (80.6%)" in lines
 
 
@@ -190,16 +193,16 @@ RANK_DL_TIES = {"multi_objective": dict(zip(METHODS, [7, 3, 5, 4, 2, 7, 6, 2]))}
 
 
 @pytest.mark.parametrize("predicate, holds, fails", [
-    (fid.robust_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[20] * 8)),
-    (fid.sparse_beat_dense_sparsity, SPARS_OK, SPARS_BAD),
-    (fid.hdl_best_rank, RANK_HDL_TIE, RANK_HDL_2ND),
-    (fid.robust_family_beats_dl_adversarial, ADV_ALL, ADV_ROB_ONLY),
-    (fid.stable_not_below_dl_stability, table(stability=[90, 0, 90, 0, 0, 0, 0, 0]),
+    (hdl.robust_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[20] * 8)),
+    (hdl.sparse_beat_dense_sparsity, SPARS_OK, SPARS_BAD),
+    (hdl.hdl_best_rank, RANK_HDL_TIE, RANK_HDL_2ND),
+    (hdl.robust_family_beats_dl_adversarial, ADV_ALL, ADV_ROB_ONLY),
+    (hdl.stable_not_below_dl_stability, table(stability=[90, 0, 90, 0, 0, 0, 0, 0]),
      table(stability=[90, 0, 89.99, 0, 0, 0, 0, 0])),
-    (fid.hdl_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[35] * 8)),
-    (fid.framework_beats_dl_rank, RANK_DL_WORST, RANK_DL_TIES),
-    (fid.combinations_beat_robust_adversarial, ADV_ALL, ADV_ROB_ONLY),
-    (fid.robustness_stability_help_sparsity, SPARS_OK, SPARS_TIE),
+    (hdl.hdl_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[35] * 8)),
+    (hdl.framework_beats_dl_rank, RANK_DL_WORST, RANK_DL_TIES),
+    (hdl.combinations_beat_robust_adversarial, ADV_ALL, ADV_ROB_ONLY),
+    (hdl.robustness_stability_help_sparsity, SPARS_OK, SPARS_TIE),
 ])
 def test_claim_predicates(predicate, holds, fails):
     assert predicate(holds) is True
@@ -207,12 +210,12 @@ def test_claim_predicates(predicate, holds, fails):
 
 
 def test_claims_cover_the_brief_and_cite_the_paper():
-    keys = [c.key for c in fid.CLAIMS]
+    keys = [c.key for c in hdl.CLAIMS]
     assert len(keys) == len(set(keys))
     assert keys[:6] == ["robust_adv", "sparse_vs_dense", "hdl_best_rank", "robust_family_adv",
                         "stable_stability", "hdl_adv"]
-    assert all(c.citation.startswith("Sec.") for c in fid.CLAIMS)
-    assert {c.scope for c in fid.CLAIMS} == {fid.PER_DATASET, fid.MEAN}
+    assert all(c.citation.startswith("Sec.") for c in hdl.CLAIMS)
+    assert {c.scope for c in hdl.CLAIMS} == {fid.PER_DATASET, fid.MEAN}
 
 
 def long_values(tables):
@@ -222,23 +225,23 @@ def long_values(tables):
 
 
 def test_evaluate_claim_per_dataset_mean_and_not_computable(reference, names):
-    claim = {c.key: c for c in fid.CLAIMS}
+    claim = {c.key: c for c in hdl.CLAIMS}
     vals = long_values({"a": ADV_ALL, "b": ADV_ROB_ONLY,
                         "c": {"adversarial_accuracy": {"DL": 1.0}}})          # c: not evaluable
-    r = fid.evaluate_claim(claim["robust_family_adv"], vals, ["a", "b", "c"])
+    r = fid.evaluate_claim(claim["robust_family_adv"], vals, ["a", "b", "c"], PUB.untabulated)
     assert (r.holds, r.of) == (1, 2) and r.text(fid.PER_DATASET) == "1/2 (50%)"
     # means: DL 10, Robust 20, R+S 19.5, S+R 25, HDL 35 -> R+S does not beat Robust
-    m = fid.evaluate_claim(claim["mean_combinations_adv"], vals, ["a", "b"])
+    m = fid.evaluate_claim(claim["mean_combinations_adv"], vals, ["a", "b"], PUB.untabulated)
     assert (m.holds, m.of) == (0, 1) and m.text(fid.MEAN) == "no"
     pub = reference[["dataset", "metric", "method", "value"]]
     for key in ("hdl_best_rank", "mean_framework_rank"):
-        r = fid.evaluate_claim(claim[key], pub, fid.uci_names(names))
+        r = fid.evaluate_claim(claim[key], pub, fid.named_datasets(names), PUB.untabulated)
         assert r.of == 0 and "Fig. 2 not tabulated" in r.text(claim[key].scope)
     # published share, computed independently from the wide table
-    uci = fid.uci_names(names)
+    uci = fid.named_datasets(names)
     adv = pub[(pub.metric == "adversarial_accuracy") & pub.dataset.isin(uci)] \
         .pivot(index="dataset", columns="method", values="value")
-    r = fid.evaluate_claim(claim["robust_adv"], pub, uci)
+    r = fid.evaluate_claim(claim["robust_adv"], pub, uci, PUB.untabulated)
     assert (r.holds, r.of) == (int((adv["Robust"] > adv["DL"]).sum()), 45)
 
 
@@ -247,22 +250,22 @@ def test_claims_evaluated_here_and_published(reference, names):
     sel = pd.concat([sel, selection({("my-iris", "multi_objective", m): r
                                      for m, r in RANK_HDL_TIE["multi_objective"].items()})])
     matched = fid.match_datasets(sel["dataset"], reference, INFO, names)
-    claims = fid.evaluate_claims(sel, matched, reference, names).set_index("key")
+    claims = fid.evaluate_claims(PUB, sel, matched, reference, names).set_index("key")
     # published iris: adversarial DL 12.00 < Robust 16.00
     assert claims.loc["robust_adv", "published"].text(fid.PER_DATASET) == "1/1 (100%)"
     # here: Robust = 16.00 - 2.01 = 13.99 > DL 14.00? no
     assert claims.loc["robust_adv", "here"].text(fid.PER_DATASET) == "0/1 (0%)"
     assert claims.loc["hdl_best_rank", "here"].text(fid.PER_DATASET) == "1/1 (100%)"
     assert claims.loc["hdl_best_rank", "published"].of == 0
-    assert claims.loc["robust_adv", "published_uci"].of == 45
+    assert claims.loc["robust_adv", "published_names"].of == 45
 
 
 # --------------------------------------------------------------------------- documents
 
 def test_markdown_of_two_runs_and_tidy_csv(reference, names):
     runs = {"minmax": iris_selection(reference), "paper": iris_selection(reference, {("sparsity", "DL")})}
-    assessed = fid.assess_runs(runs, {"minmax": INFO, "paper": INFO}, reference, names)
-    md = fid.fidelity_markdown(assessed, names=names, notes=["a note"])
+    assessed = fid.assess_runs(PUB, runs, {"minmax": INFO, "paper": INFO}, reference, names)
+    md = fid.fidelity_markdown(PUB, assessed, names=names, notes=["a note"])
     assert "## Run `minmax`" in md and "## Run `paper`" in md
     assert md.index("## Run `minmax`") < md.index("## Run `paper`")
     assert "- a note" in md and "How to read." in md
@@ -271,7 +274,7 @@ def test_markdown_of_two_runs_and_tidy_csv(reference, names):
     assert "my-digits (optical-recog-digits) †" in md
     assert "1 of 3 data sets compared (my-iris)" in md
     assert "no published counterpart (1): other (no paper name)" in md
-    assert md == fid.fidelity_markdown(assessed, names=names, notes=["a note"])   # deterministic
+    assert md == fid.fidelity_markdown(PUB, assessed, names=names, notes=["a note"])   # deterministic
     csv = fid.fidelity_csv(assessed)
     lines = csv.splitlines()
     assert lines[0] == "run,dataset,metric,method,published,reproduced,difference,paper_name,comparable"
@@ -284,31 +287,31 @@ def test_malformed_selection_names_the_file(tmp_path, reference):
     sel = iris_selection(reference)
     good = tmp_path / "selected.csv"
     good.write_text(selected_csv(sel))
-    assert len(fid.load_selected(good)) == len(sel)
+    assert len(load_selected(good, PUB.methods)) == len(sel)
     bad = sel.astype({"test": object})
     bad.loc[3, "test"] = "oops"
     path = tmp_path / "bad.csv"
     bad.to_csv(path, index=False)
     with pytest.raises(DataError, match=f"{path}: row 4, field 'test'"):
-        fid.load_selected(path)
+        load_selected(path, PUB.methods)
     sel.drop(columns="test").to_csv(path, index=False)
     with pytest.raises(DataError, match=f"{path}: column.*test"):
-        fid.load_selected(path)
+        load_selected(path, PUB.methods)
     pd.concat([sel, sel.iloc[[0]]]).to_csv(path, index=False)
     with pytest.raises(DataError, match=f"{path}: .*given twice"):
-        fid.load_selected(path)
+        load_selected(path, PUB.methods)
     with pytest.raises(DataError, match="missing.csv: file not found"):
-        fid.load_selected(tmp_path / "missing.csv")
+        load_selected(tmp_path / "missing.csv")
 
 
 def test_settings_notes_warn_on_other_radius():
-    notes = fid.settings_notes({"aggregate": {"adversarial_rho": 0.01},
+    notes = hdl.settings_notes({"aggregate": {"adversarial_rho": 0.01},
                                 "split": {"n_splits": 3}, "train": {"epochs": 20}})
     assert "rho = 0.01" in notes[0] and "differs" in notes[0]
     assert "3 splits, 20 epochs" in notes[1]
-    assert "differs" not in fid.settings_notes({"aggregate": {"adversarial_rho": 0.1}})[0]
+    assert "differs" not in hdl.settings_notes({"aggregate": {"adversarial_rho": 0.1}})[0]
     assert "steps a round" not in notes[1]
-    capped = fid.settings_notes({"split": {"n_splits": 3},
+    capped = hdl.settings_notes({"split": {"n_splits": 3},
                                  "train": {"epochs": 10, "max_steps_per_round": 10000}})
     assert "10 epochs per round (at most 10000 steps a round)" in capped[0]
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from holistic.selection.select import METHODS, METRICS
+from holistic.selection.select import METRICS
+from holistic.studies.hdl.methods import METHODS
 from holistic.errors import DataError, ParamsError
 from holistic.studies.hdl.policy import prescribe
 from holistic.studies.hdl.policy.greedy import greedy_estimator, greedy_tree
@@ -183,20 +184,26 @@ def test_exact_beats_greedy_on_xor_with_decoy():
 # --------------------------------------------------------------------------- data
 
 def model(cid, split, nv, nt, av, at, sp=0.0, low=None):
-    """One eval entry; adversarial accuracy av/at at rho 0.1 (``low``: dict of the other
-    radii, default nt - 1 and nt - 2)."""
+    """One eval entry (tidy rows); adversarial accuracy av/at at rho 0.1 (``low``: dict of
+    the other radii, default nt - 1 and nt - 2)."""
     low = low or {"0.001": nt - 1, "0.01": nt - 2}
-    return {"config_id": cid, "config": {"lr": 0.01, "id": cid}, "split": split,
-            "natural": {"val": nv, "test": nt},
-            "adversarial": {"val": {"0.001": nv - 1, "0.01": nv - 2, "0.1": av},
-                            "test": dict(low, **{"0.1": at})},
-            "sparsity": sp}
+
+    def row(metric, attack, eps, part, value):
+        return {"metric": metric, "attack": attack, "norm": None if attack == "none" else "inf",
+                "eps": eps, "part": part, "value": value}
+
+    adv = {"val": {"0.001": nv - 1, "0.01": nv - 2, "0.1": av}, "test": dict(low, **{"0.1": at})}
+    rows = [row("accuracy", "none", None, "val", nv), row("accuracy", "none", None, "test", nt)]
+    rows += [row("accuracy", "pgd", float(eps), part, v)
+             for part, per in adv.items() for eps, v in per.items()]
+    rows.append(row("sparsity", "none", None, "model", sp))
+    return {"config_id": cid, "config": {"lr": 0.01, "id": cid}, "split": split, "rows": rows}
 
 
 def evaldict(dataset, method, models, p=4, k=3):
     return {"dataset": dataset, "method": method,
             "info": {"n": 100, "p": p, "k": k, "paper_name": dataset},
-            "rho_test": [0.001, 0.01, 0.1], "models": models}
+            "eps": [0.001, 0.01, 0.1], "models": models}
 
 
 def write_evals(root, evals):
@@ -235,9 +242,9 @@ def test_features_from_dl_evals(tmp_path):
 def test_features_missing_rho_names_file_and_field(tmp_path):
     ev = dl_eval()
     for m in ev["models"]:
-        del m["adversarial"]["test"]["0.001"]
+        m["rows"] = [r for r in m["rows"] if (r["eps"], r["part"]) != (0.001, "test")]
     paths = write_evals(tmp_path, [ev])
-    with pytest.raises(DataError, match=r"DL\.json.*adversarial\.test.*0\.001"):
+    with pytest.raises(DataError, match=r"DL\.json.*rows.*eps 0\.001, part .test."):
         prescribe.features(paths)
 
 

@@ -17,33 +17,32 @@ A mean is over the data sets of the group on which the method has a value;
 
 from __future__ import annotations
 
-import io as _io
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ...selection.select import CRITERIA, METRICS, method_order, wide
-from ...selection.tables import row_order
 from ...errors import DataError
-from ...io import atomic_path, write_text
+from ...io import write_text
+from ...render.figures import new_figure, save_png
+from ...render.labels import METRIC_AXES, METRIC_SHORT, METRIC_TITLES
+from ...render.tables import bold_best, frame_csv, markdown_table, number, ordered
+from ...selection.select import CRITERIA, METRICS, wide
+from ...selection.tables import row_order
 from . import difficulty
+from .methods import BASELINE, METHODS
 
 #: Label of the group holding every data set in Figure 2.
 ALL = "all"
 
-DECIMALS = 6
-TABLE_DECIMALS = 1
+#: Decimals of the per-data-set tables (Tables 2-4 print one).
+PER_DATASET_DECIMALS = 1
 
-TITLES = {"natural_accuracy": "(a) Natural accuracy",
-          "adversarial_accuracy": "(b) Adversarial accuracy",
-          "stability": "(c) Stability",
-          "sparsity": "(d) Sparsity"}
-YLABELS = {"natural_accuracy": "test accuracy (%)",
-           "adversarial_accuracy": "adversarial test accuracy (%)",
-           "stability": "worst-split test accuracy (%)",
-           "sparsity": "zero parameters (%)"}
+
+def _table1_order(methods) -> list[str]:
+    """The given methods in Table 1 order (others after, sorted)."""
+    return ordered(methods, METHODS)
 
 
 # --------------------------------------------------------------------------- data
@@ -63,7 +62,7 @@ def _group_means(tab: pd.DataFrame, members: list[str]) -> list[tuple[str, float
     """(method, mean, n) over the rows ``members`` of a wide table, Table 1 order."""
     sub = tab.reindex(members)
     out = []
-    for m in method_order(tab.columns):
+    for m in _table1_order(tab.columns):
         vals = sub[m].dropna()
         if len(vals):
             out.append((m, float(vals.mean()), len(vals)))
@@ -96,13 +95,6 @@ def figure2_data(selected: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "method", "mean_rank", "n_datasets"])
 
 
-def frame_csv(df: pd.DataFrame) -> str:
-    """CSV text with ``DECIMALS`` decimals."""
-    buf = _io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
-    return buf.getvalue()
-
-
 # --------------------------------------------------------------------------- plots
 
 def _grouped_bars(ax, data: pd.DataFrame, value: str, methods: list[str]) -> None:
@@ -119,57 +111,45 @@ def _grouped_bars(ax, data: pd.DataFrame, value: str, methods: list[str]) -> Non
     ax.set_xticklabels([f"{g}\n(n = {int(n[g])})" for g in groups], fontsize=8)
 
 
-def _save(fig, png_path) -> None:
-    with atomic_path(png_path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-
-
 def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rho: float) -> None:
     """Figure 1: one panel per metric, grouped bars (x = DL-accuracy group, bar = method)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    methods = method_order(data["method"].unique())
-    fig = Figure(figsize=(14, 9), layout="constrained")
-    FigureCanvasAgg(fig)
+    methods = _table1_order(data["method"].unique())
+    fig = new_figure((14, 9), layout="constrained")
     axes = fig.subplots(2, 2)
-    for ax, metric in zip(axes.flat, METRICS):
+    for panel, ax, metric in zip("abcd", axes.flat, METRICS):
         sub = data[data["metric"] == metric]
         _grouped_bars(ax, sub, "value", methods)
-        title = TITLES[metric]
+        title = f"({panel}) {METRIC_TITLES[metric]}"
         if metric == "adversarial_accuracy":
             title += f" with rho = {adversarial_rho:g}"
         ax.set_title(title)
-        ax.set_ylabel(YLABELS[metric])
+        ax.set_ylabel(METRIC_AXES[metric])
         ax.set_xlabel("natural accuracy of the nominal DL model")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(methods))
-    _save(fig, png_path)
+    save_png(fig, png_path)
 
 
 def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike) -> None:
     """Figure 2: mean multi-objective rank, grouped bars (x = group incl. ``all``)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    methods = method_order(data["method"].unique())
-    fig = Figure(figsize=(12, 5), layout="constrained")
-    FigureCanvasAgg(fig)
+    methods = _table1_order(data["method"].unique())
+    fig = new_figure((12, 5), layout="constrained")
     ax = fig.subplots()
     _grouped_bars(ax, data, "mean_rank", methods)
     ax.set_title("Average multi-objective rank (lower is better)")
     ax.set_ylabel("mean rank among the methods")
     ax.set_xlabel("natural accuracy of the nominal DL model")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(methods))
-    _save(fig, png_path)
+    save_png(fig, png_path)
 
 
 # --------------------------------------------------------------------------- Tables 2-4
 
 def _row_names(adversarial_rho: float) -> dict[str, str]:
-    return {"natural_accuracy": "Avg. accuracy",
-            "adversarial_accuracy": f"Adv. acc. rho={adversarial_rho:g}",
-            "stability": "Stability", "sparsity": "Sparsity"}
+    """Row names of Tables 2-4: the short metric labels, the radius with adversarial accuracy."""
+    names = dict(METRIC_SHORT)
+    names["adversarial_accuracy"] += f" rho={adversarial_rho:g}"
+    return names
 
 
 def dataset_values(selected: pd.DataFrame, dataset: str,
@@ -199,7 +179,7 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
         out[row["method"]] = {metric: float(hit[CRITERIA[metric][1]].iloc[0])
                               for metric in METRICS}
     tab = pd.DataFrame(out).reindex(METRICS)
-    return tab[method_order(tab.columns)]
+    return tab[_table1_order(tab.columns)]
 
 
 def per_dataset_tables(selected: pd.DataFrame, adversarial_rho: float,
@@ -216,25 +196,19 @@ def per_dataset_tables(selected: pd.DataFrame, adversarial_rho: float,
     else:
         how = ("for each method, the configuration with the best average validation rank "
                "over the four metrics (multi-objective choice, as in Tables 2-4)")
-    methods = method_order(selected["method"].unique())
+    methods = _table1_order(selected["method"].unique())
     blocks = []
-    for ds in row_order(selected):
+    for ds in row_order(selected, BASELINE):
         tab = dataset_values(selected, ds, summary, source).reindex(columns=methods)
-        lines = [f"### {ds}", "",
-                 (f"**Results for the {ds} data set (test set, %). Chosen configuration: "
-                  f"{how}. Best value of each row in bold.**"), "",
-                 "| Method | " + " | ".join(methods) + " |",
-                 "|:---|" + "|".join(["---:"] * len(methods)) + "|"]
+        rows = []
         for metric in METRICS:
             row = tab.loc[metric]
-            texts = {m: f"{round(float(row[m]), TABLE_DECIMALS):.{TABLE_DECIMALS}f}"
-                     for m in methods if pd.notna(row[m])}
-            best = max((float(t) for t in texts.values()), default=None)
-            cells = ["-" if m not in texts else
-                     f"**{texts[m]}**" if float(texts[m]) == best else texts[m]
-                     for m in methods]
-            lines.append(f"| {names[metric]} | " + " | ".join(cells) + " |")
-        blocks.append("\n".join(lines) + "\n")
+            texts = {m: number(row[m], PER_DATASET_DECIMALS) for m in methods if pd.notna(row[m])}
+            rows.append([names[metric]] + bold_best(texts, methods))
+        caption = (f"**Results for the {ds} data set (test set, %). Chosen configuration: "
+                   f"{how}. Best value of each row in bold.**")
+        blocks.append(f"### {ds}\n\n" + markdown_table(["Method", *methods], rows,
+                                                        "l" + "r" * len(methods), caption))
     return "\n".join(blocks)
 
 
@@ -256,6 +230,6 @@ def write_figures(selected: pd.DataFrame, adversarial_rho: float, out_dir: str |
                per_dataset_tables(selected, adversarial_rho, summary, source))
 
 
-__all__ = ["ALL", "figure1_groups", "figure1_data", "figure2_data", "frame_csv",
+__all__ = ["ALL", "PER_DATASET_DECIMALS", "figure1_groups", "figure1_data", "figure2_data",
            "plot_figure1", "plot_figure2", "dataset_values", "per_dataset_tables",
            "write_figures"]

@@ -2,7 +2,7 @@
 
 The eight methods of Table 1 are the eight on/off combinations of three binary
 components (robust, stable, sparse); the mapping is read from
-:data:`holistic.train.methods.METHODS`. On one data set and for one metric the
+:data:`holistic.studies.hdl.methods.COMPONENTS`. On one data set and for one metric the
 selected test values of the eight methods (``selected.csv``, the Tables A1-A4
 values) define a function of the component vector
 
@@ -38,7 +38,6 @@ each difficulty category of :func:`holistic.studies.hdl.difficulty.category`
 from __future__ import annotations
 
 import dataclasses
-import io as _io
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,22 +46,19 @@ import numpy as np
 import pandas as pd
 import shap
 
-from ...selection.select import METRICS, wide
 from ...errors import DataError
-from ...io import atomic_path, write_text
-from ...train.methods import METHODS, Components
+from ...io import write_text
+from ...render.figures import new_figure, save_png
+from ...render.labels import wrapped
+from ...render.tables import frame_csv
+from ...selection.select import METRICS, wide
 from . import difficulty
+from .methods import BASELINE, COMPONENTS, Components
 
-#: The binary features, in the field order of :class:`Components`.
-COMPONENTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Components))
+#: The binary features (component names), in the field order of :class:`Components`.
+COMPONENT_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Components))
 
-#: Decimals of the CSV outputs.
-DECIMALS = 6
-
-LABELS = {"robust": "Robust", "stable": "Stable", "sparse": "Sparse"}
-METRIC_LABELS = {"natural_accuracy": "Natural\naccuracy",
-                 "adversarial_accuracy": "Adversarial\naccuracy",
-                 "stability": "Stability", "sparsity": "Sparsity"}
+COMPONENT_LABELS = {"robust": "Robust", "stable": "Stable", "sparse": "Sparse"}
 CATEGORY_TITLES = {"low": "Low accuracy (< 80%)", "medium": "Medium accuracy (80-95%)",
                    "high": "High accuracy (> 95%)"}
 
@@ -74,21 +70,24 @@ CATEGORY_COLUMNS = ["category", "component", "metric", "shap", "shap_hdl", "n_da
 # --------------------------------------------------------------------------- design
 
 def method_vectors() -> dict[str, tuple[int, ...]]:
-    """Method -> 0/1 component vector (order ``COMPONENTS``), from Table 1's METHODS.
+    """Method -> 0/1 component vector (order ``COMPONENT_NAMES``), from Table 1's
+    :data:`~holistic.studies.hdl.methods.COMPONENTS`.
 
     Raises ValueError unless the methods are exactly the 2^3 distinct combinations
     with DL the all-off one (the design SHAP is computed on).
     """
-    vecs = {m: tuple(int(getattr(c, name)) for name in COMPONENTS) for m, c in METHODS.items()}
-    if len(set(vecs.values())) != 2 ** len(COMPONENTS) or len(vecs) != 2 ** len(COMPONENTS):
-        raise ValueError(f"methods are not the full factorial of {COMPONENTS}: {vecs}")
-    if vecs.get("DL") != (0,) * len(COMPONENTS):
-        raise ValueError("DL must be the method with every component off")
+    d = len(COMPONENT_NAMES)
+    vecs = {m: tuple(int(getattr(c, name)) for name in COMPONENT_NAMES)
+            for m, c in COMPONENTS.items()}
+    if len(set(vecs.values())) != 2 ** d or len(vecs) != 2 ** d:
+        raise ValueError(f"methods are not the full factorial of {COMPONENT_NAMES}: {vecs}")
+    if vecs.get(BASELINE) != (0,) * d:
+        raise ValueError(f"{BASELINE} must be the method with every component off")
     return vecs
 
 
-def outcomes(selected: pd.DataFrame, dataset: str, metric: str,
-             source: str = "selection") -> dict[tuple[int, ...], float]:
+def factorial_values(selected: pd.DataFrame, dataset: str, metric: str,
+                     source: str = "selection") -> dict[tuple[int, ...], float]:
     """Component vector -> test value of ``metric`` on ``dataset`` for the eight methods.
 
     DataError naming ``source``, the data set and metric if a method has no value.
@@ -131,7 +130,7 @@ def component_shap(values: Mapping[tuple[int, ...], float]) -> dict[str, tuple[f
     phi, _ = shap_matrix(values, instances)
     hdl = phi[np.all(instances == 1, axis=1)][0]
     mean = phi.mean(axis=0)
-    return {c: (float(mean[j]), float(hdl[j])) for j, c in enumerate(COMPONENTS)}
+    return {c: (float(mean[j]), float(hdl[j])) for j, c in enumerate(COMPONENT_NAMES)}
 
 
 def per_dataset(selected: pd.DataFrame, source: str = "selection") -> pd.DataFrame:
@@ -149,8 +148,8 @@ def per_dataset(selected: pd.DataFrame, source: str = "selection") -> pd.DataFra
                             "(its difficulty category is undefined)")
         cat = difficulty.category(float(dl[ds]))
         for metric in METRICS:
-            vals = outcomes(selected, ds, metric, source)
-            base = vals[(0,) * len(COMPONENTS)]
+            vals = factorial_values(selected, ds, metric, source)
+            base = vals[(0,) * len(COMPONENT_NAMES)]
             for comp, (mean, hdl) in component_shap(vals).items():
                 rows.append({"dataset": ds, "dl_accuracy": float(dl[ds]), "category": cat,
                              "component": comp, "metric": metric, "base": base,
@@ -164,7 +163,7 @@ def category_means(per_ds: pd.DataFrame) -> pd.DataFrame:
     with NaN values and ``n_datasets`` 0 for a category without data sets."""
     rows = []
     for cat in difficulty.CATEGORIES:
-        for comp in COMPONENTS:
+        for comp in COMPONENT_NAMES:
             for metric in METRICS:
                 sub = per_ds[(per_ds["category"] == cat) & (per_ds["component"] == comp)
                              & (per_ds["metric"] == metric)].sort_values("dataset")
@@ -177,13 +176,6 @@ def category_means(per_ds: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- outputs
-
-def frame_csv(df: pd.DataFrame) -> str:
-    """CSV text, floats with ``DECIMALS`` decimals, NaN as an empty cell."""
-    buf = _io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
-    return buf.getvalue()
-
 
 def colour_scale(table: pd.DataFrame, value: str = "shap") -> dict[str, float]:
     """Metric -> largest |value| over categories and components (1 where all are
@@ -203,20 +195,17 @@ def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "sh
     metric over the three panels, see :func:`colour_scale`), because sparsity
     effects (tens of points) would otherwise wash out the accuracy effects
     (tenths of a point). A category without data sets is drawn empty."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import Normalize
-    from matplotlib.figure import Figure
 
     scale = colour_scale(table, value)
     norm = Normalize(vmin=-1.0, vmax=1.0)
-    fig = Figure(figsize=(15, 4.2), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure((15, 4.2), layout="constrained")
     axes = fig.subplots(1, len(difficulty.CATEGORIES))
     image = None
     for ax, cat in zip(axes, difficulty.CATEGORIES):
         sub = table[table["category"] == cat]
-        grid = np.full((len(COMPONENTS), len(METRICS)), np.nan)
-        for i, comp in enumerate(COMPONENTS):
+        grid = np.full((len(COMPONENT_NAMES), len(METRICS)), np.nan)
+        for i, comp in enumerate(COMPONENT_NAMES):
             for j, metric in enumerate(METRICS):
                 v = sub[(sub["component"] == comp) & (sub["metric"] == metric)][value]
                 if len(v):
@@ -231,15 +220,14 @@ def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "sh
         n = int(sub["n_datasets"].max()) if len(sub) else 0
         ax.set_title(f"{CATEGORY_TITLES[cat]}, n = {n}")
         ax.set_xticks(range(len(METRICS)))
-        ax.set_xticklabels([METRIC_LABELS[m] for m in METRICS], fontsize=9)
-        ax.set_yticks(range(len(COMPONENTS)))
-        ax.set_yticklabels([LABELS[c] for c in COMPONENTS])
+        ax.set_xticklabels([wrapped(m) for m in METRICS], fontsize=9)
+        ax.set_yticks(range(len(COMPONENT_NAMES)))
+        ax.set_yticklabels([COMPONENT_LABELS[c] for c in COMPONENT_NAMES])
         if n == 0:
             ax.text(0.5, 0.5, "no data sets", transform=ax.transAxes, ha="center", va="center")
     fig.colorbar(image, ax=list(axes), shrink=0.9,
                  label="SHAP / max |SHAP| of the metric")
-    with atomic_path(png_path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    save_png(fig, png_path)
 
 
 def write_shap(selected: pd.DataFrame, out_dir: str | os.PathLike,
@@ -255,5 +243,6 @@ def write_shap(selected: pd.DataFrame, out_dir: str | os.PathLike,
     return table
 
 
-__all__ = ["COMPONENTS", "method_vectors", "outcomes", "shap_matrix", "component_shap",
-           "per_dataset", "category_means", "frame_csv", "colour_scale", "plot_shap", "write_shap"]
+__all__ = ["COMPONENT_NAMES", "COMPONENT_LABELS", "method_vectors", "factorial_values",
+           "shap_matrix", "component_shap", "per_dataset", "category_means", "colour_scale",
+           "plot_shap", "write_shap"]

@@ -1,7 +1,7 @@
 """Computational cost relative to nominal DL (Section 4.3, Table 5).
 
 Input: the training logs ``results/train/<dataset>/<method>.json`` written by
-``stages/train.py``: ``models`` (number of models of the grid, trained together
+``stages/train.py`` (format: :mod:`holistic.records.train_log`): ``models`` (number of models of the grid, trained together
 in one vectorised batch), ``steps`` (optimizer steps per model, all sparsity
 rounds included), ``seconds`` (wall time of the whole grid) and
 ``seconds_per_batch`` (``seconds / steps``: time of one vectorised step of all
@@ -25,8 +25,6 @@ published Table 5 (read from the packaged reference copy) alongside.
 
 from __future__ import annotations
 
-import io as _io
-import json
 import math
 import os
 from collections.abc import Iterable
@@ -35,10 +33,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...selection.select import method_order
 from ...errors import DataError
 from ...io import write_text
-from ...train.methods import METHODS
+from ...records.train_log import load_logs
+from ...render.tables import frame_csv, markdown_table, number, ordered
+from .methods import BASELINE, METHODS
 
 #: The packaged copy of the published Tables 2-6 (see holistic/studies/hdl/reference/README.md).
 REFERENCE = ("studies", "hdl", "reference", "hdl_paper_tables_2_to_6.md")
@@ -47,9 +46,7 @@ FACTORS = ("batches_slowdown", "iterations_factor", "total_slowdown")
 FACTOR_TITLES = {"batches_slowdown": "Batches/sec slowdown factor",
                  "iterations_factor": "No. iterations increase factor",
                  "total_slowdown": "Total slowdown factor"}
-LOG_COLUMNS = ["dataset", "method", "models", "steps", "seconds", "seconds_per_batch"]
-DECIMALS = 6
-TABLE_DECIMALS = 2
+TABLE5_DECIMALS = 2
 
 
 # --------------------------------------------------------------------------- paper
@@ -84,7 +81,7 @@ def paper_table5(text: str | None = None,
             out[cells[0]] = tuple(float(c) for c in cells[1:])
         except ValueError:
             raise DataError(f"{source}: Table 5 row {cells[0]!r} has a non-numeric value") from None
-    expected = [m for m in METHODS if m != "DL"]
+    expected = [m for m in METHODS if m != BASELINE]
     if sorted(out) != sorted(expected):
         raise DataError(f"{source}: Table 5 rows are {sorted(out)}, expected {expected}")
     return out
@@ -92,58 +89,10 @@ def paper_table5(text: str | None = None,
 
 # --------------------------------------------------------------------------- load
 
-def parse_log(log, source: str = "<log>") -> dict:
-    """Validate one training log dict; DataError naming ``source`` and the field."""
-    if not isinstance(log, dict):
-        raise DataError(f"{source}: top level must be a JSON object")
-    out = {}
-    for f in ("dataset", "method"):
-        if not isinstance(log.get(f), str) or not log[f]:
-            raise DataError(f"{source}: field '{f}' missing or not a non-empty string")
-        out[f] = log[f]
-    if out["method"] not in METHODS:
-        raise DataError(f"{source}: field 'method' is {out['method']!r}, not one of "
-                        f"{', '.join(METHODS)}")
-    for f in ("models", "steps"):
-        v = log.get(f)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise DataError(f"{source}: field '{f}' must be a positive integer, got {v!r}")
-        out[f] = v
-    for f in ("seconds", "seconds_per_batch"):
-        v = log.get(f)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise DataError(f"{source}: field '{f}' must be a positive finite number, got {v!r}")
-        out[f] = float(v)
-    return out
-
-
-def load_logs(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """Training logs as a frame (columns ``LOG_COLUMNS``), sorted by data set and
-    Table 1 method order; DataError naming the file for a missing or invalid log
-    or a (data set, method) given twice."""
-    rows, seen = [], {}
-    for path in paths:
-        src = str(path)
-        try:
-            with open(path) as f:
-                log = json.load(f)
-        except FileNotFoundError:
-            raise DataError(f"{src}: training log not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{src}: not valid JSON: {exc}") from None
-        row = parse_log(log, src)
-        key = (row["dataset"], row["method"])
-        if key in seen:
-            raise DataError(f"{src}: data set {key[0]!r}, method {key[1]!r} already given by "
-                            f"{seen[key]}")
-        seen[key] = src
-        rows.append(row)
-    if not rows:
-        raise DataError("no training logs given")
-    df = pd.DataFrame(rows, columns=LOG_COLUMNS)
-    order = {m: i for i, m in enumerate(method_order(df["method"].unique()))}
-    return df.assign(_o=df["method"].map(order)).sort_values(["dataset", "_o"], kind="mergesort") \
-             .drop(columns="_o").reset_index(drop=True)
+def table1_logs(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """The training logs (:func:`holistic.records.train_log.load_logs`) of Table 1's
+    methods, sorted by data set and Table 1 order; a log of another method is an error."""
+    return load_logs(paths, tuple(METHODS))
 
 
 # --------------------------------------------------------------------------- factors
@@ -153,11 +102,11 @@ def slowdowns(logs: pd.DataFrame) -> pd.DataFrame:
     docstring). DataError if a data set has logs but none for DL."""
     rows = []
     for ds, sub in logs.groupby("dataset", sort=True):
-        dl = sub[sub["method"] == "DL"]
+        dl = sub[sub["method"] == BASELINE]
         if dl.empty:
             raise DataError(f"data set {ds!r}: no DL training log, the reference of Table 5")
         dl = dl.iloc[0]
-        for _, r in sub[sub["method"] != "DL"].iterrows():
+        for _, r in sub[sub["method"] != BASELINE].iterrows():
             rows.append({
                 "dataset": ds, "method": r["method"],
                 "batches_slowdown": (r["seconds_per_batch"] / r["models"])
@@ -174,7 +123,7 @@ def table5(per_dataset: pd.DataFrame, paper: dict | None = None) -> pd.DataFrame
     (``paper`` defaults to :func:`paper_table5`)."""
     paper = paper_table5() if paper is None else paper
     rows = []
-    for m in method_order(per_dataset["method"].unique()):
+    for m in ordered(per_dataset["method"].unique(), METHODS):
         sub = per_dataset[per_dataset["method"] == m]
         row = {"method": m, "n_datasets": len(sub)}
         for f in FACTORS:
@@ -189,42 +138,40 @@ def table5(per_dataset: pd.DataFrame, paper: dict | None = None) -> pd.DataFrame
 
 
 def table5_csv(table: pd.DataFrame) -> str:
-    buf = _io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\n", float_format=f"%.{DECIMALS}f")
-    return buf.getvalue()
+    """Table 5 as CSV text (6 decimals)."""
+    return frame_csv(table)
 
 
 def table5_markdown(table: pd.DataFrame) -> str:
     """Table 5 layout: one row per method; each factor as "mean (median)" of this
     run next to the published value."""
     def fmt(v):
-        return "-" if pd.isna(v) else f"{v:.{TABLE_DECIMALS}f}"
+        return number(v, TABLE5_DECIMALS, missing="-")
 
     head = ["Method", "n"]
     for f in FACTORS:
         head += [f"{FACTOR_TITLES[f]}: mean (median)", f"{FACTOR_TITLES[f]}: paper"]
-    lines = [("**Table 5-style: slowdown factors of training time with respect to nominal DL "
-              "(per model: times divided by the number of models trained together), mean "
-              "(median) over data sets; the paper's Table 5 (V100 GPU, TensorFlow 1) "
-              "alongside.**"), "",
-             "| " + " | ".join(head) + " |",
-             "|:---|" + "|".join(["---:"] * (len(head) - 1)) + "|"]
+    rows = []
     for _, r in table.iterrows():
         cells = [r["method"], str(int(r["n_datasets"]))]
         for f in FACTORS:
             cells += [f"{fmt(r[f'{f}_mean'])} ({fmt(r[f'{f}_median'])})", fmt(r[f"paper_{f}"])]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    caption = ("**Table 5-style: slowdown factors of training time with respect to nominal DL "
+               "(per model: times divided by the number of models trained together), mean "
+               "(median) over data sets; the paper's Table 5 (V100 GPU, TensorFlow 1) "
+               "alongside.**")
+    return markdown_table(head, rows, "l" + "r" * (len(head) - 1), caption)
 
 
 def write_table5(log_paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike) -> pd.DataFrame:
     """Load the logs and write ``table5.csv`` and ``table5.md`` into ``out_dir``."""
     out_dir = Path(out_dir)
-    table = table5(slowdowns(load_logs(log_paths)))
+    table = table5(slowdowns(table1_logs(log_paths)))
     write_text(out_dir / "table5.csv", table5_csv(table))
     write_text(out_dir / "table5.md", table5_markdown(table))
     return table
 
 
-__all__ = ["REFERENCE", "FACTORS", "paper_table5", "parse_log", "load_logs", "slowdowns", "table5",
+__all__ = ["REFERENCE", "FACTORS", "TABLE5_DECIMALS", "paper_table5", "table1_logs", "slowdowns", "table5",
            "table5_csv", "table5_markdown", "write_table5"]

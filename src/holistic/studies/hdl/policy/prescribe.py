@@ -20,7 +20,8 @@ optimal tree (:func:`holistic.studies.hdl.policy.tree.optimal_tree`) is fitted o
 data sets with the chosen values, and Table 6 reports, on each held-out data set, the
 objective value of DL, of the prescribed method and of the best method
 (:func:`table6`). econml's greedy policy tree with the same depth and leaf size is
-reported alongside (row ``Greedy``; in-sample comparison in ``comparison.csv``).
+reported alongside (row ``Greedy``; in-sample comparison in ``comparison.csv``). The
+output files are written by :mod:`holistic.studies.hdl.policy.outputs`.
 """
 
 from __future__ import annotations
@@ -28,18 +29,18 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ....selection.select import METRICS, method_order, select_all, wide
-from ....selection.tables import load_evals
 from ....errors import DataError, ParamsError
-from ....io import write_text
+from ....records.evals import load_evals
+from ....render.tables import ordered
+from ....selection.select import METRICS, select_all, wide
+from ..methods import BASELINE, METHODS
 from .greedy import greedy_tree
-from .tree import Tree, optimal_tree, policy_reward, predict, to_text, total_reward
+from .tree import Tree, optimal_tree, policy_reward, predict, total_reward
 
 #: Radii of the three DL adversarial-accuracy features.
 FEATURE_RHOS: tuple[float, ...] = (0.001, 0.01, 0.1)
@@ -66,21 +67,9 @@ FEATURE_LABELS: dict[str, str] = {
 #: The objectives a user can choose (``analysis.policy.objectives``).
 OBJECTIVES: tuple[str, ...] = (*METRICS, "mean", "weighted")
 
-#: Objective names in Table 6's wording.
-OBJECTIVE_TITLES: dict[str, str] = {
-    "natural_accuracy": "Nat. Acc.",
-    "adversarial_accuracy": "Robustness",
-    "stability": "Stability",
-    "sparsity": "Sparsity",
-    "mean": "(Nat. Acc. + Robustness + Stability + Sparsity)/4",
-    "weighted": "Weighted mix",
-}
-
 #: Rows of Table 6 per objective (``Greedy``: econml's greedy tree, not in the paper).
-TABLE6_ROWS: tuple[str, ...] = ("DL", "Prescribed", "Optimal", "Greedy")
+TABLE6_ROWS: tuple[str, ...] = (BASELINE, "Prescribed", "Optimal", "Greedy")
 
-TABLE6_DECIMALS = 2
-CSV_DECIMALS = 6
 TIE_DECIMALS = 9
 
 
@@ -112,7 +101,7 @@ def features(eval_paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     cols: dict[str, pd.Series] = {}
     for rho in FEATURE_RHOS:
         models, info = load_evals(paths, rho)
-        dl = models[models["method"] == "DL"]
+        dl = models[models["method"] == BASELINE]
         missing = sorted(set(info.index) - set(dl["dataset"]))
         if missing:
             raise DataError(f"no DL eval file for data set(s) {', '.join(missing)}: the policy "
@@ -173,7 +162,8 @@ def metric_values(selected: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Test values of one metric (index dataset, columns the methods in Table 1 order),
     complete: DataError if DL is absent or a method lacks a value on a data set."""
     tab = wide(selected, metric)
-    if "DL" not in tab.columns:
+    tab = tab[ordered(tab.columns, METHODS)]
+    if BASELINE not in tab.columns:
         raise DataError(f"no DL results in the selection ({metric}): the outcomes of "
                         "Section 4.5 are improvements over DL")
     holes = tab.isna().stack()
@@ -211,7 +201,7 @@ def outcomes(selected: pd.DataFrame, objective: str,
     the equally weighted mean of the four metrics' improvements, for ``weighted`` the
     normalised mix of them (both equal the improvement of the mean / mix of the values)."""
     values = objective_values(selected, objective, weights)
-    return values.sub(values["DL"], axis=0)
+    return values.sub(values[BASELINE], axis=0)
 
 
 # --------------------------------------------------------------------------- (c) holdout
@@ -313,14 +303,6 @@ class PolicyResult:
     adversarial_rho: float | None = None   # rho of the adversarial_accuracy objective
 
 
-def objective_title(objective: str, adversarial_rho: float | None = None) -> str:
-    """Table 6's name of an objective; robustness with its radius when known."""
-    title = OBJECTIVE_TITLES[objective]
-    if objective == "adversarial_accuracy" and adversarial_rho is not None:
-        title += f" (\u03c1 = {adversarial_rho:g})"
-    return title
-
-
 def table6(values: pd.DataFrame, held: Sequence[str], prescribed: Mapping[str, str],
            greedy_prescribed: Mapping[str, str]) -> pd.DataFrame:
     """One objective's block of Table 6: for each held-out data set the objective value
@@ -329,7 +311,7 @@ def table6(values: pd.DataFrame, held: Sequence[str], prescribed: Mapping[str, s
     cols = {}
     for d in held:
         v = values.loc[d]
-        cols[d] = [float(v["DL"]), float(v[prescribed[d]]), float(v.max()),
+        cols[d] = [float(v[BASELINE]), float(v[prescribed[d]]), float(v.max()),
                    float(v[greedy_prescribed[d]])]
     return pd.DataFrame(cols, index=list(TABLE6_ROWS), columns=list(held))
 
@@ -338,7 +320,7 @@ def fit_objective(objective: str, feats: pd.DataFrame, selected: pd.DataFrame,
                   train: Sequence[str], held: Sequence[str], policy: Mapping) -> ObjectiveResult:
     """Cross-validate, fit the exact and the greedy tree on ``train``, evaluate on ``held``."""
     values = objective_values(selected, objective, policy.get("weights"))
-    gamma = values.sub(values["DL"], axis=0)
+    gamma = values.sub(values[BASELINE], axis=0)
     methods = list(gamma.columns)
     X = feats.loc[list(train), list(FEATURES)].to_numpy(float)
     G = gamma.loc[list(train)].to_numpy(float)
@@ -369,137 +351,9 @@ def analyse(feats: pd.DataFrame, selected: pd.DataFrame, policy: Mapping) -> Pol
                                 policy["seed"])
     results = [fit_objective(o, feats, selected, train, held, policy)
                for o in policy["objectives"]]
-    methods = method_order(selected["method"].unique())
+    methods = ordered(selected["method"].unique(), METHODS)
     return PolicyResult(features=feats, methods=methods, train=train, held=held,
                         results=results)
-
-
-# --------------------------------------------------------------------------- outputs
-
-def _fmt(v: float, decimals: int) -> str:
-    out = f"{round(float(v), decimals):.{decimals}f}"
-    return "0." + "0" * decimals if out == "-0." + "0" * decimals else out
-
-
-def _csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    def cell(s: str) -> str:
-        return f'"{s}"' if ("," in s or '"' in s) else s
-
-    return "\n".join(",".join(cell(str(c)) for c in r) for r in [list(columns), *rows]) + "\n"
-
-
-def features_csv(res: PolicyResult) -> str:
-    """``features.csv``: dataset, role (train / holdout), the eight features."""
-    rows = []
-    for d, r in res.features.iterrows():
-        role = "holdout" if d in res.held else "train"
-        rows.append([d, role] + [str(int(r[f])) if f in ("p", "k") else _fmt(r[f], CSV_DECIMALS)
-                                 for f in FEATURES])
-    return _csv(["dataset", "role", *FEATURES], rows)
-
-
-def cv_csv(res: PolicyResult) -> str:
-    """``cv.csv``: objective, depth, min_leaf, mean out-of-fold reward, chosen (1/0)."""
-    rows = []
-    for r in res.results:
-        for _, c in r.cv.iterrows():
-            chosen = int(c["depth"]) == r.depth and int(c["min_leaf"]) == r.min_leaf
-            rows.append([r.objective, str(int(c["depth"])), str(int(c["min_leaf"])),
-                         _fmt(c["reward"], CSV_DECIMALS), "1" if chosen else "0"])
-    return _csv(["objective", "depth", "min_leaf", "cv_reward", "chosen"], rows)
-
-
-def comparison_csv(res: PolicyResult) -> str:
-    """``comparison.csv``: in-sample reward (summed improvement over DL on the training
-    data sets) of the exact and the greedy tree of the same depth and leaf size."""
-    rows = [[r.objective, str(r.depth), str(r.min_leaf), str(len(res.train)),
-             _fmt(r.exact_reward, CSV_DECIMALS), _fmt(r.greedy_reward, CSV_DECIMALS)]
-            for r in res.results]
-    return _csv(["objective", "depth", "min_leaf", "n_train", "exact_reward", "greedy_reward"],
-                rows)
-
-
-def table6_csv(res: PolicyResult) -> str:
-    """``table6.csv``: objective, row (DL / Prescribed / Optimal / Greedy), one column
-    per held-out data set, values in the objective's units (2 decimals)."""
-    rows = []
-    for r in res.results:
-        for row in TABLE6_ROWS:
-            rows.append([r.objective, row] + [_fmt(r.table.loc[row, d], TABLE6_DECIMALS)
-                                              for d in res.held])
-    return _csv(["objective", "row", *res.held], rows)
-
-
-def table6_markdown(res: PolicyResult) -> str:
-    """``table6.md``: the layout of Table 6 (objective, method, one column per held-out
-    data set), plus the prescribed methods."""
-    lines = ["**Table 6: performance of the prescription trees on the held-out data sets** "
-             f"(trained on {len(res.train)} data sets; Prescribed = exact optimal tree, "
-             "Optimal = best method of the data set, Greedy = econml's greedy tree of the "
-             "same depth and minimum leaf size).", "",
-             "| Objective | Method | " + " | ".join(res.held) + " |",
-             "|:---|:---|" + "---:|" * len(res.held)]
-    for r in res.results:
-        for i, row in enumerate(TABLE6_ROWS):
-            title = objective_title(r.objective, res.adversarial_rho) if i == 0 else ""
-            cells = [_fmt(r.table.loc[row, d], TABLE6_DECIMALS) for d in res.held]
-            lines.append(f"| {title} | {row} | " + " | ".join(cells) + " |")
-    lines += ["", "Prescribed methods (exact / greedy):", ""]
-    for r in res.results:
-        picks = "; ".join(f"{d}: {r.prescribed[d]} / {r.greedy_prescribed[d]}"
-                          for d in res.held) or "(no held-out data set)"
-        lines.append(f"- {objective_title(r.objective, res.adversarial_rho)}: {picks}")
-    return "\n".join(lines) + "\n"
-
-
-def trees_text(res: PolicyResult, policy: Mapping) -> str:
-    """``trees.txt``: per objective the chosen depth / min leaf, the CV score, the exact
-    and the greedy tree as indented text, and their held-out prescriptions."""
-    n_folds = min(int(policy["cv_folds"]), len(res.train))
-    out = ["Prescriptive policy trees (Section 4.5)",
-           f"training data sets ({len(res.train)}): {', '.join(res.train)}",
-           f"held-out data sets ({len(res.held)}): {', '.join(res.held) or '-'}",
-           f"features: {', '.join(FEATURES)}",
-           f"actions: {', '.join(res.methods)}",
-           "reward: improvement over DL in the objective's units (%), summed over the "
-           "training data sets; CV reward: mean out-of-fold reward per data set",
-           f"cross-validation: {n_folds} folds, depths {list(policy['depths'])}, "
-           f"min leaf sizes {list(policy['min_leaf_sizes'])}, seed {policy['seed']}", ""]
-    if "weighted" in [r.objective for r in res.results]:
-        w = normalised_weights(policy["weights"])
-        out.insert(-1, "weighted objective: " + " + ".join(f"{w[m]:g} {m}" for m in METRICS))
-    for r in res.results:
-        out += [f"== {r.objective} ==",
-                f"chosen: depth {r.depth}, min leaf {r.min_leaf} "
-                f"(CV reward {_fmt(r.cv_reward, CSV_DECIMALS)})",
-                f"exact optimal tree (in-sample reward {_fmt(r.exact_reward, CSV_DECIMALS)}):",
-                to_text(r.tree, FEATURES, res.methods).rstrip("\n"),
-                f"greedy econml tree (in-sample reward {_fmt(r.greedy_reward, CSV_DECIMALS)}):",
-                to_text(r.greedy, FEATURES, res.methods).rstrip("\n")]
-        if res.held:
-            out.append("held-out prescriptions (exact / greedy): " + "; ".join(
-                f"{d}: {r.prescribed[d]} / {r.greedy_prescribed[d]}" for d in res.held))
-        out.append("")
-    return "\n".join(out)
-
-
-def write_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.PathLike) -> None:
-    """Write ``trees.txt``, ``tree_<objective>.png``, ``cv.csv``, ``table6.{csv,md}``,
-    ``comparison.csv`` and ``features.csv`` into ``out_dir`` (each atomically)."""
-    from .plot import plot_tree
-
-    out = Path(out_dir)
-    write_text(out / "trees.txt", trees_text(res, policy))
-    labels = [FEATURE_LABELS[f] for f in FEATURES]
-    for r in res.results:
-        title = (f"Optimal policy tree: {objective_title(r.objective, res.adversarial_rho)} "
-                 f"(depth {r.depth}, min leaf {r.min_leaf})")
-        plot_tree(r.tree, out / f"tree_{r.objective}.png", labels, res.methods, title)
-    write_text(out / "cv.csv", cv_csv(res))
-    write_text(out / "table6.csv", table6_csv(res))
-    write_text(out / "table6.md", table6_markdown(res))
-    write_text(out / "comparison.csv", comparison_csv(res))
-    write_text(out / "features.csv", features_csv(res))
 
 
 def policy(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
@@ -509,15 +363,15 @@ def policy(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
     paths = [str(p) for p in eval_paths]
     feats = features(paths)
     models, _ = load_evals(paths, adversarial_rho)
+    from .outputs import write_outputs
+
     res = replace(analyse(feats, select_all(models), params), adversarial_rho=adversarial_rho)
     write_outputs(res, params, out_dir)
     return res
 
 
 __all__ = ["FEATURE_RHOS", "WORST_CASE_RHO", "FEATURES", "FEATURE_LABELS", "OBJECTIVES",
-           "OBJECTIVE_TITLES", "TABLE6_ROWS", "features", "worst_split_adversarial",
-           "normalised_weights", "metric_values", "objective_values", "outcomes",
-           "holdout_split", "fold_indices", "cross_validate", "choose", "ObjectiveResult",
-           "PolicyResult", "objective_title", "table6", "fit_objective", "analyse", "features_csv", "cv_csv",
-           "comparison_csv", "table6_csv", "table6_markdown", "trees_text", "write_outputs",
-           "policy"]
+           "TABLE6_ROWS", "features", "worst_split_adversarial", "normalised_weights",
+           "metric_values", "objective_values", "outcomes", "holdout_split", "fold_indices",
+           "cross_validate", "choose", "ObjectiveResult", "PolicyResult", "table6",
+           "fit_objective", "analyse", "policy"]

@@ -21,7 +21,7 @@ from holistic.data.fetch import fetch, load_dataset
 from holistic.data.registry import DatasetInfo
 from holistic.errors import DataError, ParamsError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UCI = ROOT.parent / "shared" / "data" / "uci"
 needs_mirror = pytest.mark.skipif(not (UCI / "SHA256SUMS").is_file(), reason="../shared/data/uci not present")
 
@@ -49,7 +49,7 @@ def test_registry_counts_and_lookup():
 
 
 def test_registry_unknown_name_names_field():
-    with pytest.raises(ParamsError, match=r"unknown data set 'nope' \(field data.datasets\); known: .*sklearn-iris"):
+    with pytest.raises(ParamsError, match=r"unknown data set 'nope' \(field studies.<study>.datasets\); known: .*sklearn-iris"):
         registry.get("nope")
 
 
@@ -250,7 +250,8 @@ def params_file(tmp_path, **changes):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"data.datasets": ["sklearn-iris", "no-such-set"]}, r"unknown data set 'no-such-set' \(field data.datasets\)"),
+    ({"studies.hdl.datasets": ["sklearn-iris", "no-such-set"]},
+     r"unknown data set 'no-such-set' \(field studies.hdl.datasets\)"),
     ({"split.test_fraction": 2}, r"field 'split.test_fraction'"),
 ])
 def test_fetch_stage_bad_params_exits_2(tmp_path, change, field):

@@ -1,0 +1,259 @@
+"""The fidelity document of one or more runs: ``fidelity.md`` and its tidy CSV.
+
+:func:`assess_runs` matches, compares and evaluates the publication's claims for each
+run (a label and its selection trace); :func:`fidelity_markdown` writes the document
+(header with the runs, notes and how to read it, then per run: data sets, summary of
+the cells, the claims table and one ``published / here / difference`` table per
+metric); :func:`fidelity_csv` the tidy cells. Claims are evaluated on four
+populations: here on the compared data sets, the published values of the same data
+sets, here on every data set of the run, and the published values of every data set
+of the publication's names file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from ..errors import DataError
+from ..io import write_text
+from ..records.selected import check_selected
+from ..render.tables import frame_csv, markdown_table, number, ordered, percent
+from ..selection.select import METRICS
+from ..selection.tables import TABLE_DECIMALS
+from .claims import evaluate_claim, values_from_selected
+from .compare import compare, summarize_cells, within_tolerance
+from .match import COMPARED, SIZE_DIFFERS, UNMATCHED, match_datasets
+from .reference import Publication, load_reference, load_reference_names, named_datasets
+
+
+def _f(v, sign: bool = False) -> str:
+    """A cell value: the tables' 2 decimals, ``-`` when missing."""
+    return number(v, TABLE_DECIMALS, missing="-", sign=sign)
+
+
+# --------------------------------------------------------------------------- assessment
+
+def evaluate_claims(pub: Publication, selected: pd.DataFrame, matched: pd.DataFrame,
+                    reference: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """All claims of ``pub`` on the four populations (module doc). One row per claim
+    (key, claim, paper, scope, here, published, here_all, published_names); cells are
+    ClaimResults."""
+    here = values_from_selected(selected, pub.methods)
+    published = reference[["dataset", "metric", "method", "value"]]
+    compared = list(matched.index[matched["status"] == COMPARED])
+    same = sorted(set(matched.loc[compared, "paper_name"]))
+    rows = []
+    for c in pub.claims:
+        rows.append({"key": c.key, "claim": c.statement, "paper": c.citation, "scope": c.scope,
+                     "here": evaluate_claim(c, here, compared, pub.untabulated),
+                     "published": evaluate_claim(c, published, same, pub.untabulated),
+                     "here_all": evaluate_claim(c, here, sorted(matched.index), pub.untabulated),
+                     "published_names": evaluate_claim(c, published, named_datasets(names),
+                                                       pub.untabulated)})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class RunFidelity:
+    """Everything the documents need about one run."""
+    label: str
+    matched: pd.DataFrame
+    comparison: pd.DataFrame
+    claims: pd.DataFrame
+
+
+def assess_run(pub: Publication, label: str, selected: pd.DataFrame,
+               info: pd.DataFrame | None = None, reference: pd.DataFrame | None = None,
+               names: pd.DataFrame | None = None) -> RunFidelity:
+    """Match, compare and evaluate the claims for one run."""
+    reference = load_reference(pub) if reference is None else reference
+    names = load_reference_names(pub) if names is None else names
+    selected = check_selected(selected, f"run {label!r}", pub.methods)
+    matched = match_datasets(selected["dataset"], reference, info, names, pub.tables_label)
+    return RunFidelity(label, matched, compare(pub, selected, info, reference, names),
+                       evaluate_claims(pub, selected, matched, reference, names))
+
+
+def assess_runs(pub: Publication, runs: Mapping[str, pd.DataFrame],
+                infos: Mapping[str, pd.DataFrame] | None = None,
+                reference: pd.DataFrame | None = None,
+                names: pd.DataFrame | None = None) -> list[RunFidelity]:
+    """:func:`assess_run` for every run, in the given order."""
+    if not runs:
+        raise DataError("no run given")
+    reference = load_reference(pub) if reference is None else reference
+    names = load_reference_names(pub) if names is None else names
+    infos = infos or {}
+    return [assess_run(pub, label, sel, infos.get(label), reference, names)
+            for label, sel in runs.items()]
+
+
+# --------------------------------------------------------------------------- Markdown
+
+def summary_lines(pub: Publication, comparison: pd.DataFrame) -> list[str]:
+    """Markdown bullet lines: share of cells within the tolerance (overall and per
+    metric), mean absolute and mean signed difference per metric."""
+    tol = pub.tolerance
+    s = summarize_cells(comparison, tol)
+    a = s.loc["all"]
+    if a["cells"] == 0:
+        return ["- No cell compared (no data set of this run matches a published one in size)."]
+    lines = [f"- Cells compared: {int(a['cells'])}; within {tol:g} points of the published "
+             f"value: {int(a['within'])} ({percent(a['share_within'])}); mean |difference| "
+             f"{_f(a['mean_abs_difference'])} points."]
+    for metric in METRICS:
+        r = s.loc[metric]
+        if r["cells"] == 0:
+            lines.append(f"- {pub.title(metric)}: no cell.")
+            continue
+        lines.append(f"- {pub.title(metric)}: {int(r['within'])}/{int(r['cells'])} within "
+                     f"{tol:g} points ({percent(r['share_within'])}); mean |difference| "
+                     f"{_f(r['mean_abs_difference'])}, mean difference (here - published) "
+                     f"{_f(r['mean_difference'], sign=True)} points.")
+    return lines
+
+
+def claims_markdown(pub: Publication, claims: pd.DataFrame, n_compared: int, n_all: int,
+                    n_names: int) -> str:
+    """The claims table of one run."""
+    head = ["#", "claim", "paper", "scope", f"here ({n_compared} compared)",
+            "published (same data sets)", f"here (all {n_all} of the run)",
+            f"published ({n_names} {pub.names_label})"]
+    rows = [[str(i), r.claim, r.paper, r.scope] +
+            [getattr(r, c).text(r.scope) for c in ("here", "published", "here_all",
+                                                   "published_names")]
+            for i, r in enumerate(claims.itertuples(), start=1)]
+    return markdown_table(head, rows, "rlllrrrr")
+
+
+def cell_text(published: float, reproduced: float, difference: float, tolerance: float) -> str:
+    """``pub / here / diff``; the difference in bold when outside the tolerance."""
+    d = _f(difference, sign=True)
+    if not within_tolerance(pd.Series([difference]), tolerance).iat[0]:
+        d = f"**{d}**"
+    return f"{_f(published)} / {_f(reproduced)} / {d}"
+
+
+def cells_markdown(pub: Publication, comparison: pd.DataFrame, metric: str) -> str:
+    """Per data set (rows, published order) and method: ``pub / here / diff``; flagged
+    data sets marked with a dagger."""
+    sub = comparison[comparison["metric"] == metric] if len(comparison) else comparison
+    if sub.empty:
+        return "No cell.\n"
+    methods = ordered(sub["method"].unique(), pub.methods)
+    rows = []
+    for d in sub["dataset"].drop_duplicates():
+        cells = sub[sub["dataset"] == d].set_index("method")
+        first = cells.iloc[0]
+        label = d if first["paper_name"] == d else f"{d} ({first['paper_name']})"
+        if not bool(first["comparable"]):
+            label += " †"
+        rows.append([label] + [cell_text(cells.at[m, "published"], cells.at[m, "reproduced"],
+                                         cells.at[m, "difference"], pub.tolerance)
+                               if m in cells.index else "-" for m in methods])
+    return markdown_table(["data set", *methods], rows, "l" + "r" * len(methods))
+
+
+def datasets_lines(matched: pd.DataFrame) -> list[str]:
+    """Which data sets were compared, flagged (size differs) or not matched."""
+    def fmt(d, m):
+        pn = m["paper_name"]
+        name = f"{d} -> {pn}" if isinstance(pn, str) and pn != d else d
+        return name if m["status"] == COMPARED else f"{name} ({m['reason']})"
+    groups = [(COMPARED, "compared"), (SIZE_DIFFERS, "not comparable, size differs (marked †)"),
+              (UNMATCHED, "no published counterpart")]
+    lines = []
+    for status, title in groups:
+        sub = matched[matched["status"] == status]
+        items = ", ".join(fmt(d, m) for d, m in sub.iterrows()) if len(sub) else "none"
+        lines.append(f"- {title} ({len(sub)}): {items}")
+    return lines
+
+
+def run_datasets_sentence(matched: pd.DataFrame) -> str:
+    """One line for the document header: how many data sets were compared, and which."""
+    comp = [d for d in matched.index if matched.at[d, "status"] == COMPARED]
+    other = [f"{d} ({matched.at[d, 'status']})" for d in matched.index if d not in set(comp)]
+    text = f"{len(comp)} of {len(matched)} data sets compared"
+    if comp:
+        text += f" ({', '.join(comp)})"
+    return text + (f"; not compared: {', '.join(other)}." if other else ".")
+
+
+def run_markdown(pub: Publication, run: RunFidelity, n_names: int) -> str:
+    """One run's section: data sets, summary lines, claims, per-metric cell tables."""
+    m = run.matched
+    parts = [f"## Run `{run.label}`", "", "Data sets:", "", *datasets_lines(m), "",
+             "### Summary", "", *summary_lines(pub, run.comparison), "",
+             "### Claims of the paper", "",
+             claims_markdown(pub, run.claims, int((m["status"] == COMPARED).sum()), len(m),
+                             n_names)]
+    for metric in METRICS:
+        parts += [f"### {pub.title(metric)}: published / here / difference", "",
+                  cells_markdown(pub, run.comparison, metric)]
+    return "\n".join(parts)
+
+
+def fidelity_markdown(pub: Publication, runs: Mapping[str, pd.DataFrame] | Sequence[RunFidelity],
+                      infos: Mapping[str, pd.DataFrame] | None = None,
+                      reference: pd.DataFrame | None = None,
+                      names: pd.DataFrame | None = None, notes: Sequence[str] = ()) -> str:
+    """The whole ``fidelity.md``: header (runs, data sets, notes, how to read), then one
+    section per run label. ``runs``: label -> selection trace, or assessed runs."""
+    names = load_reference_names(pub) if names is None else names
+    assessed = list(runs) if not isinstance(runs, Mapping) else \
+        assess_runs(pub, runs, infos, reference, names)
+    head = ["# Fidelity to the published tables", "", pub.intro, "",
+            "Runs: " + ", ".join(f"`{r.label}`" for r in assessed) + ".", ""]
+    for r in assessed:
+        head.append(f"- `{r.label}`: " + run_datasets_sentence(r.matched))
+    head.append("")
+    head += [f"- {n}" for n in notes]
+    if notes:
+        head.append("")
+    head += [pub.how_to_read.format(tol=pub.tolerance), ""]
+    n_names = len(named_datasets(names))
+    return "\n".join(head) + "\n" + "\n".join(run_markdown(pub, r, n_names) for r in assessed)
+
+
+# --------------------------------------------------------------------------- CSV, files
+
+def fidelity_frame(runs: Sequence[RunFidelity]) -> pd.DataFrame:
+    """Tidy cells of all runs: run, dataset, metric, method, published, reproduced,
+    difference, paper_name, comparable."""
+    cols = ["run", "dataset", "metric", "method", "published", "reproduced", "difference",
+            "paper_name", "comparable"]
+    frames = [r.comparison.assign(run=r.label) for r in runs if len(r.comparison)]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def fidelity_csv(runs: Sequence[RunFidelity]) -> str:
+    """:func:`fidelity_frame` as CSV text (2 decimals, ``true``/``false``)."""
+    df = fidelity_frame(runs).copy()
+    for c in ("published", "reproduced", "difference"):
+        df[c] = df[c].map(lambda v: _f(v))
+    df["comparable"] = df["comparable"].map(lambda b: "true" if b else "false")
+    return frame_csv(df, decimals=None)
+
+
+def write_fidelity(pub: Publication, runs: Mapping[str, pd.DataFrame],
+                   md_path: str | os.PathLike, csv_path: str | os.PathLike,
+                   notes: Sequence[str] = (),
+                   infos: Mapping[str, pd.DataFrame] | None = None) -> list[RunFidelity]:
+    """Assess the runs and write ``fidelity.md`` and the tidy CSV atomically."""
+    assessed = assess_runs(pub, runs, infos)
+    write_text(md_path, fidelity_markdown(pub, assessed, notes=notes))
+    write_text(csv_path, fidelity_csv(assessed))
+    return assessed
+
+
+__all__ = ["evaluate_claims", "RunFidelity", "assess_run", "assess_runs", "summary_lines",
+           "claims_markdown", "cell_text", "cells_markdown", "datasets_lines",
+           "run_datasets_sentence", "run_markdown", "fidelity_markdown", "fidelity_frame",
+           "fidelity_csv", "write_fidelity"]

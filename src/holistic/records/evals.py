@@ -1,0 +1,198 @@
+"""The eval file of one (study, data set, method) job: every model's measurements as tidy rows.
+
+Format (JSON, written atomically with sorted keys)::
+
+    {"study": "hdl", "dataset": "iris", "method": "DL",
+     "info": {"n": 150, "p": 4, "k": 3, "paper_name": "iris"},
+     "attacks": {"pgd": {"norm": "inf", "budgeted": true, "steps": 40, "step_size": 2.5}, ...},
+     "eps": [0.001, 0.01, 0.1],
+     "models": [{"config_id": 0, "config": {"lr": 0.01}, "split": 0,
+                 "rows": [{"metric": "accuracy", "attack": "none", "norm": null, "eps": null,
+                           "part": "test", "value": 93.3}, ...]}, ...]}
+
+``metric`` is ``accuracy`` (percent; ``attack`` ``none`` for clean inputs, else the attack
+and its radius ``eps`` under ``norm``) or ``sparsity`` (``part`` ``model``). Readers
+(:func:`load_evals`) flatten it into one row per model for the selection of Section 4,
+naming the file and field of anything missing or malformed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from ..errors import DataError
+from ..io import write_json
+
+#: One row per model, as the selection reads it.
+MODEL_COLUMNS = ["dataset", "method", "config_id", "split", "config",
+                 "nat_val", "nat_test", "adv_val", "adv_test", "sparsity"]
+
+
+def eps_key(eps) -> str:
+    """A radius as text, ``str(float(eps))``: how radii are compared and named."""
+    return str(float(eps))
+
+
+def write_eval(path: str | os.PathLike, header: dict, models: list[dict]) -> None:
+    """Write one eval file: ``header`` (study, dataset, method, info, attacks, eps) and models."""
+    write_json(path, {**header, "models": models})
+
+
+def load_eval(path: str | os.PathLike) -> dict:
+    """Read one eval JSON file; DataError naming the file if missing or not JSON."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: eval file not found")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON: {exc}") from None
+
+
+def _get(obj, keys: tuple, source: str, where: str):
+    """Follow ``keys`` into nested dicts/lists; DataError naming file and field if absent."""
+    cur = obj
+    path = where
+    for key in keys:
+        path = f"{path}.{key}" if path else str(key)
+        try:
+            cur = cur[key]
+        except (KeyError, IndexError, TypeError):
+            raise DataError(f"{source}: field '{path}' missing") from None
+    return cur
+
+
+def _number(value, source: str, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DataError(f"{source}: field '{field}' must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _int(value, source: str, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DataError(f"{source}: field '{field}' must be an integer, got {value!r}")
+    return value
+
+
+def measurements(model: Mapping, source: str, where: str) -> dict[tuple, float]:
+    """``{(metric, attack, eps_key or None, part): value}`` of one model's rows."""
+    rows = _get(model, ("rows",), source, where)
+    if not isinstance(rows, list):
+        raise DataError(f"{source}: field '{where}.rows' must be a list")
+    out = {}
+    for j, r in enumerate(rows):
+        w = f"{where}.rows[{j}]"
+        metric, attack, eps, part = (_get(r, (f,), source, w) for f in ("metric", "attack", "eps", "part"))
+        key = (metric, attack, None if eps is None else eps_key(eps), part)
+        if key in out:
+            raise DataError(f"{source}: field '{w}' repeats metric {metric!r}, attack {attack!r}, "
+                            f"eps {eps!r}, part {part!r}")
+        out[key] = _number(_get(r, ("value",), source, w), source, f"{w}.value")
+    return out
+
+
+def _value(m: dict, key: tuple, source: str, where: str) -> float:
+    if key not in m:
+        metric, attack, eps, part = key
+        have = sorted({k[2] for k in m if k[1] == attack and k[2] is not None})
+        raise DataError(f"{source}: field '{where}.rows' has no {metric} result for attack {attack!r}, "
+                        f"eps {eps}, part {part!r}" + (f"; radii present: {have}" if have else ""))
+    return m[key]
+
+
+def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>",
+                 adversarial_attack: str = "pgd") -> pd.DataFrame:
+    """One row per model of one eval dict (columns ``MODEL_COLUMNS``).
+
+    ``adv_*`` is the accuracy under ``adversarial_attack`` at radius ``adversarial_rho``.
+    ``source`` (normally the file name) is named in every DataError: a missing field, a
+    non-numeric value, the radius absent from a model's rows, a (config_id, split) pair
+    seen twice, or configurations that do not cover the same splits.
+    """
+    if not isinstance(ev, Mapping):
+        raise DataError(f"{source}: top level must be a JSON object")
+    dataset = _get(ev, ("dataset",), source, "")
+    method = _get(ev, ("method",), source, "")
+    models = _get(ev, ("models",), source, "")
+    if not isinstance(models, list) or not models:
+        raise DataError(f"{source}: field 'models' must be a non-empty list")
+    key = eps_key(adversarial_rho)
+    rows = []
+    for i, model in enumerate(models):
+        w = f"models[{i}]"
+        m = measurements(model, source, w)
+        config_id = _int(_get(model, ("config_id",), source, w), source, f"{w}.config_id")
+        split = _int(_get(model, ("split",), source, w), source, f"{w}.split")
+        rows.append({
+            "dataset": str(dataset), "method": str(method), "config_id": config_id, "split": split,
+            "config": json.dumps(_get(model, ("config",), source, w), sort_keys=True),
+            "nat_val": _value(m, ("accuracy", "none", None, "val"), source, w),
+            "nat_test": _value(m, ("accuracy", "none", None, "test"), source, w),
+            "adv_val": _value(m, ("accuracy", adversarial_attack, key, "val"), source, w),
+            "adv_test": _value(m, ("accuracy", adversarial_attack, key, "test"), source, w),
+            "sparsity": _value(m, ("sparsity", "none", None, "model"), source, w),
+        })
+    df = pd.DataFrame(rows, columns=MODEL_COLUMNS)
+    dup = df.duplicated(["config_id", "split"])
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise DataError(f"{source}: config_id {r.config_id} appears twice for split {r.split}")
+    splits = df.groupby("config_id")["split"].apply(lambda s: tuple(sorted(s)))
+    if splits.nunique() > 1:
+        raise DataError(f"{source}: configurations do not cover the same splits: "
+                        + "; ".join(f"config {c}: {list(s)}" for c, s in splits.items()))
+    return df.sort_values(["config_id", "split"], kind="mergesort").reset_index(drop=True)
+
+
+def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
+    """``{"dataset", "n", "p", "k", "paper_name"}`` of one eval dict."""
+    info = _get(ev, ("info",), source, "")
+    out = {"dataset": str(_get(ev, ("dataset",), source, ""))}
+    for f in ("n", "p", "k"):
+        out[f] = _int(_get(info, (f,), source, "info"), source, f"info.{f}")
+    out["paper_name"] = info.get("paper_name") if isinstance(info, Mapping) else None
+    return out
+
+
+def load_evals(paths: Iterable[str | os.PathLike],
+               adversarial_rho: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load and flatten eval files, in the order given (the study's method order).
+
+    Returns ``(models, info)``: ``models`` one row per trained model (see
+    :func:`flatten_eval`), ``info`` indexed by data set with columns n, p, k, paper_name.
+    Raises DataError naming the file for a missing file or field, a (data set, method)
+    given twice, or data set sizes that disagree between files.
+    """
+    frames, infos, seen = [], {}, {}
+    for path in paths:
+        src = str(path)
+        ev = load_eval(path)
+        df = flatten_eval(ev, adversarial_rho, source=src)
+        inf = eval_info(ev, source=src)
+        key = (df["dataset"].iat[0], df["method"].iat[0])
+        if key in seen:
+            raise DataError(f"{src}: data set {key[0]!r}, method {key[1]!r} already given by {seen[key]}")
+        seen[key] = src
+        ds = inf["dataset"]
+        if ds in infos:
+            old = infos[ds]
+            if any(old[f] != inf[f] for f in ("n", "p", "k")):
+                raise DataError(f"{src}: info (n, p, k) = ({inf['n']}, {inf['p']}, {inf['k']}) of "
+                                f"{ds!r} disagrees with ({old['n']}, {old['p']}, {old['k']}) in "
+                                f"{old['source']}")
+        else:
+            infos[ds] = dict(inf, source=src)
+        frames.append(df)
+    if not frames:
+        raise DataError("no eval files given")
+    models = pd.concat(frames, ignore_index=True)
+    info = pd.DataFrame([{k: v for k, v in i.items() if k != "source"} for i in infos.values()])
+    info = info.set_index("dataset").sort_index()
+    return models, info

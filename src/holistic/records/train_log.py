@@ -1,0 +1,93 @@
+"""The training log of one (data set, method) job: one home for its format and reader.
+
+Format (JSON object, written atomically by the ``train`` stage)::
+
+    {"dataset": "iris", "method": "HDL", "models": 8, "steps": 1200, "seconds": 30.5,
+     "seconds_per_batch": 0.0254, "best_epoch": [...], "best_val_accuracy": [...]}
+
+``models``: number of models of the grid, trained together in one vectorised batch;
+``steps``: optimizer steps per model, all rounds included; ``seconds``: wall time of the
+whole grid; ``seconds_per_batch``: ``seconds / steps``, the time of one vectorised step
+of all ``models`` models; ``best_epoch`` and ``best_val_accuracy``: per model, the epoch
+kept and its validation accuracy. The reader checks the first six fields (the ones the
+timing analyses use) and names the file and field of anything missing or malformed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from ..errors import DataError
+from ..render.tables import ordered
+
+#: Every field of a training log, in the order above.
+FIELDS = ("dataset", "method", "models", "steps", "seconds", "seconds_per_batch",
+          "best_epoch", "best_val_accuracy")
+#: The fields :func:`parse_log` checks and :func:`load_logs` returns, as frame columns.
+COLUMNS = list(FIELDS[:6])
+
+
+def parse_log(log, source: str = "<log>", methods: Sequence[str] | None = None) -> dict:
+    """Validate one training log dict (a method outside ``methods``, the study's, is an
+    error; None: any); return its :data:`COLUMNS`. DataError naming ``source`` and the
+    field."""
+    if not isinstance(log, dict):
+        raise DataError(f"{source}: top level must be a JSON object")
+    out = {}
+    for f in ("dataset", "method"):
+        if not isinstance(log.get(f), str) or not log[f]:
+            raise DataError(f"{source}: field '{f}' missing or not a non-empty string")
+        out[f] = log[f]
+    if methods is not None and out["method"] not in methods:
+        raise DataError(f"{source}: field 'method' is {out['method']!r}, not one of "
+                        f"{', '.join(methods)}")
+    for f in ("models", "steps"):
+        v = log.get(f)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise DataError(f"{source}: field '{f}' must be a positive integer, got {v!r}")
+        out[f] = v
+    for f in ("seconds", "seconds_per_batch"):
+        v = log.get(f)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise DataError(f"{source}: field '{f}' must be a positive finite number, got {v!r}")
+        out[f] = float(v)
+    return out
+
+
+def load_logs(paths: Iterable[str | os.PathLike],
+              methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Training logs as a frame (columns :data:`COLUMNS`) sorted by data set, then method
+    in the order of ``methods`` (None: order of first appearance). DataError naming the
+    file for a missing or invalid log or a (data set, method) given twice."""
+    rows, seen = [], {}
+    for path in paths:
+        src = str(path)
+        try:
+            with open(path) as f:
+                log = json.load(f)
+        except FileNotFoundError:
+            raise DataError(f"{src}: training log not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{src}: not valid JSON: {exc}") from None
+        row = parse_log(log, src, methods)
+        key = (row["dataset"], row["method"])
+        if key in seen:
+            raise DataError(f"{src}: data set {key[0]!r}, method {key[1]!r} already given by "
+                            f"{seen[key]}")
+        seen[key] = src
+        rows.append(row)
+    if not rows:
+        raise DataError("no training logs given")
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    first = list(dict.fromkeys(df["method"]))
+    order = {m: i for i, m in enumerate(first if methods is None else ordered(first, methods))}
+    return df.assign(_o=df["method"].map(order)).sort_values(["dataset", "_o"], kind="mergesort") \
+             .drop(columns="_o").reset_index(drop=True)
+
+
+__all__ = ["FIELDS", "COLUMNS", "parse_log", "load_logs"]

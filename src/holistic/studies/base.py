@@ -1,0 +1,31 @@
+"""What a study (one paper reproduced on the platform) declares.
+
+A study is a package under ``holistic.studies`` holding its method table (methods as
+compositions of registered pieces), its baseline, its reference tables, claims and
+analyses. The library core never imports a study; only the entry points (the workflow
+spec, the stage scripts, ``bench/``) look studies up in ``holistic.studies.STUDIES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..methods import Method
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str                       # the key in STUDIES and in params.yaml's ``studies``
+    title: str                      # the paper, for reports
+    methods: dict[str, Method]      # column order of the study's tables
+    baseline: str                   # the method others are compared with
+    analyses: tuple = field(default=())  # the study's analysis stages (holistic.workflow.Stage)
+    table_refs: Mapping[str, str] = field(default_factory=dict)  # metric -> the published table it mirrors
+
+    def method(self, name: str) -> Method:
+        from ..errors import ParamsError
+
+        if name not in self.methods:
+            raise ParamsError(f"study {self.name!r}: unknown method {name!r}; known: {', '.join(self.methods)}")
+        return self.methods[name]

@@ -1,0 +1,91 @@
+"""The HDL study's analysis stages (Section 4): Figures 1-3, Table 5, policy trees with
+Table 6, fidelity to the published tables, and their report pages.
+
+Each factory receives the study as this run sees it (``holistic.workflow.spec.StudyJobs``:
+its data sets, methods, eval and train-log files, params) and returns ``Stage``s with
+concrete paths; the Snakefile and ``dvc.yaml`` are both made from them.
+"""
+
+from __future__ import annotations
+
+from ...workflow.stage import Stage, dirname_of, html_page, out
+
+FIGURES = "2. Figures 1-2, Table 5"
+SHAP = "3. SHAP values (Figure 3)"
+POLICY = "4. Policy trees (Section 4.5)"
+FIDELITY = "5. Fidelity to the published tables"
+TABLES = "1. Tables A1-A4"
+
+
+def figures(s) -> Stage:
+    a = f"{s.root}/analysis"
+    return Stage(
+        name="figures", script="stages/figures.py",
+        args="--selected {input.selected} --train-logs {input.logs} --evals {input.evals} --out {params.out}",
+        inputs={"selected": s.selected, "logs": s.train_logs, "evals": s.evals},
+        outputs={
+            "fig1": out(f"{a}/figure1.png", caption="figure1.rst", category=FIGURES, label="Figure 1"),
+            "fig1_data": out(f"{a}/figure1.csv", dvc="plots", plot={"x": "method", "y": "value"}),
+            "fig2": out(f"{a}/figure2.png", caption="figure2.rst", category=FIGURES, label="Figure 2"),
+            "fig2_data": out(f"{a}/figure2.csv", dvc="plots", plot={"x": "method", "y": "mean_rank"}),
+            "table5": out(f"{a}/table5.csv"),
+            "table5_md": out(f"{a}/table5.md"),
+            "per_dataset": out(f"{a}/per_dataset.md"),
+        },
+        params=("aggregate.adversarial_rho",), values={"out": dirname_of("output", "fig1")})
+
+
+def shap(s) -> Stage:
+    a = f"{s.root}/analysis"
+    return Stage(
+        name="shap", script="stages/shap_values.py", args="--selected {input.selected} --out {params.out}",
+        inputs={"selected": s.selected},
+        outputs={
+            "csv": out(f"{a}/shap.csv", dvc="plots", plot={"x": "component", "y": "shap"}),
+            "per_dataset": out(f"{a}/shap_per_dataset.csv"),
+            "png": out(f"{a}/shap.png", caption="shap.rst", category=SHAP, label="Figure 3"),
+        },
+        values={"out": dirname_of("output", "csv")})
+
+
+def policy(s) -> Stage:
+    p = f"{s.root}/policy"
+    trees = {f"tree_{o}": out(f"{p}/tree_{o}.png", caption="policy_tree.rst", category=POLICY, label=f"tree: {o}")
+             for o in s.params["analysis"]["policy"]["objectives"]}
+    return Stage(
+        name="policy", script="stages/policy.py", args="--evals {input.evals} --out {params.out}",
+        inputs={"evals": s.evals},
+        outputs={"trees": out(f"{p}/trees.txt"), **trees, "cv": out(f"{p}/cv.csv"),
+                 "table6": out(f"{p}/table6.csv"), "table6_md": out(f"{p}/table6.md"),
+                 "comparison": out(f"{p}/comparison.csv"), "features": out(f"{p}/features.csv")},
+        params=("analysis.policy", "aggregate.adversarial_rho"), values={"out": dirname_of("output", "trees")})
+
+
+def fidelity(s) -> Stage:
+    label = s.params["split"]["preprocessing"]
+    tables = dirname_of("input", "selected")
+    return Stage(
+        name="fidelity", script="stages/fidelity.py",
+        args="--run {params.run} --out {output.md} --csv {output.csv}",
+        inputs={"selected": s.selected, "tables": s.tables},
+        outputs={"md": out(f"{s.root}/fidelity.md"), "csv": out(f"{s.root}/fidelity.csv")},
+        params=("split.preprocessing", "split.n_splits", "train.epochs", "train.max_steps_per_round",
+                "aggregate.adversarial_rho"),
+        values={"run": lambda input, output: f"{label}={tables(input, output)}"},
+        data=("src/holistic/studies/hdl/reference",))
+
+
+def pages(s) -> list[Stage]:
+    r = s.root
+    return [
+        html_page("html_fidelity", f"{r}/fidelity.md", "fidelity.rst", FIDELITY, "fidelity"),
+        html_page("html_table5", f"{r}/analysis/table5.md", "table5.rst", FIGURES, "Table 5"),
+        html_page("html_per_dataset", f"{r}/analysis/per_dataset.md", "per_dataset.rst", TABLES,
+                  "per data set (Tables 2-4 layout)"),
+        html_page("html_table6", f"{r}/policy/table6.md", "table6.rst", POLICY, "Table 6"),
+        html_page("html_trees", f"{r}/policy/trees.txt", "trees.rst", POLICY, "trees as text"),
+    ]
+
+
+#: ``Study.analyses`` of HDL.
+STAGES = (figures, shap, policy, fidelity, pages)

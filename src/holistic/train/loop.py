@@ -1,0 +1,191 @@
+"""The generic grid trainer: every (configuration, split) model of one method, trained together.
+
+The G models of a job are stacked along a leading axis (``holistic.models``) and
+updated by one per-model Adam (``holistic.train.adam``); each model draws its
+minibatches from its own split's training rows. A method is a composition of
+registered pieces (``holistic.methods.Method``): the model, the per-sample loss, the
+reduction (with its own trained state, e.g. the stable loss's theta) and the procedure
+(the round structure, e.g. continuous sparsification's soft-mask rounds, hard mask and
+rewind). Per step::
+
+    eff, penalty = procedure.effective(params, ...)      # e.g. W * sigma(beta s)
+    L = loss.per_sample(model, eff, x, y, hp, model.forward(eff, x))     # [G, B]
+    objective = reduction.reduce(L, state, hp) (+ penalty)               # [G]
+
+Each model is kept at its best validation accuracy of the final round.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from ..data.stacked import SplitTensors
+from ..methods import Method, ModelSpec
+from .adam import StackedAdam
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    batch_size: int
+    rounds: int = 1          # multi-round procedures: soft-mask search rounds before the final round
+    rewind_epoch: int = 1    # weights are rewound to this epoch of the first round between rounds
+    seed: int = 0
+    device: str = "cpu"
+    robust_gradient: str = "jacobian"  # or "autograd": the general double-backprop path (reference)
+
+
+def epochs_per_round(epochs: int, n_train: int, batch_size: int, max_steps: int | None = None) -> int:
+    """Epochs of one training round: ``train.epochs``, or, when ``train.max_steps_per_round``
+    (``max_steps``) is set and a round of ``epochs`` epochs would take more optimizer steps
+    than that, the most whole epochs that stay within it (at least one). A round has
+    ``ceil(n_train / batch_size)`` steps per epoch; the cap only shortens rounds on large
+    data sets (the ``uci`` profile caps skin-segmentation), small ones are unchanged."""
+    if max_steps is None:
+        return epochs
+    return max(1, min(epochs, max_steps // steps_per_epoch(n_train, batch_size)))
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    return math.ceil(n_train / batch_size)
+
+
+@dataclass
+class TrainResult:
+    """Best-validation checkpoint of every model, stacked ``[G, ...]``."""
+
+    params: dict[str, Tensor]  # effective parameters (a procedure's hard mask applied)
+    state: dict[str, Tensor]   # the reduction's trained state (e.g. theta), may be empty
+    best_epoch: Tensor         # [G] epoch (of the final round) of the kept checkpoint
+    best_val_accuracy: Tensor  # [G] in [0, 1]
+    val_curve: Tensor          # [epochs, G] validation accuracy per epoch of the final round
+    steps: int                 # optimizer steps per model
+    seconds: float             # wall time of the whole grid
+    extra: dict = field(default_factory=dict)
+
+
+def model_seed(seed: int, split: int) -> int:
+    """Seed of a model's initialisation: shared by all configurations on one split."""
+    return 1_000_003 * seed + 7919 * split + 17
+
+
+def batch_order_seed(seed: int, split: int) -> int:
+    return 1_000_003 * seed + 7919 * split + 29
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def accuracy(model, params: dict[str, Tensor], X: Tensor, y: Tensor) -> Tensor:
+    """Per-model accuracy in [0, 1]: X ``[G, N, ...]``, y ``[G, N]``."""
+    return (model.predict(params, X) == y).to(torch.float64).mean(dim=1)
+
+
+def hyperparameters(method: Method, specs: list[ModelSpec], device) -> dict[str, Tensor]:
+    """One ``[G]`` tensor per grid axis of the method: model g's configuration."""
+    return {a: torch.tensor([float(s.config[a]) for s in specs], dtype=torch.float32).to(device)
+            for a in method.axes()}
+
+
+def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: TrainConfig,
+               log=sys.stderr, label: str = "") -> TrainResult:
+    """Train every model of ``specs`` (one method) and return their best checkpoints."""
+    model, loss_fn, reduction, procedure = method.pieces()
+    device = resolve_device(cfg.device)
+    data = data.to(device)
+    G = len(specs)
+    split = torch.tensor([s.split for s in specs], device=device)
+    hp = hyperparameters(method, specs, device)
+
+    init = model.init(data.n_features, data.k,
+                      [torch.Generator().manual_seed(model_seed(cfg.seed, s.split)) for s in specs])
+    params = {n: p.to(device).requires_grad_() for n, p in init.items()}
+    prunable = model.prunable(params)
+    state = reduction.init_state(G, device)
+    pstate = procedure.init_state(params, prunable)
+    kept = {**params, **state}  # what rewinding restores and the checkpoint keeps
+
+    splits_used = sorted(set(int(x) for x in split.tolist()))
+    order_gen = {sp: torch.Generator().manual_seed(batch_order_seed(cfg.seed, sp)) for sp in splits_used}
+    n_train = data.X_train.shape[1]
+    spe = steps_per_epoch(n_train, cfg.batch_size)
+    T = cfg.epochs * spe
+    n_rounds = procedure.n_rounds(cfg)
+
+    best_val = torch.full((G,), -1.0, dtype=torch.float64, device=device)
+    best_epoch = torch.zeros(G, dtype=torch.long, device=device)
+    best = {n: p.detach().clone() for n, p in kept.items()}
+    val_curve = []
+    rewind = None
+    steps = 0
+    trace = {"round_start_weight_sums": [], "s_max_after_reset": []}  # for tests and logs
+    start = time.perf_counter()
+    snapshot = lambda: [p.detach().clone() for p in kept.values()]  # noqa: E731
+
+    for r in range(n_rounds):
+        final = r == n_rounds - 1
+        if r > 0:
+            with torch.no_grad():
+                for p, saved in zip(kept.values(), rewind):
+                    p.copy_(saved)
+        trace["round_start_weight_sums"].append(_weight_sums([params[n] for n in prunable]))
+        opt = StackedAdam([*params.values(), *state.values(), *procedure.trainable(pstate, final)], hp["lr"])
+        if r == 0 and cfg.rewind_epoch == 0:
+            rewind = snapshot()
+        for epoch in range(cfg.epochs):
+            perms = {sp: torch.randperm(n_train, generator=g).to(device) for sp, g in order_gen.items()}
+            order = torch.stack([perms[int(sp)] for sp in split.tolist()])  # [G, n_train]
+            for step in range(spe):
+                idx = order[:, step * cfg.batch_size:(step + 1) * cfg.batch_size]
+                x = data.X_train[split[:, None], idx]
+                y = data.y_train[split[:, None], idx]
+                eff, penalty = procedure.effective(params, pstate, hp, final, epoch * spe + step, T)
+                L = loss_fn.per_sample(model, eff, x, y, hp, model.forward(eff, x),
+                                       reference=cfg.robust_gradient == "autograd")
+                objective = reduction.reduce(L, state, hp)
+                if penalty is not None:
+                    objective = objective + penalty
+                objective.sum().backward()
+                opt.step()
+                steps += 1
+            if r == 0 and epoch + 1 == cfg.rewind_epoch:
+                rewind = snapshot()
+            if final:
+                with torch.no_grad():
+                    eff, _ = procedure.effective(params, pstate, hp, True, 0, T)
+                    acc = accuracy(model, eff, data.X_val[split], data.y_val[split])
+                    val_curve.append(acc)
+                    better = acc > best_val
+                    best_val = torch.where(better, acc, best_val)
+                    best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
+                    for n, dst in best.items():
+                        src = eff[n] if n in eff else state[n]
+                        dst.copy_(torch.where(better.view(-1, *([1] * (dst.dim() - 1))), src, dst))
+            if log is not None and (epoch + 1 == cfg.epochs or (epoch + 1) % max(1, cfg.epochs // 4) == 0):
+                tail = f" mean val acc {float(val_curve[-1].mean()):.4f}" if final else ""
+                print(f"[{label}] G={G} round {r + 1}/{n_rounds} epoch {epoch + 1}/{cfg.epochs}{tail}",
+                      file=log, flush=True)
+        if not final:
+            procedure.end_round(pstate, r, n_rounds, hp, trace)
+        if rewind is None:  # rewind_epoch beyond the first round: rewind to its end
+            rewind = snapshot()
+
+    seconds = time.perf_counter() - start
+    return TrainResult(params={n: best[n].cpu() for n in params}, state={n: best[n].cpu() for n in state},
+                       best_epoch=best_epoch.cpu(), best_val_accuracy=best_val.cpu(),
+                       val_curve=torch.stack(val_curve).cpu(), steps=steps, seconds=seconds, extra=trace)
+
+
+def _weight_sums(W: list[Tensor]) -> list[float]:
+    """Per-model sum of |W| (float64): a fingerprint of where a round starts."""
+    with torch.no_grad():
+        return sum(w.detach().double().abs().flatten(1).sum(1) for w in W).tolist()

@@ -1,0 +1,35 @@
+"""``python -m holistic.workflow dvc-yaml [--params FILE ...]``: print dvc.yaml; ``jobs``: list the jobs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..errors import HolisticError
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m holistic.workflow", description=__doc__)
+    p.add_argument("command", choices=["dvc-yaml", "jobs"])
+    p.add_argument("--params", action="append", metavar="FILE",
+                   help="parameter file(s), default params.yaml (dvc.yaml always reads params.yaml)")
+    args = p.parse_args(argv)
+    from . import spec as spec_mod
+    from .dvc import dvc_yaml
+
+    try:
+        spec = spec_mod.load(args.params or ["params.yaml"])
+    except HolisticError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "dvc-yaml":
+        sys.stdout.write(dvc_yaml(spec))
+    else:
+        for name, stage, wildcards, keys, code in spec.jobs():
+            print(name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

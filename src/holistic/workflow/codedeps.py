@@ -1,0 +1,127 @@
+"""Code dependencies from the import graph: the files whose edit must rerun a job.
+
+An ``ast`` walk of a stage script and of every ``holistic`` module it imports, transitively
+(absolute and relative imports, at any depth in the module, ``from pkg import mod`` included),
+plus the ``__init__.py`` of every package on the way (Python runs them on import).
+
+Registries are indexes, not code a job runs: the ``__init__`` of ``holistic.studies`` and of
+the piece registries (``holistic.models``, ``holistic.objectives``, ``holistic.procedures``)
+is not followed. A job instead depends on the modules of what it uses: its study's package
+and the modules defining its method's pieces (``extra`` below). So registering a new study
+or a new piece reruns nothing that existed; editing a piece reruns the jobs of the methods
+that use it. The workflow spec itself (``holistic.workflow``, and modules importing it, such
+as a study's ``stages.py``) describes jobs and runs in none: editing it changes the rules
+(Snakemake's ``code`` trigger, DVC's ``cmd``), not the code dependencies.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+SRC = ROOT / "src"
+PACKAGE = "holistic"
+REGISTRIES = frozenset({"holistic.studies", "holistic.models", "holistic.objectives", "holistic.procedures"})
+SPEC = "holistic.workflow"
+
+
+def module_path(name: str, src: Path = SRC) -> Path | None:
+    """The file of module ``name`` under ``src`` (a package's ``__init__.py``), or None."""
+    base = src.joinpath(*name.split("."))
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def _is_package(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+@functools.lru_cache(maxsize=None)
+def _imports(path: Path, name: str | None) -> tuple[str, ...]:
+    """Names of the modules ``path`` (module ``name``; None for a script) may import."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = None
+    if name is not None:
+        package = name if _is_package(path) else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if package is None:
+                    continue
+                parts = package.split(".")
+                if node.level > 1:
+                    parts = parts[: len(parts) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.append(base)
+            found += [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+    return tuple(found)
+
+
+def _parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def imports_spec(name: str, src: Path = SRC) -> bool:
+    """Whether module ``name`` is workflow spec: in ``holistic.workflow`` or importing it."""
+    if name == SPEC or name.startswith(SPEC + "."):
+        return True
+    path = module_path(name, src)
+    return path is not None and any(m == SPEC or m.startswith(SPEC + ".") for m in _imports(path, name))
+
+
+def code_deps(script: str | Path | None, extra: tuple[str, ...] = (), root: Path = ROOT) -> list[str]:
+    """Files (relative to ``root``, sorted) a job running ``script`` executes.
+
+    ``extra``: further ``holistic`` modules the job uses through a registry (its study's
+    package, its pieces' modules); they are walked like imports."""
+    src = root / "src"
+    files: set[Path] = set()
+    todo: list[str] = []
+    if script is not None:
+        script = root / script
+        files.add(script)
+        todo += list(_imports(script, None))
+    todo += list(extra)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or not (name == PACKAGE or name.startswith(PACKAGE + ".")):
+            continue
+        seen.add(name)
+        if (name in REGISTRIES and name not in extra) or imports_spec(name, src):
+            continue
+        path = module_path(name, src)
+        if path is None:  # `from pkg import function`: not a module
+            continue
+        files.add(path)
+        todo += [p for p in _parents(name) if p not in REGISTRIES]
+        todo += list(_imports(path, name))
+    return sorted(p.relative_to(root).as_posix() for p in files)
+
+
+def holistic_modules(src: Path = SRC) -> list[str]:
+    """Every module of the package, by dotted name."""
+    out = []
+    for path in sorted((src / PACKAGE).rglob("*.py")):
+        rel = path.relative_to(src).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out.append(".".join(parts))
+    return out
+
+
+def direct_imports(name: str, src: Path = SRC) -> list[str]:
+    """The ``holistic`` modules and names ``name`` imports (for the layering test)."""
+    path = module_path(name, src)
+    return sorted({m for m in _imports(path, name) if m == PACKAGE or m.startswith(PACKAGE + ".")})

@@ -1,0 +1,295 @@
+"""The workflow spec: the job grid, each job's params keys and code dependencies.
+
+One source for both front doors: the Snakefile reads it (rules in ``workflow/rules``), and
+``python -m holistic.workflow dvc-yaml > dvc.yaml`` writes the DVC pipeline from it.
+
+Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its methods):
+
+    fetch, split           per data set (shared by the studies)
+    train, attack          per (study, data set, method)
+    aggregate              per study
+    the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
+    html pages             per study, report only (Snakemake)
+
+An entry point: it may import ``holistic.studies``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+from ..config import load_params
+from ..errors import ParamsError
+from .codedeps import ROOT, code_deps
+from .stage import Output, Stage, dirname_of, html_page, out
+
+TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank")
+TABLES_CATEGORY = "1. Tables A1-A4"
+
+# --------------------------------------------------------------------------- paths
+
+def raw(dataset="{dataset}"):
+    return f"data/raw/{dataset}.npz"
+
+
+def splits(dataset="{dataset}"):
+    return f"data/splits/{dataset}.npz"
+
+
+def model(study="{study}", dataset="{dataset}", method="{method}"):
+    return f"models/{study}/{dataset}/{method}.safetensors"
+
+
+def train_log(study="{study}", dataset="{dataset}", method="{method}"):
+    return f"results/{study}/train/{dataset}/{method}.json"
+
+
+def eval_file(study="{study}", dataset="{dataset}", method="{method}"):
+    return f"results/{study}/eval/{dataset}/{method}.json"
+
+
+def slug(name: str) -> str:
+    """A method name as part of a DVC stage name: ``Robust+Sparse`` -> ``robust_sparse``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+# --------------------------------------------------------------------------- generic stages
+
+TRAIN_ARGS = ("--study {wildcards.study} --dataset {wildcards.dataset} --method {wildcards.method}"
+              " --data {input.data} --splits {input.splits} --out {output.model} --log {output.log}")
+
+FETCH = Stage(name="fetch", script="stages/fetch.py", args="--dataset {wildcards.dataset} --out {output.data}",
+              outputs={"data": out(raw())}, params=("data.uci",), data=("src/holistic/data/registry.csv",))
+SPLIT = Stage(name="split", script="stages/split.py",
+              args="--dataset {wildcards.dataset} --data {input.data} --out {output.splits}",
+              inputs={"data": raw()}, outputs={"splits": out(splits())},
+              params=("seed", "split.test_fraction", "split.val_fraction", "split.n_splits"))
+TRAIN = Stage(name="train", script="stages/train.py", args=TRAIN_ARGS,
+              inputs={"data": raw(), "splits": splits()},
+              outputs={"model": out(model()), "log": out(train_log(), cache=False)})  # params: per method
+ATTACK = Stage(name="attack", script="stages/attack.py",
+               args=("--study {wildcards.study} --dataset {wildcards.dataset} --method {wildcards.method}"
+                     " --data {input.data} --splits {input.splits} --models {input.model} --out {output.eval}"),
+               inputs={"data": raw(), "splits": splits(), "model": model()}, outputs={"eval": out(eval_file())},
+               params=("threads", "split.preprocessing", "attack"))
+
+
+# --------------------------------------------------------------------------- the grid
+
+@dataclass(frozen=True)
+class StudyJobs:
+    """One study as this run sees it: what an analysis stage factory receives."""
+
+    name: str
+    study: object                 # holistic.studies.base.Study
+    datasets: tuple[str, ...]
+    methods: tuple[str, ...]      # table order
+    params: dict                  # the merged, validated params
+
+    @property
+    def root(self) -> str:
+        return f"results/{self.name}"
+
+    @property
+    def evals(self) -> list[str]:
+        """Eval files in data set order, then the study's method order."""
+        return [eval_file(self.name, d, m) for d in self.datasets for m in self.methods]
+
+    @property
+    def train_logs(self) -> list[str]:
+        return [train_log(self.name, d, m) for d in self.datasets for m in self.methods]
+
+    @property
+    def tables(self) -> list[str]:
+        return [f"{self.root}/tables/{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "md")]
+
+    @property
+    def selected(self) -> str:
+        return f"{self.root}/tables/selected.csv"
+
+    @property
+    def metrics(self) -> str:
+        return f"{self.root}/metrics.json"
+
+
+def studies_registry():
+    from ..studies import STUDIES
+
+    return STUDIES
+
+
+def select(params: dict, source: str = "params", registry=None) -> list[StudyJobs]:
+    """The studies of ``params`` with their data sets and methods; unknown names, a missing
+    grid axis or an unknown data set raise ParamsError (before any job runs)."""
+    from ..data import registry as datasets_registry
+    from ..errors import HolisticError
+
+    registry = studies_registry() if registry is None else registry
+    out_ = []
+    for name, slice_ in params["studies"].items():
+        if name not in registry:
+            raise ParamsError(f"{source}: field 'studies.{name}': unknown study {name!r}; "
+                              f"known: {', '.join(sorted(registry))}")
+        study = registry[name]
+        methods = slice_.get("methods") or list(study.methods)
+        unknown = [m for m in methods if m not in study.methods]
+        if unknown:
+            raise ParamsError(f"{source}: field 'studies.{name}.methods': unknown method(s) "
+                              f"{', '.join(map(repr, unknown))} of study {name!r}; known: {', '.join(study.methods)}")
+        methods = [m for m in study.methods if m in methods]  # table order
+        for m in methods:
+            missing = [a for a in study.methods[m].axes() if a not in params["train"]["grid"]]
+            if missing:
+                raise ParamsError(f"{source}: field 'train.grid.{missing[0]}': required by method {m!r} "
+                                  f"of study {name!r}")
+        for d in slice_["datasets"]:
+            try:
+                datasets_registry.get(d)
+            except HolisticError as exc:
+                raise ParamsError(f"{source}: field 'studies.{name}.datasets': {exc}") from None
+        out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params))
+    return out_
+
+
+def datasets(studies: list[StudyJobs]) -> list[str]:
+    """Every data set of every study, first occurrence order."""
+    return list(dict.fromkeys(d for s in studies for d in s.datasets))
+
+
+def train_keys(study, method: str) -> list[str]:
+    return study.methods[method].param_keys()
+
+
+def _piece_modules(method) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(type(p).__module__ for p in method.pieces()))
+
+
+@lru_cache(maxsize=None)
+def _deps(script: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(code_deps(script, extra))
+
+
+def study_modules(study_name: str) -> tuple[str, ...]:
+    return (f"holistic.studies.{study_name}",)
+
+
+def job_code(stage: Stage, study: str | None = None, method=None) -> list[str]:
+    """Code files (and data files) of one job: the stage's import graph, plus through the
+    registries its study's package and its method's piece modules."""
+    extra = (study_modules(study) if study else ()) + (_piece_modules(method) if method is not None else ())
+    return list(_deps(stage.script, extra)) + list(stage.data)
+
+
+def aggregate_stage(s: StudyJobs) -> Stage:
+    outputs = {f"{t}_{ext}": out(f"{s.root}/tables/{t}.{ext}") for t in TABLE_NAMES for ext in ("csv", "md")}
+    outputs.update(
+        selected=out(s.selected),
+        metrics=out(s.metrics, dvc="metrics", cache=False),
+        plot=out(f"{s.root}/plots/metrics.png", caption="metrics.rst", category=TABLES_CATEGORY,
+                 label="means over data sets"),
+        plot_data=out(f"{s.root}/plots/metrics.csv", dvc="plots", plot={"x": "method", "y": "value"}),
+    )
+    return Stage(name="aggregate", script="stages/aggregate.py",
+                 args=(f"--study {s.name} --evals {{input.evals}} --tables {{params.tables}}"
+                       " --metrics {output.metrics} --plots {params.plots}"),
+                 inputs={"evals": s.evals}, outputs=outputs, params=("aggregate",),
+                 values={"tables": dirname_of("output", "selected"), "plots": dirname_of("output", "plot")})
+
+
+def table_pages(s: StudyJobs) -> list[Stage]:
+    return [html_page(f"html_{t}", f"{s.root}/tables/{t}.md", "table.rst", TABLES_CATEGORY, t.replace("_", " "))
+            for t in TABLE_NAMES]
+
+
+def analyses(study) -> tuple:
+    """``Study.analyses``; when empty, ``STAGES`` of the study's ``stages`` module if it has one."""
+    if study.analyses:
+        return tuple(study.analyses)
+    import importlib
+
+    try:
+        module = importlib.import_module(f"holistic.studies.{study.name}.stages")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"holistic.studies.{study.name}.stages":
+            raise
+        return ()
+    return tuple(getattr(module, "STAGES", ()))
+
+
+def study_stages(s: StudyJobs) -> list[Stage]:
+    """The per-study stages (aggregate, the study's analyses, the report pages), concrete paths."""
+    stages = [aggregate_stage(s)] + table_pages(s)
+    for item in analyses(s.study):
+        made = item(s) if callable(item) else item
+        stages += list(made) if isinstance(made, (list, tuple)) else [made]
+    names = [st.name for st in stages]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ParamsError(f"study {s.name!r}: stage name(s) {sorted(dup)} declared twice")
+    return stages
+
+
+def rule_name(stage: Stage, study: str) -> str:
+    return f"{stage.name}_{study}"
+
+
+# --------------------------------------------------------------------------- the whole spec
+
+@dataclass(frozen=True)
+class Spec:
+    files: tuple[str, ...]            # the params files, in merge order
+    params: dict
+    studies: tuple[StudyJobs, ...]
+
+    @property
+    def datasets(self) -> list[str]:
+        return datasets(list(self.studies))
+
+    def study(self, name: str) -> StudyJobs:
+        return {s.name: s for s in self.studies}[name]
+
+    def targets(self) -> list[str]:
+        """Every output of every per-study stage: the default target."""
+        return [o.path for s in self.studies for st in study_stages(s) for o in st.outputs.values()]
+
+    def jobs(self) -> list[tuple[str, Stage, dict, list[str], list[str]]]:
+        """(name, stage, wildcards, params keys, code) of every job, in run order."""
+        out_ = []
+        for d in self.datasets:
+            out_.append((f"fetch@{d}", FETCH, {"dataset": d}, list(FETCH.params), job_code(FETCH)))
+        for d in self.datasets:
+            out_.append((f"split@{d}", SPLIT, {"dataset": d}, list(SPLIT.params), job_code(SPLIT)))
+        for s in self.studies:
+            for stage in (TRAIN, ATTACK):
+                for m in s.methods:
+                    keys = train_keys(s.study, m) if stage is TRAIN else list(stage.params)
+                    code = job_code(stage, s.name, s.study.methods[m])
+                    for d in s.datasets:
+                        out_.append((f"{stage.name}_{s.name}_{slug(m)}@{d}", stage,
+                                     {"study": s.name, "dataset": d, "method": m}, keys, code))
+            for stage in study_stages(s):
+                out_.append((rule_name(stage, s.name), stage, {"study": s.name}, list(stage.params),
+                             job_code(stage, s.name)))
+        return out_
+
+
+def load(files) -> Spec:
+    """Load, merge and validate the params files; check the studies against the registry."""
+    files = tuple(str(f) for f in files)
+    params = load_params(files)
+    return Spec(files, params, tuple(select(params, " + ".join(files))))
+
+
+def settings(params: dict, keys) -> str:
+    """JSON of the dotted params keys a job depends on: a change reruns exactly those jobs."""
+    values = {}
+    for key in keys:
+        value = params
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        values[key] = value
+    return json.dumps(values, sort_keys=True)

@@ -1,0 +1,75 @@
+"""The stage spec: one step of the workflow, as both front doors (Snakemake, DVC) need it.
+
+Core module: it imports no study. A study declares its analysis stages with ``Stage`` (see
+``holistic.studies.hdl.stages``); the generic stages (fetch, split, train, attack, aggregate)
+are declared the same way in ``holistic.workflow.spec``.
+
+``args`` is written in Snakemake's shell syntax (``{input.x}``, ``{output.y}``,
+``{params.z}``, ``{wildcards.w}``); the Snakefile uses it as is, the DVC generator renders
+it with the job's concrete paths. The full command is always
+``python <script> --params FILE... <args>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output file, and how each front door shows it."""
+
+    path: str
+    caption: str | None = None    # file under workflow/report/: shown by `snakemake --report`
+    category: str | None = None   # report category (sorted by name)
+    label: str | None = None      # report label
+    dvc: str = "outs"             # outs | metrics | plots (dvc.yaml section)
+    plot: dict | None = None      # for dvc plots: {x: ..., y: ...}
+    cache: bool = True            # dvc cache (false for small logs)
+
+
+Paths = Union[str, list]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step: a script, its files, the params keys it depends on."""
+
+    name: str                                  # rule name (per study: <name>_<study>)
+    script: str                                # stages/<x>.py: its import graph gives the code deps
+    args: str                                  # arguments after --params, Snakemake shell syntax
+    inputs: dict[str, Paths] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)
+    params: tuple[str, ...] = ()               # dotted params keys: a change reruns the stage
+    values: dict[str, Callable] = field(default_factory=dict)  # non-file args: f(input, output) -> str
+    data: tuple[str, ...] = ()                 # non-Python files the code reads (relative to the root)
+    local: bool = False                        # a Snakemake localrule (cheap; never sent to a cluster)
+    dvc: bool = True                           # also a DVC stage (report-only pages are not)
+
+
+def out(path: str, *, caption: str | None = None, category: str | None = None, label: str | None = None,
+        dvc: str = "outs", plot: dict | None = None, cache: bool = True) -> Output:
+    return Output(path, caption, category, label, dvc, plot, cache)
+
+
+def html_page(name: str, src: str, caption: str, category: str, label: str) -> Stage:
+    """A Markdown / text result as an HTML page beside its source, for the report only."""
+    stem = src.rsplit(".", 1)[0]
+    return Stage(name=name, script="stages/html_page.py", args="--src {input.src} --out {output.page}",
+                 inputs={"src": src},
+                 outputs={"page": out(stem + ".html", caption=caption, category=category, label=label)},
+                 local=True, dvc=False)
+
+
+def dirname_of(kind: str, name: str) -> Callable:
+    """A non-file argument: the folder of an input or output (``dirname_of("output", "fig1")``)."""
+
+    def value(input, output):
+        files = {"input": input, "output": output}[kind]
+        path = files[name] if isinstance(files, dict) else getattr(files, name)
+        path = path[0] if isinstance(path, (list, tuple)) else path
+        return str(path).rsplit("/", 1)[0]
+
+    value.__name__ = f"dirname_of_{kind}_{name}"
+    return value

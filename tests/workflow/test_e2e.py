@@ -1,0 +1,313 @@
+"""The two front doors end to end on the tiny profile: Snakemake and DVC run the same stages
+and agree bitwise; an edit reruns exactly the jobs whose code imports it; a new study runs
+without touching the HDL jobs."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from holistic.config import deep_merge
+from holistic.studies import STUDIES
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
+PROJECT_FILES = ["Snakefile", "dvc.yaml", "params.yaml", "pyproject.toml", "src", "stages", "workflow"]
+BIN = Path(sys.executable).parent
+TABLES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank"]
+P_OBJECTIVES = {"natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "mean", "weighted"}
+HDL = list(STUDIES["hdl"].methods)
+METRICS = "src/holistic/evaluation/metrics.py"
+
+
+def copy_project(dst: Path) -> Path:
+    dst.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(src, dst / name)
+    return dst
+
+
+def env(project=None):
+    e = dict(os.environ, DVC_NO_ANALYTICS="1", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    # the stage scripts import the copy's package (the project's code is what the test edits)
+    e["PYTHONPATH"] = str(project / "src") if project else ""
+    return e
+
+
+def run(cmd, cwd):
+    res = subprocess.run(cmd, cwd=cwd, env=env(cwd), capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, f"{cmd} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    return res
+
+
+def smk(d, *args):
+    return run([str(BIN / "snakemake"), "--cores", "2", "--configfile", "tiny.yaml", *args], d)
+
+
+def outputs(d: Path, study="hdl") -> dict:
+    r = d / "results" / study
+    files = [r / "metrics.json"] + [r / "tables" / f"{t}.csv" for t in TABLES]
+    return {f.relative_to(d).as_posix(): f.read_bytes() for f in files}
+
+
+def tree_bytes(d: Path, *parts) -> dict:
+    base = d.joinpath(*parts)
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def snakemake_run(tmp_path_factory):
+    d = copy_project(tmp_path_factory.mktemp("smk") / "project")
+    shutil.copy2(TINY, d / "tiny.yaml")
+    smk(d)
+    return d
+
+
+@pytest.mark.e2e
+def test_snakemake_runs_the_dag_and_writes_tables(snakemake_run):
+    d = snakemake_run
+    metrics = json.loads((d / "results" / "hdl" / "metrics.json").read_text())
+    assert set(metrics["natural_accuracy"]) == set(HDL)
+    assert metrics["n_datasets"] == 3
+    assert metrics["n_models"] == 3 * len(HDL) * 2   # data sets x methods x grid size 1 x 2 splits
+    header = (d / "results" / "hdl" / "tables" / "natural_accuracy.csv").read_text().splitlines()[0]
+    assert header == "dataset,n,p,k," + ",".join(HDL)
+    assert (d / "models" / "hdl" / "sklearn-iris" / "HDL.safetensors").is_file()
+
+
+@pytest.mark.e2e
+def test_snakemake_rerun_is_bitwise_identical(snakemake_run):
+    d = snakemake_run
+    before = outputs(d)
+    smk(d, "--forceall")
+    assert outputs(d) == before
+
+
+def dvc_project(tmp_path) -> Path:
+    """The project with tiny.yaml merged into params.yaml and dvc.yaml generated for it."""
+    d = copy_project(tmp_path / "dvcproject")
+    merged = deep_merge(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load(TINY.read_text()))
+    (d / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
+    (d / "dvc.yaml").write_text(run([str(BIN / "python"), "-m", "holistic.workflow", "dvc-yaml"], d).stdout)
+    run(["git", "init", "-q"], d)
+    run([str(BIN / "dvc"), "init", "-q"], d)
+    return d
+
+
+@pytest.mark.e2e
+def test_dvc_repro_gives_the_same_metrics_as_snakemake(snakemake_run, tmp_path):
+    d = dvc_project(tmp_path)
+    run([str(BIN / "dvc"), "repro"], d)
+    assert outputs(d) == outputs(snakemake_run)
+    # an edit of the sparsity counter: `dvc status` names exactly the stages whose code imports it
+    expected = {name for name, *_ , code in _jobs(d) if METRICS in code}
+    (d / METRICS).write_text((d / METRICS).read_text() + "\n# edited\n")
+    status = json.loads(run([str(BIN / "dvc"), "status", "--json"], d).stdout)
+    changed = {name for name, changes in status.items()
+               if any(isinstance(c, dict) and METRICS in c.get("changed deps", {}) for c in changes)}
+    assert changed == expected and expected
+    assert not any(n.startswith("train_") for n in changed)
+
+
+def _jobs(d):
+    """(name, ..., code) of every job of the project in ``d``, from its own spec."""
+    code = ("import json, sys; sys.path.insert(0, 'src');"
+            "from holistic.workflow import spec as S;"
+            "print(json.dumps([[n, c] for n, st, w, k, c in S.load(sys.argv[1:]).jobs()]))")
+    files = ["params.yaml"] + (["tiny.yaml"] if (d / "tiny.yaml").exists() else [])
+    return json.loads(run([str(BIN / "python"), "-c", code, *files], d).stdout)
+
+
+def _smk_name(job_name):
+    """Snakemake's rule for a spec job name: train_hdl_dl@iris -> train; aggregate_hdl -> aggregate_hdl."""
+    rule = job_name.split("@")[0]
+    return rule.split("_")[0] if rule.startswith(("train_", "attack_")) else rule
+
+
+@pytest.mark.e2e
+def test_editing_a_library_module_reruns_exactly_the_jobs_that_import_it(snakemake_run, tmp_path):
+    d = copy_project(tmp_path / "edit")
+    shutil.rmtree(d)
+    shutil.copytree(snakemake_run, d, symlinks=True)
+    jobs = _jobs(d)
+    expected = [n for n, c in jobs if METRICS in c]
+    assert expected and not any(n.startswith("train_") for n in expected)
+    (d / METRICS).write_text((d / METRICS).read_text() + "\n# edited\n")
+    res = smk(d, "-n", "--rerun-triggers", "mtime", "code", "params", "input")
+    # jobs that would run because the edited file is one of their inputs
+    text = res.stdout
+    blocks = text.split("\nrule ")[1:]
+    reruns = []
+    for b in blocks:
+        rule = b.split(":", 1)[0].strip()
+        if METRICS in b.split("reason:", 1)[-1].split("\n", 1)[0] or f"Updated input files: {METRICS}" in b:
+            wc = b.split("wildcards:", 1)[1].split("\n", 1)[0] if "wildcards:" in b else ""
+            reruns.append((rule, wc.strip()))
+    assert sorted(r for r, _ in reruns) == sorted(_smk_name(n) for n in expected), text[-4000:]
+
+
+TOY_OBJECTIVE = '''"""A throwaway objective: cross-entropy scaled by an axis `temperature`."""
+
+import torch
+
+
+class Scaled:
+    axes = ("temperature",)
+    param_keys = ()
+
+    def per_sample(self, model, params, x, y, hp, out, reference=False):
+        z = out[0] / hp["temperature"].view(-1, 1, 1)
+        return torch.logsumexp(z, dim=-1) - torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
+'''
+
+TOY_STUDY = '''"""A throwaway study: the HDL baseline and one new method."""
+
+from ...methods import Method
+from ..base import Study
+
+STUDY = Study(name="toy", title="toy", baseline="DL",
+              methods={"DL": Method(), "Scaled": Method(loss="scaled")})
+'''
+
+
+@pytest.mark.e2e
+def test_a_new_study_runs_and_leaves_the_hdl_jobs_alone(snakemake_run, tmp_path):
+    d = tmp_path / "toy"
+    shutil.copytree(snakemake_run, d, symlinks=True)
+    hdl_before = {**tree_bytes(d, "results", "hdl"), **tree_bytes(d, "models", "hdl")}
+    src = d / "src" / "holistic"
+    (src / "objectives" / "scaled.py").write_text(TOY_OBJECTIVE)
+    reg = src / "objectives" / "__init__.py"
+    text = reg.read_text()
+    text = text.replace("LOSSES = {", "from .scaled import Scaled\n\nLOSSES = {\n    \"scaled\": Scaled(),", 1)
+    reg.write_text(text)
+    (src / "studies" / "toy").mkdir()
+    (src / "studies" / "toy" / "__init__.py").write_text(TOY_STUDY)
+    studies = src / "studies" / "__init__.py"
+    studies.write_text(studies.read_text().replace("STUDIES = {", "from . import toy\n\nSTUDIES = {\n    \"toy\": toy.STUDY,", 1))
+    tiny = yaml.safe_load((d / "tiny.yaml").read_text())
+    tiny["studies"]["toy"] = {"datasets": ["sklearn-iris", "sklearn-wine"]}
+    tiny["train"]["grid"]["temperature"] = [1.0, 2.0]
+    (d / "tiny.yaml").write_text(yaml.safe_dump(tiny, sort_keys=False))
+    res = smk(d)
+    ran = res.stderr + res.stdout
+    assert "toy" in ran
+    for rule in ("fetch", "split"):
+        assert f"rule {rule}:" not in ran
+    assert "wildcards: study=hdl" not in ran
+    hdl_after = {**tree_bytes(d, "results", "hdl"), **tree_bytes(d, "models", "hdl")}
+    assert hdl_after == hdl_before
+    metrics = json.loads((d / "results" / "toy" / "metrics.json").read_text())
+    assert set(metrics["natural_accuracy"]) == {"DL", "Scaled"}
+
+
+@pytest.mark.e2e
+def test_snakemake_rejects_bad_params_before_running_anything(tmp_path):
+    d = copy_project(tmp_path / "project")
+    (d / "bad.yaml").write_text("train:\n  epochs: 0\n")
+    res = subprocess.run([str(BIN / "snakemake"), "--cores", "1", "--configfile", "bad.yaml", "-n"], cwd=d,
+                         env=env(d), capture_output=True, text=True, timeout=300)
+    assert res.returncode != 0
+    assert "train.epochs" in res.stdout + res.stderr
+    assert not (d / "data").exists()
+
+
+# --------------------------------------------------------------------------- report in a browser
+
+def chromium_driver():
+    """Headless Debian chromium through selenium and chromedriver; skipped where absent
+    (CI sets HOLISTIC_REQUIRE_BROWSER=1 and installs both, so there it must run)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        webdriver = None
+    if not (chromium and driver and webdriver):
+        if os.environ.get("HOLISTIC_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium, chromedriver and selenium are required (HOLISTIC_REQUIRE_BROWSER=1)")
+        pytest.skip("chromium / chromedriver / selenium not installed")
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(arg)
+    opts.binary_location = chromium
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+def report_results(report: Path) -> dict:
+    """Open the report, visit every result of every category; {(category, label): what was shown}.
+
+    What was shown is ("png", natural width) for an image that the browser decoded, or
+    ("html", page text) for an HTML result shown in a frame."""
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    d = chromium_driver()
+    shown = {}
+    try:
+        d.get(report.as_uri())
+
+        def click_text(text):
+            els = [e for e in d.find_elements(By.XPATH, f"//*[normalize-space(text())='{text}']")
+                   if e.is_displayed()]
+            assert els, f"{text!r} not found in the report"
+            els[0].click()
+            time.sleep(0.3)
+
+        click_text("Results")
+        categories = [e.text for e in d.find_elements(By.XPATH, "//a") if e.text[:2] in
+                      {f"{i}." for i in range(1, 10)}]
+        for cat in categories:
+            click_text(cat)
+            labels = [r.text for r in d.find_elements(By.XPATH, "//tr[td]") if r.text.strip()]
+            for label in labels:
+                row = [r for r in d.find_elements(By.XPATH, "//tr[td]") if r.text == label][0]
+                row.find_elements(By.TAG_NAME, "a")[0].click()  # the "view" button
+                time.sleep(0.3)
+                imgs = [i for i in d.find_elements(By.TAG_NAME, "img")
+                        if (i.get_attribute("src") or "").startswith("data:image/png")]
+                frames = d.find_elements(By.TAG_NAME, "iframe")
+                if imgs:  # the data URI carries the file name: "data:image/png;...;filename=X;base64"
+                    src = imgs[0].get_attribute("src")
+                    name = src.split("filename=", 1)[1].split(";", 1)[0]
+                    width = d.execute_script("return arguments[0].naturalWidth", imgs[0])
+                    shown[cat, label] = ("png", name, width)
+                elif frames:
+                    d.switch_to.frame(frames[0])
+                    shown[cat, label] = ("html", d.find_element(By.TAG_NAME, "body").text)
+                    d.switch_to.default_content()
+                else:
+                    shown[cat, label] = ("other", d.find_element(By.TAG_NAME, "body").text[:200])
+            click_text("Results")
+    finally:
+        d.quit()
+    return shown
+
+
+@pytest.mark.e2e
+def test_report_shows_figures_and_fidelity_in_chromium(snakemake_run):
+    d = snakemake_run
+    run([str(BIN / "snakemake"), "--configfile", "tiny.yaml", "--report", "results/report.html"], d)
+    shown = report_results(d / "results" / "report.html")
+    figures = {"Figure 1": "figure1.png", "Figure 2": "figure2.png", "Figure 3": "shap.png",
+               "means over data sets": "metrics.png",
+               **{f"tree: {o}": f"tree_{o}.png" for o in P_OBJECTIVES}}
+    for label, filename in figures.items():
+        [(kind, *what)] = [v for (cat, lab), v in shown.items() if lab == label]
+        assert (kind, what[0]) == ("png", filename) and what[1] > 100, (label, kind, what)
+    pages = {"fidelity": "within 2 points", "Table 5": "slowdown", "Table 6": "Prescribed",
+             "trees as text": "greedy econml tree", "natural accuracy": "sklearn-wine",
+             "per data set (Tables 2-4 layout)": "Stability"}
+    for label, text in pages.items():
+        [(kind, body)] = [v for (cat, lab), v in shown.items() if lab == label]
+        assert kind == "html" and text in body, (label, body[:300])

@@ -1,0 +1,98 @@
+"""The workflow spec: params layout, studies check, dvc.yaml generated from the spec, lint."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from holistic.config import grid_schema, load_params
+from holistic.errors import ParamsError
+from holistic.methods import all_axes
+from holistic.studies import STUDIES
+from holistic.workflow import spec as S
+from holistic.workflow.dvc import dvc_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def test_committed_dvc_yaml_is_the_generated_one():
+    generated = dvc_yaml(S.load([ROOT / "params.yaml"]))
+    assert (ROOT / "dvc.yaml").read_text() == generated, \
+        "dvc.yaml is stale: run `python -m holistic.workflow dvc-yaml > dvc.yaml`"
+
+
+def test_dvc_train_stages_list_exactly_the_params_each_method_uses():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    study = STUDIES["hdl"]
+    for name, method in study.methods.items():
+        stage = stages[f"train_hdl_{S.slug(name)}"]
+        assert stage["do"]["params"] == method.param_keys()
+        assert f"--method {name} " in stage["do"]["cmd"]
+        assert f"models/hdl/${{item}}/{name}.safetensors" in stage["do"]["outs"]
+
+
+def test_default_params_validate_and_name_the_studies():
+    params = load_params([ROOT / "params.yaml"])
+    assert params["split"]["preprocessing"] == "minmax"
+    spec = S.load([ROOT / "params.yaml"])
+    assert [s.name for s in spec.studies] == ["hdl"]
+    assert spec.study("hdl").methods == tuple(STUDIES["hdl"].methods)
+
+
+def test_grid_schema_is_derived_from_the_registered_pieces():
+    assert set(grid_schema()["properties"]) == set(all_axes())
+    with pytest.raises(ParamsError, match="train.grid"):
+        load_params([ROOT / "params.yaml", _write("train:\n  grid:\n    nonsense: [1]\n")])
+
+
+def _write(text, name="extra.yaml"):
+    import tempfile
+
+    d = Path(tempfile.mkdtemp())
+    (d / name).write_text(text)
+    return d / name
+
+
+def test_unknown_study_is_refused_with_the_field():
+    with pytest.raises(ParamsError, match=r"studies\.nope.*unknown study 'nope'"):
+        S.load([ROOT / "params.yaml", _write("studies:\n  nope:\n    datasets: [sklearn-iris]\n")])
+
+
+def test_unknown_method_is_refused_with_the_field():
+    with pytest.raises(ParamsError, match=r"studies\.hdl\.methods.*'Nope'"):
+        S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    methods: [DL, Nope]\n")])
+
+
+def test_unknown_dataset_is_refused_with_the_field():
+    with pytest.raises(ParamsError, match=r"studies\.hdl\.datasets"):
+        S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    datasets: [no-such-set]\n")])
+
+
+def test_a_method_subset_keeps_table_order_and_shrinks_the_grid():
+    spec = S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    methods: [HDL, DL]\n")])
+    assert spec.study("hdl").methods == ("DL", "HDL")
+    names = [j[0] for j in spec.jobs()]
+    assert "train_hdl_dl@sklearn-iris" in names and "train_hdl_robust@sklearn-iris" not in names
+
+
+def test_job_grid_counts():
+    spec = S.load([ROOT / "params.yaml"])
+    names = [j[0] for j in spec.jobs()]
+    n_d, n_m = 4, len(STUDIES["hdl"].methods)
+    assert sum(n.startswith("train_") for n in names) == n_d * n_m
+    assert sum(n.startswith("attack_") for n in names) == n_d * n_m
+    assert len(names) == len(set(names))
+
+
+def test_eval_files_follow_dataset_then_method_order():
+    s = S.load([ROOT / "params.yaml"]).study("hdl")
+    assert s.evals[:2] == ["results/hdl/eval/sklearn-iris/DL.json", "results/hdl/eval/sklearn-iris/Robust.json"]
+
+
+def test_snakemake_lint_passes():
+    res = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, env={"PATH": f"{BIN}", "DVC_NO_ANALYTICS": "1", "HOME": str(ROOT)})
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
