@@ -43,4 +43,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run_stage(main)

@@ -38,4 +38,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run_stage(main)

@@ -5,19 +5,18 @@
 
 from __future__ import annotations
 
-import argparse
-
 from holistic import cli
 from holistic.render.html import render_file
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = cli.parser(__doc__.splitlines()[0])
     p.add_argument("--src", required=True, metavar="FILE", help="Markdown (.md) or text file")
     p.add_argument("--out", required=True, metavar="FILE", help="output HTML file")
     args = p.parse_args(argv)
+    cli.params_from(args)  # validates the parameter files; a page needs no setting
     render_file(args.src, args.out)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run_stage(main)

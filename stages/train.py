@@ -5,6 +5,7 @@ from holistic.jobs import deterministic_torch
 from holistic.jobs import train as job
 from holistic.data.stacked import load_stacked
 from holistic.io import write_json
+from holistic.records.train_log import log_record
 from holistic.studies import STUDIES
 
 
@@ -26,8 +27,9 @@ def main():
     result, specs = job.run(params, method, data, label=f"{args.study}/{args.method}")
     meta = {"study": args.study, "dataset": args.dataset, "method": args.method, "model": method.model}
     job.save_trained(args.out, result, specs, meta)
-    write_json(args.log, job.train_log(meta, result, len(specs)))
+    write_json(args.log, log_record(args.dataset, args.method, len(specs), result.steps, result.seconds,
+                                    result.best_epoch.tolist(), result.best_val_accuracy.tolist()))
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run_stage(main)

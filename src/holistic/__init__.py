@@ -1,9 +1,12 @@
-"""holistic: Holistic Deep Learning (Bertsimas et al.) as a reproducible pipeline.
+"""holistic: one platform for studies of accurate, robust, stable and sparse networks.
 
-Sub-packages follow the paper's method section: ``losses`` (robust, stable),
-``sparsity`` (continuous sparsification), ``nn`` (the MLP of eqs. 1-2), ``train``
-(the grid trainer), ``attacks`` (PGD, FGSM), ``data`` (registry, fetch, splits,
-preprocessing) and ``aggregate`` (Section 4 model selection and tables).
+The library core composes registered pieces: ``models`` (stacked networks), ``objectives``
+(per-sample losses and reductions), ``procedures`` (round structures), ``attacks`` and
+``evaluation`` (metrics), trained by the generic loop of ``train`` and selected by
+``selection``; ``records`` owns the file formats, ``render`` the documents, ``fidelity`` the
+comparison with published tables, ``data`` the data sets. A study (``studies/<name>``) is a
+plug-in that composes these into a paper's methods and owns its tables, claims and analyses;
+the core never imports a study. ``jobs`` and ``workflow`` are the entry points' library.
 """
 
 __version__ = "0.1.0"

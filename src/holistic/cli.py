@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .config import load_params
 from .errors import HolisticError
@@ -25,16 +24,7 @@ def params_from(args: argparse.Namespace) -> dict:
     return load_params(args.params)
 
 
-def job_files(directory: str, params: dict) -> list[str]:
-    """``<directory>/<dataset>/<method>.json`` for every data set in params and every method,
-    in params and Table 1 order: the per-job outputs (train logs, eval files) a stage reads
-    when given a folder instead of a file list."""
-    from .train.methods import METHODS
-
-    return [str(Path(directory) / d / f"{m}.json") for d in params["data"]["datasets"] for m in METHODS]
-
-
-def run(main) -> None:
+def run_stage(main) -> None:
     """Run a stage's ``main``; bad input exits 2 with its message and no traceback."""
     try:
         main()

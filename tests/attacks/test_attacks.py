@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import Wb, blobs, hdl
-from holistic.attacks import ATTACKS, get
+from holistic.attacks import ATTACKS, lookup
 from holistic.attacks.fgsm import fgsm
 from holistic.attacks.pgd import pgd
 from holistic.data.stacked import stack_splits
@@ -99,5 +99,5 @@ def test_evaluation_chunking_never_changes_results(trained_dl):
 
 def test_an_unknown_attack_is_an_error_not_a_silent_fallback():
     with pytest.raises(ValueError, match="unknown attack 'deepfool'.*pgd"):
-        get("deepfool")
+        lookup("deepfool")
     assert ATTACKS["pgd"].budgeted and ATTACKS["pgd"].norm == "inf"

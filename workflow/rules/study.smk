@@ -2,6 +2,23 @@
 # src/holistic/studies/hdl/stages.py) and the report pages, one rule each, named
 # <stage>_<study>. The same Stage specs make dvc.yaml (python -m holistic.workflow dvc-yaml).
 
+from snakemake.utils import format as _smk_format
+
+
+def stage_command(stage):
+    """The stage's command with this job's paths filled in, as a param function. (A `shell:`
+    directive is evaluated when the job runs, so inside this loop it would see the loop's last
+    stage; a param function binds its own.)"""
+
+    def command(wildcards, input, output):
+        values = {k: f(input, output) for k, f in stage.values.items()}
+        args = _smk_format(stage.args, input=input, output=output, wildcards=wildcards,
+                           params=type("Values", (), values))
+        return f"python {stage.script} {PARAMS} {args}"
+
+    return command
+
+
 for _study in SPEC.studies:
     for _stage in S.study_stages(_study):
 
@@ -15,12 +32,11 @@ for _study in SPEC.studies:
                 **{k: in_report(o) for k, o in _stage.outputs.items()},
             params:
                 settings=S.settings(P, _stage.params),
-                files=PARAMS,
-                **{k: (lambda w, input, output, f=f: f(input, output)) for k, f in _stage.values.items()},
+                command=stage_command(_stage),
             log:
                 f"logs/{_study.name}/{_stage.name}.log",
             localrule: _stage.local
             conda:
                 ENV
             shell:
-                command(_stage)
+                "{params.command} 2> {log}"

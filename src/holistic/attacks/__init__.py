@@ -16,7 +16,7 @@ ATTACKS = {
 }
 
 
-def get(name: str):
+def lookup(name: str):
     """The attack class registered as ``name``; ValueError naming the known ones otherwise."""
     if name not in ATTACKS:
         raise ValueError(f"unknown attack {name!r}; registered: {', '.join(ATTACKS)}")

@@ -29,9 +29,9 @@ def accuracy_percent(predicted: Tensor, y: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class Metric:
-    """A table metric: the measurement it reads, its summary over splits, its direction."""
+    """A table metric: the measurement it reads, its summary over splits, its direction.
+    (Its labels for documents: ``holistic.render.labels``.)"""
 
-    label: str            # for tables and figures
     measurement: str      # "accuracy" or "sparsity"
     attack: str           # "none", or the budgeted attack whose accuracy it reads
     over_splits: str      # "mean" or "min" (the worst split)
@@ -40,8 +40,8 @@ class Metric:
 
 #: The four single-objective metrics of the HDL tables A1-A4 (the selection criteria).
 METRICS: dict[str, Metric] = {
-    "natural_accuracy": Metric("Natural accuracy", "accuracy", "none", "mean"),
-    "adversarial_accuracy": Metric("Adversarial accuracy", "accuracy", "pgd", "mean"),
-    "stability": Metric("Stability", "accuracy", "none", "min"),
-    "sparsity": Metric("Sparsity", "sparsity", "none", "mean"),
+    "natural_accuracy": Metric("accuracy", "none", "mean"),
+    "adversarial_accuracy": Metric("accuracy", "pgd", "mean"),
+    "stability": Metric("accuracy", "none", "min"),
+    "sparsity": Metric("sparsity", "none", "mean"),
 }

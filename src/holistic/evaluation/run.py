@@ -25,7 +25,7 @@ def attacked_accuracy(f, X: Tensor, y: Tensor, attack, eps: float, box, generato
     return 100.0 * correct / X.shape[1]
 
 
-def models_per_chunk(data: SplitTensors, model, budget_mb: float, rows: int = ROWS_PER_CALL) -> int:
+def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int = ROWS_PER_CALL) -> int:
     """How many models' evaluations fit in ``budget_mb`` at once (at least one)."""
     M, K = data.n_features, data.k
     _, width = model.memory_floats(M, K, rows)

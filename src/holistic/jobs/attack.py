@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from ..attacks import ATTACKS
+from ..attacks import lookup
 from ..checkpoint import load_models
 from ..data.registry import DatasetInfo
 from ..data.stacked import SplitTensors
-from ..evaluation.run import evaluate_models, models_per_chunk
+from ..evaluation.run import evaluate_models, models_per_eval_chunk
 from ..methods import ModelSpec
 from ..models import MODELS
 from ..records.evals import write_eval
@@ -19,7 +19,7 @@ SUITE: tuple[tuple[str, tuple[str, ...]], ...] = (("pgd", ("val", "test")), ("fg
 
 def suite(params: dict) -> list[tuple[str, object, tuple[str, ...]]]:
     """The attacks of :data:`SUITE`, configured from ``params["attack"]``."""
-    return [(name, ATTACKS[name].from_params(params["attack"]), parts) for name, parts in SUITE]
+    return [(name, lookup(name).from_params(params["attack"]), parts) for name, parts in SUITE]
 
 
 def measure(params: dict, model_name: str, model_params: dict, specs: list[ModelSpec], data: SplitTensors,
@@ -30,7 +30,7 @@ def measure(params: dict, model_name: str, model_params: dict, specs: list[Model
     model_params = {n: p.to(device) for n, p in model_params.items()}
     split = torch.tensor([s.split for s in specs], device=device)
     rows = evaluate_models(model, model_params, data.to(device), split, suite(params), a["rho_test"],
-                           a.get("seed", 0), models_per_chunk(data, model, params["train"]["memory_budget_mb"]))
+                           a.get("seed", 0), models_per_eval_chunk(data, model, params["train"]["memory_budget_mb"]))
     return [{"config_id": s.config_id, "config": s.config, "split": s.split, "rows": r} for s, r in zip(specs, rows)]
 
 

@@ -32,11 +32,3 @@ def save_trained(path, result: TrainResult, specs: list[ModelSpec], meta: dict) 
     extra = {"best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
              "val_curve": result.val_curve}
     save_models(path, result.params, result.state, extra, specs, meta)
-
-
-def train_log(meta: dict, result: TrainResult, n_models: int) -> dict:
-    """The training log of one job (timing and best epochs; format: ``holistic.records.train_log``)."""
-    return {"dataset": meta["dataset"], "method": meta["method"], "models": n_models,
-            "steps": result.steps, "seconds": result.seconds,
-            "seconds_per_batch": result.seconds / max(result.steps, 1),
-            "best_epoch": result.best_epoch.tolist(), "best_val_accuracy": result.best_val_accuracy.tolist()}

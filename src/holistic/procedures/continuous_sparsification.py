@@ -40,12 +40,6 @@ def next_round_logits(s: Tensor, beta_bar: Tensor, s0: float = 0.0) -> Tensor:
     return torch.minimum(beta_bar.view(-1, *([1] * (s.dim() - 1))) * s, torch.full_like(s, s0))
 
 
-def sparsity_percent(W: list[Tensor]) -> Tensor:
-    """Percentage of weights (connections, not biases) exactly 0, per model ``[G]``."""
-    zeros = sum((w == 0).flatten(1).sum(dim=1) for w in W)
-    total = sum(w[0].numel() for w in W)
-    return 100.0 * zeros.to(torch.float64) / total
-
 
 class ContinuousSparsification:
     """Registry entry ``continuous_sparsification``: ``train.sparsity.rounds`` soft-mask search

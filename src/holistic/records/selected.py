@@ -25,7 +25,7 @@ from ..errors import DataError
 from ..render.tables import DATA_DECIMALS, frame_csv, number
 from ..selection.select import METRICS
 
-COLUMNS = ["dataset", "method", "metric", "config_id", "config", "validation", "test"]
+SELECTED_COLUMNS = ["dataset", "method", "metric", "config_id", "config", "validation", "test"]
 
 #: The metric name of the multi-objective rank in the trace.
 RANK = "multi_objective"
@@ -50,10 +50,10 @@ def read_selected(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"{path}: file not found (run the aggregate stage first)") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: not a selection CSV ({e})") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
+    missing = [c for c in SELECTED_COLUMNS if c not in df.columns]
     if missing:
         raise DataError(f"{path}: column(s) {', '.join(missing)} missing")
-    return df[COLUMNS]
+    return df[SELECTED_COLUMNS]
 
 
 def require_known(df: pd.DataFrame, fields: Iterable[tuple[str, Sequence[str]]],
@@ -96,7 +96,7 @@ def check_selected(selected: pd.DataFrame, source: str = "<selection>",
         raise DataError(f"{source}: row {i + 1}, field 'test' must be a finite number, "
                         f"got {selected['test'].iat[i]!r}")
     out["test"] = test.astype(float)
-    known = [("metric", METRICS + (RANK,))]
+    known = [("metric", (*METRICS, RANK))]
     if methods is not None:
         known.append(("method", tuple(methods)))
     require_known(out, known, source)
@@ -111,5 +111,5 @@ def load_selected(path: str | os.PathLike, methods: Sequence[str] | None = None)
     return check_selected(read_selected(path), str(path), methods)
 
 
-__all__ = ["COLUMNS", "RANK", "selected_csv", "read_selected", "require_known",
+__all__ = ["SELECTED_COLUMNS", "RANK", "selected_csv", "read_selected", "require_known",
            "require_unique_cells", "check_selected", "load_selected"]

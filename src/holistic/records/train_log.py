@@ -29,12 +29,12 @@ from ..render.tables import ordered
 FIELDS = ("dataset", "method", "models", "steps", "seconds", "seconds_per_batch",
           "best_epoch", "best_val_accuracy")
 #: The fields :func:`parse_log` checks and :func:`load_logs` returns, as frame columns.
-COLUMNS = list(FIELDS[:6])
+LOG_COLUMNS = list(FIELDS[:6])
 
 
 def parse_log(log, source: str = "<log>", methods: Sequence[str] | None = None) -> dict:
     """Validate one training log dict (a method outside ``methods``, the study's, is an
-    error; None: any); return its :data:`COLUMNS`. DataError naming ``source`` and the
+    error; None: any); return its :data:`LOG_COLUMNS`. DataError naming ``source`` and the
     field."""
     if not isinstance(log, dict):
         raise DataError(f"{source}: top level must be a JSON object")
@@ -61,7 +61,7 @@ def parse_log(log, source: str = "<log>", methods: Sequence[str] | None = None) 
 
 def load_logs(paths: Iterable[str | os.PathLike],
               methods: Sequence[str] | None = None) -> pd.DataFrame:
-    """Training logs as a frame (columns :data:`COLUMNS`) sorted by data set, then method
+    """Training logs as a frame (columns :data:`LOG_COLUMNS`) sorted by data set, then method
     in the order of ``methods`` (None: order of first appearance). DataError naming the
     file for a missing or invalid log or a (data set, method) given twice."""
     rows, seen = [], {}
@@ -83,11 +83,19 @@ def load_logs(paths: Iterable[str | os.PathLike],
         rows.append(row)
     if not rows:
         raise DataError("no training logs given")
-    df = pd.DataFrame(rows, columns=COLUMNS)
+    df = pd.DataFrame(rows, columns=LOG_COLUMNS)
     first = list(dict.fromkeys(df["method"]))
     order = {m: i for i, m in enumerate(first if methods is None else ordered(first, methods))}
     return df.assign(_o=df["method"].map(order)).sort_values(["dataset", "_o"], kind="mergesort") \
              .drop(columns="_o").reset_index(drop=True)
 
 
-__all__ = ["FIELDS", "COLUMNS", "parse_log", "load_logs"]
+def log_record(dataset: str, method: str, models: int, steps: int, seconds: float,
+               best_epoch: list[int], best_val_accuracy: list[float]) -> dict:
+    """A training job's log (:data:`FIELDS`); ``seconds_per_batch`` is derived."""
+    return {"dataset": dataset, "method": method, "models": models, "steps": steps, "seconds": seconds,
+            "seconds_per_batch": seconds / max(steps, 1), "best_epoch": best_epoch,
+            "best_val_accuracy": best_val_accuracy}
+
+
+__all__ = ["FIELDS", "LOG_COLUMNS", "parse_log", "load_logs", "log_record"]

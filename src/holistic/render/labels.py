@@ -1,4 +1,4 @@
-"""Labels of the evaluation metrics, keyed by metric name (``holistic.selection.select``).
+"""Labels of the evaluation metrics, keyed by metric name (``holistic.evaluation.metrics``).
 
 One table for every document: titles (table and panel titles), short row names (the
 per-data-set tables), axis labels (figures). A study adds its own references (e.g. which

@@ -30,12 +30,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..evaluation.metrics import METRICS as REGISTRY
-from ..evaluation.metrics import Metric
+from ..evaluation.metrics import METRICS, Metric
 from ..render.tables import ordered
-
-#: The single-objective metrics of the registry, in table order (HDL: A1-A4).
-METRICS: tuple[str, ...] = tuple(REGISTRY)
 
 #: The per-model column of ``holistic.records.evals.MODEL_COLUMNS`` each measurement reads.
 _SOURCES = {("accuracy", "none"): "nat", ("accuracy", "pgd"): "adv", ("sparsity", "none"): "sparsity"}
@@ -52,7 +48,7 @@ def criterion(metric: Metric) -> tuple[str, str]:
 
 
 #: metric -> (validation column, test column), derived from the registry.
-CRITERIA: dict[str, tuple[str, str]] = {name: criterion(m) for name, m in REGISTRY.items()}
+CRITERIA: dict[str, tuple[str, str]] = {name: criterion(m) for name, m in METRICS.items()}
 
 #: Decimals kept when comparing values for ties.
 TIE_DECIMALS = 9
@@ -94,7 +90,7 @@ def select_best(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     if metric not in CRITERIA:
         raise ValueError(f"unknown metric {metric!r}; expected one of {list(CRITERIA)}")
     val, test = CRITERIA[metric]
-    best = _pick(summary, val, ascending=not REGISTRY[metric].higher_is_better)
+    best = _pick(summary, val, ascending=not METRICS[metric].higher_is_better)
     return pd.DataFrame({
         "dataset": best["dataset"], "method": best["method"], "metric": metric,
         "config_id": best["config_id"], "config": best["config"],

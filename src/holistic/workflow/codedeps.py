@@ -20,7 +20,8 @@ import ast
 import functools
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from ..config import ROOT
+
 SRC = ROOT / "src"
 PACKAGE = "holistic"
 REGISTRIES = frozenset({"holistic.studies", "holistic.models", "holistic.objectives", "holistic.procedures"})

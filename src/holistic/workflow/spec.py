@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from ..config import load_params
 from ..errors import ParamsError
-from .codedeps import ROOT, code_deps
-from .stage import Output, Stage, dirname_of, html_page, out
+from .codedeps import code_deps
+from .stage import Stage, dirname_of, html_page, out
 
 TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank")
 TABLES_CATEGORY = "1. Tables A1-A4"

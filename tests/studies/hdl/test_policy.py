@@ -16,7 +16,7 @@ from holistic.errors import DataError, ParamsError
 from holistic.studies.hdl.policy import prescribe
 from holistic.studies.hdl.policy.greedy import greedy_estimator, greedy_tree
 from holistic.studies.hdl.policy.tree import (Leaf, Split, brute_force, leaves, optimal_tree, policy_reward,
-                                  predict, to_text, total_reward, tree_depth)
+                                  prescriptions, to_text, total_reward, tree_depth)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -82,7 +82,7 @@ def test_min_leaf_and_predict_consistent(seed):
         assert G[mine, leaf.action].sum() == pytest.approx(leaf.reward)
         assert leaf.action == int(np.argmax(G[mine].sum(axis=0)))
     assert policy_reward(tree, X, G) == pytest.approx(total_reward(tree))
-    assert (predict(tree, X) == [lf.action for lf in routed]).all()
+    assert (prescriptions(tree, X) == [lf.action for lf in routed]).all()
 
 
 def test_single_leaf_and_no_admissible_split():
@@ -118,11 +118,11 @@ def test_planted_depth2_tree_recovered():
     assert (tree.right.left.action, tree.right.right.action) == (2, 1)
     for node, cut in ((tree, 0.5), (tree.left, 0.3), (tree.right, 0.7)):
         assert abs(node.threshold - cut) < 0.1
-    assert (predict(tree, X) == a).all()
+    assert (prescriptions(tree, X) == a).all()
     fresh = r.uniform(0, 1, size=(200, 3))
     keep = (np.abs(fresh[:, 0] - 0.5) > 0.1) & (np.abs(fresh[:, 1] - 0.3) > 0.1) \
         & (np.abs(fresh[:, 2] - 0.7) > 0.1)
-    assert (predict(tree, fresh[keep]) == [planted(x) for x in fresh[keep]]).all()
+    assert (prescriptions(tree, fresh[keep]) == [planted(x) for x in fresh[keep]]).all()
 
 
 def test_to_text():
@@ -152,8 +152,8 @@ def test_exact_never_worse_than_greedy(seed):
             # the converted tree prescribes exactly what econml prescribes
             est = greedy_estimator(depth, min_leaf, 0).fit(X, G)
             Xt = r.normal(size=(30, 3))
-            assert (predict(g, X) == est.predict(X)).all()
-            assert (predict(g, Xt) == est.predict(Xt)).all()
+            assert (prescriptions(g, X) == est.predict(X)).all()
+            assert (prescriptions(g, Xt) == est.predict(Xt)).all()
             assert all(leaf.n >= min_leaf for leaf in leaves(g))
             assert policy_reward(g, X, G) == pytest.approx(total_reward(g))
     assert greedy_tree(X, G, 2, 1, seed=0) == greedy_tree(X, G, 2, 1, seed=0)

@@ -166,7 +166,7 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
     """
     if summary is None:
         vals = {metric: wide(selected, metric).reindex([dataset]).iloc[0] for metric in METRICS}
-        return pd.DataFrame(vals).T.reindex(METRICS)
+        return pd.DataFrame(vals).T.reindex(list(METRICS))
     mo = selected[(selected["dataset"] == dataset) & (selected["metric"] == "multi_objective")]
     out = {}
     for _, row in mo.iterrows():
@@ -178,7 +178,7 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
                             "results")
         out[row["method"]] = {metric: float(hit[CRITERIA[metric][1]].iloc[0])
                               for metric in METRICS}
-    tab = pd.DataFrame(out).reindex(METRICS)
+    tab = pd.DataFrame(out).reindex(list(METRICS))
     return tab[_table1_order(tab.columns)]
 
 

@@ -17,7 +17,7 @@ FIDELITY = "5. Fidelity to the published tables"
 TABLES = "1. Tables A1-A4"
 
 
-def figures(s) -> Stage:
+def figures_stage(s) -> Stage:
     a = f"{s.root}/analysis"
     return Stage(
         name="figures", script="stages/figures.py",
@@ -35,7 +35,7 @@ def figures(s) -> Stage:
         params=("aggregate.adversarial_rho",), values={"out": dirname_of("output", "fig1")})
 
 
-def shap(s) -> Stage:
+def shap_stage(s) -> Stage:
     a = f"{s.root}/analysis"
     return Stage(
         name="shap", script="stages/shap_values.py", args="--selected {input.selected} --out {params.out}",
@@ -48,7 +48,7 @@ def shap(s) -> Stage:
         values={"out": dirname_of("output", "csv")})
 
 
-def policy(s) -> Stage:
+def policy_stage(s) -> Stage:
     p = f"{s.root}/policy"
     trees = {f"tree_{o}": out(f"{p}/tree_{o}.png", caption="policy_tree.rst", category=POLICY, label=f"tree: {o}")
              for o in s.params["analysis"]["policy"]["objectives"]}
@@ -61,7 +61,7 @@ def policy(s) -> Stage:
         params=("analysis.policy", "aggregate.adversarial_rho"), values={"out": dirname_of("output", "trees")})
 
 
-def fidelity(s) -> Stage:
+def fidelity_stage(s) -> Stage:
     label = s.params["split"]["preprocessing"]
     tables = dirname_of("input", "selected")
     return Stage(
@@ -75,7 +75,7 @@ def fidelity(s) -> Stage:
         data=("src/holistic/studies/hdl/reference",))
 
 
-def pages(s) -> list[Stage]:
+def page_stages(s) -> list[Stage]:
     r = s.root
     return [
         html_page("html_fidelity", f"{r}/fidelity.md", "fidelity.rst", FIDELITY, "fidelity"),
@@ -88,4 +88,4 @@ def pages(s) -> list[Stage]:
 
 
 #: ``Study.analyses`` of HDL.
-STAGES = (figures, shap, policy, fidelity, pages)
+STAGES = (figures_stage, shap_stage, policy_stage, fidelity_stage, page_stages)

@@ -142,7 +142,7 @@ def trees_text(res: PolicyResult, policy: Mapping) -> str:
     return "\n".join(out)
 
 
-def write_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.PathLike) -> None:
+def write_policy_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.PathLike) -> None:
     """Write ``trees.txt``, ``tree_<objective>.png``, ``cv.csv``, ``table6.{csv,md}``,
     ``comparison.csv`` and ``features.csv`` into ``out_dir`` (each atomically)."""
     out = Path(out_dir)
@@ -160,4 +160,4 @@ def write_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.PathLike
 
 
 __all__ = ["OBJECTIVE_TITLES", "TABLE6_DECIMALS", "objective_title", "features_csv", "cv_csv",
-           "comparison_csv", "table6_csv", "table6_markdown", "trees_text", "write_outputs"]
+           "comparison_csv", "table6_csv", "table6_markdown", "trees_text", "write_policy_outputs"]

@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from ....io import atomic_path
+from ....render.figures import new_figure, save_png
 from .tree import Leaf, Split, Tree, leaves, tree_depth
 
 #: Leaf colours, indexed by the prescribed treatment (matplotlib's tab10, lightened).
 LEAF_COLOURS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2",
                 "#dbdb8d", "#9edae5", "#c7c7c7")
 SPLIT_COLOUR = "#eeeeee"
-DPI = 100
 
 
 def layout(tree: Tree) -> list[tuple[Tree, float, int, Tree | None, bool]]:
@@ -54,12 +53,8 @@ def node_label(node: Tree, feature_names: Sequence[str], action_names: Sequence[
 def plot_tree(tree: Tree, png_path: str | os.PathLike, feature_names: Sequence[str],
               action_names: Sequence[str], title: str = "") -> None:
     """Draw ``tree`` and write it atomically to ``png_path``."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     n_leaves, depth = len(leaves(tree)), tree_depth(tree)
-    fig = Figure(figsize=(max(4.5, 2.6 * n_leaves), 1.5 * (depth + 1) + 0.8))
-    FigureCanvasAgg(fig)
+    fig = new_figure((max(4.5, 2.6 * n_leaves), 1.5 * (depth + 1) + 0.8))
     ax = fig.add_axes((0.0, 0.0, 1.0, 0.9 if title else 1.0))
     ax.set_xlim(-0.6, n_leaves - 0.4)
     ax.set_ylim(-depth - 0.5, 0.5)
@@ -82,8 +77,7 @@ def plot_tree(tree: Tree, png_path: str | os.PathLike, feature_names: Sequence[s
                 bbox=dict(boxstyle="round,pad=0.45", facecolor=colour, edgecolor="0.25"))
     if title:
         fig.suptitle(title, fontsize=10, y=0.97)
-    with atomic_path(png_path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    save_png(fig, png_path)
 
 
-__all__ = ["LEAF_COLOURS", "SPLIT_COLOUR", "DPI", "layout", "node_label", "plot_tree"]
+__all__ = ["LEAF_COLOURS", "SPLIT_COLOUR", "layout", "node_label", "plot_tree"]

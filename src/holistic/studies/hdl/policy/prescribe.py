@@ -37,10 +37,10 @@ import pandas as pd
 from ....errors import DataError, ParamsError
 from ....records.evals import load_evals
 from ....render.tables import ordered
-from ....selection.select import METRICS, select_all, wide
+from ....selection.select import METRICS, TIE_DECIMALS, select_all, wide
 from ..methods import BASELINE, METHODS
 from .greedy import greedy_tree
-from .tree import Tree, optimal_tree, policy_reward, predict, total_reward
+from .tree import Tree, optimal_tree, policy_reward, prescriptions, total_reward
 
 #: Radii of the three DL adversarial-accuracy features.
 FEATURE_RHOS: tuple[float, ...] = (0.001, 0.01, 0.1)
@@ -70,7 +70,6 @@ OBJECTIVES: tuple[str, ...] = (*METRICS, "mean", "weighted")
 #: Rows of Table 6 per objective (``Greedy``: econml's greedy tree, not in the paper).
 TABLE6_ROWS: tuple[str, ...] = (BASELINE, "Prescribed", "Optimal", "Greedy")
 
-TIE_DECIMALS = 9
 
 
 # --------------------------------------------------------------------------- (a) features
@@ -330,8 +329,8 @@ def fit_objective(objective: str, feats: pd.DataFrame, selected: pd.DataFrame,
     tree = optimal_tree(X, G, depth, min_leaf)
     greedy = greedy_tree(X, G, depth, min_leaf, seed=policy["seed"])
     Xh = feats.loc[list(held), list(FEATURES)].to_numpy(float).reshape(len(held), len(FEATURES))
-    prescribed = {d: methods[a] for d, a in zip(held, predict(tree, Xh))}
-    greedy_prescribed = {d: methods[a] for d, a in zip(held, predict(greedy, Xh))}
+    prescribed = {d: methods[a] for d, a in zip(held, prescriptions(tree, Xh))}
+    greedy_prescribed = {d: methods[a] for d, a in zip(held, prescriptions(greedy, Xh))}
     return ObjectiveResult(
         objective=objective, cv=cv, depth=depth, min_leaf=min_leaf, cv_reward=cv_reward,
         tree=tree, greedy=greedy, exact_reward=total_reward(tree),
@@ -363,10 +362,10 @@ def policy(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
     paths = [str(p) for p in eval_paths]
     feats = features(paths)
     models, _ = load_evals(paths, adversarial_rho)
-    from .outputs import write_outputs
+    from .outputs import write_policy_outputs
 
     res = replace(analyse(feats, select_all(models), params), adversarial_rho=adversarial_rho)
-    write_outputs(res, params, out_dir)
+    write_policy_outputs(res, params, out_dir)
     return res
 
 

@@ -99,7 +99,7 @@ def total_reward(tree: Tree) -> float:
     return float(sum(leaf.reward for leaf in leaves(tree)))
 
 
-def predict(tree: Tree, X) -> np.ndarray:
+def prescriptions(tree: Tree, X) -> np.ndarray:
     """Prescribed treatment (int) for each row of ``X``."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
@@ -116,7 +116,7 @@ def predict(tree: Tree, X) -> np.ndarray:
 def policy_reward(tree: Tree, X, Gamma) -> float:
     """``sum_i Gamma[i, pi(x_i)]``: the reward the tree's prescriptions collect on (X, Gamma)."""
     Gamma = np.asarray(Gamma, dtype=float)
-    actions = predict(tree, X)
+    actions = prescriptions(tree, X)
     return float(Gamma[np.arange(len(actions)), actions].sum())
 
 
@@ -356,5 +356,5 @@ def brute_force(X, Gamma, depth: int, min_leaf: int = 1) -> tuple[float, Tree]:
 
 
 __all__ = ["RELATIVE_TOLERANCE", "Leaf", "Split", "Tree", "tree_depth", "leaves",
-           "total_reward", "predict", "policy_reward", "to_text", "tolerance", "leaf_for",
+           "total_reward", "prescriptions", "policy_reward", "to_text", "tolerance", "leaf_for",
            "midpoint", "check_inputs", "optimal_tree", "enumerate_trees", "brute_force"]
