@@ -7,7 +7,7 @@ failure names the file(s), the field and the reason.
 
 The schema's ``train.grid`` properties are not typed in the file: they are composed from
 the registered pieces (``holistic.methods.all_axes()``: each axis is a non-empty list of
-numbers), so a new piece's axis is a valid grid key as soon as the piece is registered.
+numbers within the bounds its piece declares), so a new piece's axis is a valid grid key as soon as the piece is registered.
 Which study and method names exist is checked by the workflow spec
 (``holistic.workflow.spec``), an entry point; this core module imports no study.
 """
@@ -42,9 +42,9 @@ def grid_schema() -> dict:
     """The ``train.grid`` schema: one property per axis of a registered piece."""
     from .methods import all_axes
 
-    axis = {"type": "array", "minItems": 1, "items": {"type": "number"}}
     return {"type": "object", "additionalProperties": False,
-            "properties": {name: copy.deepcopy(axis) for name in all_axes()}}
+            "properties": {name: {"type": "array", "minItems": 1, "items": {"type": "number", **bounds}}
+                           for name, bounds in all_axes().items()}}
 
 
 def schema() -> dict:

@@ -71,14 +71,20 @@ def model_grid(method: Method, grid: dict, n_splits: int) -> list[ModelSpec]:
     return [ModelSpec(i, cfg, s) for i, cfg in enumerate(method.expand_grid(grid)) for s in range(n_splits)]
 
 
-def all_axes() -> list[str]:
-    """Every grid axis of every registered piece (the schema's ``train.grid`` properties)."""
+#: Bounds of the one axis every method has (Adam's learning rate), as JSON schema.
+LR_BOUNDS = {"exclusiveMinimum": 0}
+
+
+def all_axes() -> dict[str, dict]:
+    """Every grid axis of every registered piece, with the JSON-schema bounds of its values
+    (a piece's ``axis_bounds``): the schema's ``train.grid`` properties."""
     from .models import MODELS
     from .objectives import LOSSES, REDUCTIONS
     from .procedures import PROCEDURES
 
-    names = ["lr"]
+    axes = {"lr": dict(LR_BOUNDS)}
     for registry in (MODELS, LOSSES, REDUCTIONS, PROCEDURES):
         for piece in registry.values():
-            names += [a for a in piece.axes if a not in names]
-    return names
+            for a in piece.axes:
+                axes.setdefault(a, dict(getattr(piece, "axis_bounds", {}).get(a, {})))
+    return axes

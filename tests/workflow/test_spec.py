@@ -46,6 +46,11 @@ def test_grid_schema_is_derived_from_the_registered_pieces():
     assert set(grid_schema()["properties"]) == set(all_axes())
     with pytest.raises(ParamsError, match="train.grid"):
         load_params([ROOT / "params.yaml", _write("train:\n  grid:\n    nonsense: [1]\n")])
+    # each piece's bounds on its axis: a radius is positive, a subset fraction at most 1
+    for bad, field in (("rho: [0.1, -0.1]", "train.grid.rho.1"), ("a: [1.5]", "train.grid.a.0"),
+                       ("beta_bar: [0.5]", "train.grid.beta_bar.0"), ("lr: [0]", "train.grid.lr.0")):
+        with pytest.raises(ParamsError, match=field.replace(".", r"\.")):
+            load_params([ROOT / "params.yaml", _write(f"train:\n  grid:\n    {bad}\n")])
 
 
 def _write(text, name="extra.yaml"):

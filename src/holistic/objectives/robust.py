@@ -91,6 +91,7 @@ class RobustLinear:
     """
 
     axes: tuple[str, ...] = ("rho",)
+    axis_bounds = {"rho": {"exclusiveMinimum": 0}}
     param_keys: tuple[str, ...] = ()
 
     def per_sample(self, model, params: dict, x: Tensor, y: Tensor, hp: dict, out, reference: bool = False) -> Tensor:

@@ -31,6 +31,7 @@ class Stable:
     ``a``); its threshold theta ``[G]`` is trained with the weights."""
 
     axes: tuple[str, ...] = ("a",)
+    axis_bounds = {"a": {"exclusiveMinimum": 0, "maximum": 1}}
     param_keys: tuple[str, ...] = ()
 
     def init_state(self, G: int, device) -> dict[str, Tensor]:

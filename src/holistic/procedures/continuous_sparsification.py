@@ -47,6 +47,7 @@ class ContinuousSparsification:
     from weights rewound to ``train.sparsity.rewind_epoch``."""
 
     axes: tuple[str, ...] = ("lambda", "beta_bar")
+    axis_bounds = {"lambda": {"minimum": 0}, "beta_bar": {"minimum": 1}}
     param_keys: tuple[str, ...] = ("train.sparsity",)
 
     def n_rounds(self, cfg) -> int:
