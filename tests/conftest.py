@@ -25,6 +25,19 @@ def blobs(n=240, p=5, k=3, seed=0):
     return X, y.astype(np.int64)
 
 
+def write_evals(root, evals):
+    """Eval dicts as files ``<root>/eval/<dataset>/<method>.json``; their paths, in order."""
+    import json
+
+    paths = []
+    for ev in evals:
+        path = root / "eval" / ev["dataset"] / f"{ev['method']}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(ev))
+        paths.append(path)
+    return paths
+
+
 def hdl(name):
     """A method of HDL's Table 1 as a composition of registered pieces."""
     from holistic.studies.hdl.methods import METHODS

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import pandas as pd
 
 from ..errors import DataError
-from ..records.selected import require_known, require_unique_cells
+from ..records.selected import read_table, require_known, require_unique_cells
 from ..selection.select import METRICS
 
 REFERENCE_COLUMNS = ["dataset", "n", "p", "k", "metric", "method", "value"]
@@ -49,23 +49,6 @@ class Publication:
         return f"{METRIC_TITLES[metric]} ({self.table_refs[metric]})"
 
 
-def read_csv(path, source: str, columns: Sequence[str]) -> pd.DataFrame:
-    """A CSV file as strings (no NA conversion), restricted to ``columns``; DataError
-    naming ``source`` if it is missing, not CSV or lacks a column."""
-    try:
-        with (open(path, newline="") if isinstance(path, (str, os.PathLike))
-              else path.open("r", newline="")) as f:
-            df = pd.read_csv(f, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise DataError(f"{source}: file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{source}: not a CSV file ({exc})") from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(f"{source}: column(s) {', '.join(missing)} missing")
-    return df[list(columns)]
-
-
 def numbers(df: pd.DataFrame, column: str, source: str, integer: bool) -> pd.Series:
     """Column as numbers; DataError naming file, row (1 = first data row) and field."""
     values = pd.to_numeric(df[column].str.strip(), errors="coerce")
@@ -89,7 +72,8 @@ def load_reference(pub: Publication, path: str | os.PathLike | None = None) -> p
     change between rows.
     """
     source = str(path) if path is not None else pub.tables_source
-    df = read_csv(path if path is not None else pub.tables, source, REFERENCE_COLUMNS)
+    df = read_table(path if path is not None else pub.tables, source, REFERENCE_COLUMNS,
+                    dtype=str, keep_default_na=False)
     if df.empty:
         raise DataError(f"{source}: no rows")
     out = pd.DataFrame({"dataset": df["dataset"].str.strip()})
@@ -121,7 +105,8 @@ def load_reference_names(pub: Publication, path: str | os.PathLike | None = None
     """The names file: ``paper_name, file_stem`` per published data set; DataError naming
     the file for a missing column, an empty or repeated name."""
     source = str(path) if path is not None else pub.names_source
-    df = read_csv(path if path is not None else pub.names, source, NAMES_COLUMNS)
+    df = read_table(path if path is not None else pub.names, source, NAMES_COLUMNS,
+                    dtype=str, keep_default_na=False)
     df = df.apply(lambda s: s.str.strip())
     for c in NAMES_COLUMNS:
         if (df[c] == "").any():
@@ -138,5 +123,5 @@ def named_datasets(names: pd.DataFrame) -> list[str]:
     return list(names["paper_name"])
 
 
-__all__ = ["REFERENCE_COLUMNS", "NAMES_COLUMNS", "Publication", "read_csv", "numbers",
+__all__ = ["REFERENCE_COLUMNS", "NAMES_COLUMNS", "Publication", "numbers",
            "load_reference", "load_reference_names", "named_datasets"]

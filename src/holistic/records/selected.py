@@ -39,21 +39,32 @@ def selected_csv(selected: pd.DataFrame) -> str:
     return frame_csv(out, decimals=None)
 
 
+def read_table(path, source: str, columns: Sequence[str], what: str = "a CSV file", hint: str = "",
+               **read_options) -> pd.DataFrame:
+    """A CSV file (a path or an ``importlib.resources`` traversable) restricted to ``columns``;
+    DataError naming ``source`` if it is missing, not CSV (``what`` it should be) or lacks a
+    column. ``read_options`` go to ``pandas.read_csv`` (e.g. ``dtype``)."""
+    try:
+        with (open(path, newline="") if isinstance(path, (str, os.PathLike))
+              else path.open("r", newline="")) as f:
+            df = pd.read_csv(f, **read_options)
+    except FileNotFoundError:
+        raise DataError(f"{source}: file not found{hint}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{source}: not {what} ({exc})") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"{source}: column(s) {', '.join(missing)} missing")
+    return df[list(columns)]
+
+
 def read_selected(path: str | os.PathLike) -> pd.DataFrame:
     """Read ``selected.csv`` back into the long selection frame of
     :func:`holistic.selection.select.select_all`; DataError naming the file if it is
-    missing, not CSV or lacks a column."""
-    try:
-        df = pd.read_csv(path, dtype={"dataset": str, "method": str, "metric": str,
-                                      "config": str})
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found (run the aggregate stage first)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: not a selection CSV ({e})") from None
-    missing = [c for c in SELECTED_COLUMNS if c not in df.columns]
-    if missing:
-        raise DataError(f"{path}: column(s) {', '.join(missing)} missing")
-    return df[SELECTED_COLUMNS]
+    missing (run the aggregate stage first), not CSV or lacks a column."""
+    return read_table(path, str(path), SELECTED_COLUMNS, what="a selection CSV",
+                      hint=" (run the aggregate stage first)",
+                      dtype={"dataset": str, "method": str, "metric": str, "config": str})
 
 
 def require_known(df: pd.DataFrame, fields: Iterable[tuple[str, Sequence[str]]],
@@ -111,5 +122,5 @@ def load_selected(path: str | os.PathLike, methods: Sequence[str] | None = None)
     return check_selected(read_selected(path), str(path), methods)
 
 
-__all__ = ["SELECTED_COLUMNS", "RANK", "selected_csv", "read_selected", "require_known",
+__all__ = ["SELECTED_COLUMNS", "RANK", "selected_csv", "read_table", "read_selected", "require_known",
            "require_unique_cells", "check_selected", "load_selected"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
+import conftest
 
 from holistic.selection.select import METRICS
 from holistic.studies.hdl.methods import METHODS
@@ -207,13 +208,7 @@ def evaldict(dataset, method, models, p=4, k=3):
 
 
 def write_evals(root, evals):
-    paths = []
-    for ev in evals:
-        path = root / "eval" / ev["dataset"] / f"{ev['method']}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(ev))
-        paths.append(str(path))
-    return paths
+    return [str(p) for p in conftest.write_evals(root, evals)]
 
 
 def dl_eval(dataset="ds-a"):

@@ -10,11 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import write_evals
+
 from holistic.errors import DataError
 from holistic.records import evals as evals_format
 from holistic.selection import select, tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RHO = 0.1
 #: A study's table layout: method columns in its order, rows by the baseline's natural accuracy.
 LAYOUT = tables.Layout(methods=("DL", "Robust", "HDL"), baseline="DL", refs={"adversarial_accuracy": "Table A2"})
@@ -44,16 +46,6 @@ def evaldict(dataset, method, models, n=150, p=4, k=3):
     return {"dataset": dataset, "method": method,
             "info": {"n": n, "p": p, "k": k, "paper_name": dataset.split("-", 1)[-1]},
             "eps": [0.001, 0.01, 0.1], "models": models}
-
-
-def write_evals(tmp_path, evals):
-    paths = []
-    for ev in evals:
-        path = tmp_path / "eval" / ev["dataset"] / f"{ev['method']}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(ev))
-        paths.append(path)
-    return paths
 
 
 def flat(*evals):
