@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-import conftest
+from conftest import write_evals
 
 from holistic.selection.select import METRICS
 from holistic.studies.hdl.methods import METHODS
@@ -207,10 +207,6 @@ def evaldict(dataset, method, models, p=4, k=3):
             "eps": [0.001, 0.01, 0.1], "models": models}
 
 
-def write_evals(root, evals):
-    return [str(p) for p in conftest.write_evals(root, evals)]
-
-
 def dl_eval(dataset="ds-a"):
     # config 0: better mean natural val, config 1: better adversarial val and worst val
     return evaldict(dataset, "DL", [
@@ -353,7 +349,7 @@ def stage_evals(root):
                         else float(r.uniform(10, 90))
                     models.append(model(cid, split, nv, nt, av, at, sp))
             evals.append(evaldict(d, m, models, p=3 + 5 * i, k=2 + i % 3))
-    return write_evals(root, evals)
+    return [str(p) for p in write_evals(root, evals)]
 
 
 def run_stage(tmp_path, paths, out):
