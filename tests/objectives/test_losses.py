@@ -4,16 +4,21 @@ import itertools
 
 import torch
 
-from holistic.objectives.robust import (gradient_norms, gradient_norms_autograd, logit_difference_gradient_norms,
-                                   per_sample_loss, robust_loss)
+from holistic.objectives.ce import per_sample_loss
+from holistic.objectives.robust import gradient_norms_autograd, logit_difference_gradient_norms, robust_loss
 from holistic.objectives.stable import stable_loss, worst_subset_mean
-from holistic.models.mlp import forward, init_params, input_jacobian
+from holistic.models.mlp import MLP, forward, gradient_norms, init_params, input_jacobian
 
 
 def tiny_net(G=2, sizes=(4, 6, 5, 3), seed=0):
     W, b = init_params(list(sizes), [torch.Generator().manual_seed(seed + g) for g in range(G)])
     b = [v + 0.1 * torch.randn(v.shape, generator=torch.Generator().manual_seed(9)) for v in b]
     return W, b
+
+
+def as_params(W, b):
+    """The MLP's stacked params dict of ``(W, b)`` lists (the same tensors)."""
+    return {**{f"W{l}": w for l, w in enumerate(W)}, **{f"b{l}": v for l, v in enumerate(b)}}
 
 
 def test_robust_term_is_rho_times_l1_norm_of_autograd_input_gradients():
@@ -26,7 +31,7 @@ def test_robust_term_is_rho_times_l1_norm_of_autograd_input_gradients():
     J = input_jacobian(W, gates)
     norms = gradient_norms(W, gates, y)
     assert torch.allclose(norms, logit_difference_gradient_norms(J, y), atol=1e-6)
-    assert torch.allclose(norms, gradient_norms_autograd(W, b, x, y), atol=1e-6)
+    assert torch.allclose(norms, gradient_norms_autograd(MLP(), as_params(W, b), x, y), atol=1e-6)
     assert torch.all(norms.gather(2, y[..., None]) == 0)  # the k = y term vanishes
 
     # reference: autograd of each logit difference (e_k - e_y)^T z w.r.t. each sample's input
@@ -103,5 +108,5 @@ def test_jacobian_and_autograd_paths_have_the_same_parameter_gradients():
         z, gates = forward(W, b, x)
         g1 = torch.autograd.grad(robust_loss(z, gradient_norms(W, gates, y), y, rho).sum(), W)
         z, gates = forward(W, b, x)
-        g2 = torch.autograd.grad(robust_loss(z, gradient_norms_autograd(W, b, x, y), y, rho).sum(), W)
+        g2 = torch.autograd.grad(robust_loss(z, gradient_norms_autograd(MLP(), as_params(W, b), x, y), y, rho).sum(), W)
         assert all(torch.allclose(a, c, atol=1e-5) for a, c in zip(g1, g2))

@@ -74,6 +74,30 @@ def input_jacobian(W: list[Tensor], gates: list[Tensor]) -> Tensor:
     return input_directional_gradients(W, gates, V).transpose(2, 3)
 
 
+def other_classes(y: Tensor, K: int) -> Tensor:
+    """For each label y the K-1 classes k != y, in increasing order: ``[..., K-1]``."""
+    k = torch.arange(K - 1, device=y.device)
+    return k + (k >= y.unsqueeze(-1)).long()
+
+
+def gradient_norms(W: list[Tensor], gates: list[Tensor], y: Tensor) -> Tensor:
+    """``||grad_x (z_k - z_y)||_1`` for every k, ``[G, B, K]``, from one forward pass (eq. 7's term).
+
+    Exact for a ReLU network: the gradient of ``z_k - z_y`` is the Jacobian chain
+    applied to the direction ``W^L (e_k - e_y)``. Only the K-1 directions k != y
+    are propagated (the k = y term is 0), in one batched pass per layer, instead of
+    K autograd backward passes (``holistic.objectives.robust.gradient_norms_autograd``).
+    """
+    G, B = y.shape
+    K = W[-1].shape[-1]
+    others = other_classes(y, K)  # [G, B, K-1]
+    rows = W[-1].transpose(1, 2)  # [G, K, r]: row k is W^L e_k
+    g = torch.arange(G, device=y.device)
+    directions = rows[g[:, None, None], others] - rows[g[:, None], y].unsqueeze(2)  # [G, B, K-1, r]
+    norms = input_directional_gradients(W, gates, directions).abs().sum(dim=-1)  # [G, B, K-1]
+    return torch.zeros(G, B, K, dtype=norms.dtype, device=norms.device).scatter(2, others, norms)
+
+
 def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> Tensor:
     """Predicted classes ``[G, N]`` (argmax of the logits), evaluated in chunks of N."""
     out = []
@@ -123,8 +147,6 @@ class MLP:
 
     def logit_difference_gradient_norms(self, params: dict[str, Tensor], aux: list[Tensor], y: Tensor) -> Tensor:
         """Fast path of eq. (7): ``||grad_x (z_k - z_y)||_1`` ``[G, B, K]`` from the gates."""
-        from ..objectives.robust import gradient_norms
-
         return gradient_norms(self.split(params)[0], aux, y)
 
     def memory_floats(self, n_features: int, k: int, batch: int) -> tuple[int, int]:

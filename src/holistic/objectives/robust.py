@@ -15,44 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..models.mlp import forward, input_directional_gradients
 from .ce import per_sample_loss
-
-
-def other_classes(y: Tensor, K: int) -> Tensor:
-    """For each label y the K-1 classes k != y, in increasing order: ``[..., K-1]``."""
-    k = torch.arange(K - 1, device=y.device)
-    return k + (k >= y.unsqueeze(-1)).long()
-
-
-def gradient_norms(W: list[Tensor], gates: list[Tensor], y: Tensor) -> Tensor:
-    """``||grad_x (z_k - z_y)||_1`` for every k, ``[G, B, K]``, from one forward pass.
-
-    Exact for a ReLU network: the gradient of ``z_k - z_y`` is the Jacobian chain
-    applied to the direction ``W^L (e_k - e_y)``. Only the K-1 directions k != y
-    are propagated (the k = y term is 0), in one batched pass per layer, instead of
-    K autograd backward passes (:func:`gradient_norms_autograd`).
-    """
-    G, B = y.shape
-    K = W[-1].shape[-1]
-    others = other_classes(y, K)  # [G, B, K-1]
-    rows = W[-1].transpose(1, 2)  # [G, K, r]: row k is W^L e_k
-    g = torch.arange(G, device=y.device)
-    directions = rows[g[:, None, None], others] - rows[g[:, None], y].unsqueeze(2)  # [G, B, K-1, r]
-    norms = input_directional_gradients(W, gates, directions).abs().sum(dim=-1)  # [G, B, K-1]
-    return torch.zeros(G, B, K, dtype=norms.dtype, device=norms.device).scatter(2, others, norms)
-
-
-def gradient_norms_autograd(W: list[Tensor], b: list[Tensor], x: Tensor, y: Tensor) -> Tensor:
-    """The same norms by K autograd backward passes (double backprop): the reference path."""
-    x = x.detach().requires_grad_(True)
-    z, _ = forward(W, b, x)
-    z_y = torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
-    norms = []
-    for k in range(z.shape[-1]):
-        (g,) = torch.autograd.grad((z[..., k] - z_y).sum(), x, create_graph=True)
-        norms.append(g.abs().sum(dim=-1))
-    return torch.stack(norms, dim=-1)
 
 
 def logit_difference_gradient_norms(J: Tensor, y: Tensor) -> Tensor:
@@ -70,9 +33,10 @@ def robust_loss(z: Tensor, norms: Tensor, y: Tensor, rho: Tensor) -> Tensor:
     return per_sample_loss(z + rho[:, None, None] * norms, y)
 
 
-def gradient_norms_any(model, params: dict, x: Tensor, y: Tensor) -> Tensor:
+def gradient_norms_autograd(model, params: dict, x: Tensor, y: Tensor) -> Tensor:
     """``||grad_x (z_k - z_y)||_1`` ``[G, B, K]`` for any stacked model, by K autograd passes
-    (double backprop); inputs of any shape ``[G, B, ...]``."""
+    (double backprop); inputs of any shape ``[G, B, ...]``. The general path, and the
+    reference for a model's exact fast path (the MLP's Jacobian chain)."""
     x = x.detach().requires_grad_(True)
     z, _ = model.forward(params, x)
     z_y = torch.gather(z, 2, y.unsqueeze(-1)).squeeze(-1)
@@ -98,8 +62,6 @@ class RobustLinear:
         z, aux = out
         if not reference and hasattr(model, "logit_difference_gradient_norms"):
             norms = model.logit_difference_gradient_norms(params, aux, y)
-        elif hasattr(model, "split"):  # the MLP's own autograd reference (same graph as before)
-            norms = gradient_norms_autograd(*model.split(params), x, y)
         else:
-            norms = gradient_norms_any(model, params, x, y)
+            norms = gradient_norms_autograd(model, params, x, y)
         return robust_loss(z, norms, y, hp["rho"])
