@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, job_code, rule_name, slug, study_stages, train_keys
+from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, job_code, job_params, rule_name, slug, study_stages
 from .stage import Stage
 
 HEADER = """\
@@ -80,7 +80,7 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
     for s in spec.studies:
         for stage in (TRAIN, ATTACK):
             for m in s.methods:
-                keys = train_keys(s.study, m) if stage is TRAIN else list(stage.params)
+                keys = job_params(stage, s.study.methods[m])
                 wc = {"study": s.name, "method": m, **item}
                 out[f"{stage.name}_{s.name}_{slug(m)}"] = {
                     "foreach": list(s.datasets),

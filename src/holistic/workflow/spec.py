@@ -159,12 +159,21 @@ def datasets(studies: list[StudyJobs]) -> list[str]:
     return list(dict.fromkeys(d for s in studies for d in s.datasets))
 
 
-def train_keys(study, method: str) -> list[str]:
-    return study.methods[method].param_keys()
+def job_params(stage: Stage, method=None) -> list[str]:
+    """The params keys of one job: a train job's come from its method's pieces, every other
+    job's from its stage."""
+    return method.param_keys() if stage is TRAIN else list(stage.params)
 
 
-def _piece_modules(method) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(type(p).__module__ for p in method.pieces()))
+def job_pieces(stage: Stage, method) -> list:
+    """The registered pieces a job runs: a train job all of its method's, an attack job only
+    the model (it measures the trained networks; the losses and procedure are not run)."""
+    pieces = method.pieces()
+    return pieces if stage is TRAIN else pieces[:1]
+
+
+def _piece_modules(stage: Stage, method) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(type(p).__module__ for p in job_pieces(stage, method)))
 
 
 @lru_cache(maxsize=None)
@@ -179,7 +188,7 @@ def study_modules(study_name: str) -> tuple[str, ...]:
 def job_code(stage: Stage, study: str | None = None, method=None) -> list[str]:
     """Code files (and data files) of one job: the stage's import graph, plus through the
     registries its study's package and its method's piece modules."""
-    extra = (study_modules(study) if study else ()) + (_piece_modules(method) if method is not None else ())
+    extra = (study_modules(study) if study else ()) + (_piece_modules(stage, method) if method is not None else ())
     return list(_deps(stage.script, extra)) + list(stage.data)
 
 
@@ -265,7 +274,7 @@ class Spec:
         for s in self.studies:
             for stage in (TRAIN, ATTACK):
                 for m in s.methods:
-                    keys = train_keys(s.study, m) if stage is TRAIN else list(stage.params)
+                    keys = job_params(stage, s.study.methods[m])
                     code = job_code(stage, s.name, s.study.methods[m])
                     for d in s.datasets:
                         out_.append((f"{stage.name}_{s.name}_{slug(m)}@{d}", stage,
