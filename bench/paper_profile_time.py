@@ -53,7 +53,7 @@ def main():
     info = get(args.dataset)
     with tempfile.TemporaryDirectory() as tmp:
         fetch(info, params["data"].get("uci"), Path(tmp) / "d.npz")
-        X, y = load_dataset(Path(tmp) / "d.npz")
+        X, y, _ = load_dataset(Path(tmp) / "d.npz")
     s = params["split"]
     splits = make_splits(y, s["n_splits"], s["test_fraction"], s["val_fraction"], params["seed"])
     data = stack_splits(X, y, splits, s["preprocessing"])

@@ -1,4 +1,4 @@
-"""Stage `fetch`: one data set -> data/raw/<name>.npz (X float64, y int64 in 0..k-1)."""
+"""Stage `fetch`: one data set -> data/raw/<name>.npz (X float64 or uint8 pixels, y int64 in 0..k-1)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ def main() -> None:
         for name in slice_["datasets"]:
             registry.get(name, f"studies.{study}.datasets")
     info = registry.get(args.dataset)
-    fetch(info, params["data"].get("uci") or {}, args.out)
-    X, y = load_dataset(args.out)
-    print(f"fetch {info.name} ({info.source}): n={X.shape[0]} p={X.shape[1]} k={int(y.max()) + 1} "
-          f"-> {args.out}", file=sys.stderr)
+    fetch(info, params["data"].get(info.section) or {}, args.out)
+    print(f"fetch {info.name} ({info.source}): {load_dataset(args.out).describe()} -> {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import sys
 from holistic import cli
 from holistic.data import registry
 from holistic.data.fetch import load_dataset
-from holistic.data.splits import make_splits, save_splits
+from holistic.data.splits import make_splits, save_splits, split_params
 
 
 def main() -> None:
@@ -18,15 +18,16 @@ def main() -> None:
     args = p.parse_args()
     params = cli.params_from(args)
     info = registry.get(args.dataset)
-    X, y = load_dataset(args.data)
-    sp = params["split"]
-    splits = make_splits(y, n_splits=sp["n_splits"], test_fraction=sp["test_fraction"],
-                         val_fraction=sp["val_fraction"], seed=params["seed"])
+    data = load_dataset(args.data)
+    sp = split_params(params, info.name)
+    splits = make_splits(data.y, n_splits=sp["n_splits"], test_fraction=sp["test_fraction"],
+                         val_fraction=sp["val_fraction"], seed=params["seed"], test_start=data.test_start,
+                         mode=sp.get("mode", "auto"), max_trainval_rows=sp.get("max_trainval_rows"),
+                         max_test_rows=sp.get("max_test_rows"))
     save_splits(args.out, splits)
     S, n_train = splits["train"].shape
-    print(f"split {info.name}: n={X.shape[0]} p={X.shape[1]} k={int(y.max()) + 1} "
-          f"test={len(splits['test'])} train={n_train} val={splits['val'].shape[1]} x {S} splits "
-          f"-> {args.out}", file=sys.stderr)
+    print(f"split {info.name}: {data.describe()} test={len(splits['test'])} train={n_train} "
+          f"val={splits['val'].shape[1]} x {S} splits -> {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

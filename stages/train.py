@@ -20,7 +20,7 @@ def main():
     p.add_argument("--log", required=True, help="results/<study>/train/<dataset>/<method>.json (timing)")
     args = p.parse_args()
     params = cli.params_from(args)
-    method = STUDIES[args.study].method(args.method)
+    method = STUDIES[args.study].method(args.method, params)
     deterministic_torch(params)
 
     data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])

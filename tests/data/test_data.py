@@ -78,7 +78,7 @@ def test_fetch_bundled_offline(tmp_path, name):
     info = registry.get(name)
     out = tmp_path / "raw" / f"{name}.npz"
     fetch(info, {"mirror": None, "url": None}, out)
-    X, y = load_dataset(out)
+    X, y, _ = load_dataset(out)
     assert X.dtype == np.float64 and y.dtype == np.int64
     assert X.shape == (info.n, info.p)
     assert set(np.unique(y)) == set(range(info.k))
@@ -130,7 +130,7 @@ def test_fetch_mirror_and_http_agree(tmp_path, iris_mirror, http_dir):
     info = registry.get("iris")
     a, b = tmp_path / "a" / "iris.npz", tmp_path / "b" / "iris.npz"
     fetch(info, {"mirror": str(iris_mirror), "url": "http://unused.invalid/{stem}_{part}.csv"}, a)
-    X, y = load_dataset(a)
+    X, y, _ = load_dataset(a)
     assert X.shape == (150, 4) and sorted(np.unique(y)) == [0, 1, 2]
     assert np.array_equal(np.bincount(y), [50, 50, 50])
     base = http_dir(iris_mirror)
@@ -177,7 +177,7 @@ def tiny(tmp_path, x: bytes = GOOD_X, y: bytes = GOOD_Y, *, sha_x=None, sha_y=No
 def test_tiny_good(tmp_path):
     info, uci, out = tiny(tmp_path)
     fetch(info, uci, out)
-    X, y = load_dataset(out)
+    X, y, _ = load_dataset(out)
     assert np.array_equal(X, [[1, 2], [3.5, -400], [5, 6]])
     assert y.tolist() == [1, 0, 1]  # re-coded in np.unique order (3 -> 0, 7 -> 1)
 

@@ -16,14 +16,14 @@ from holistic.objectives.robust import gradient_norms_autograd
 from holistic.train.loop import TrainConfig, train_grid
 
 
-def mlp_module():
-    return nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+def mlp_module(input_shape=(5,), k=3):
+    return nn.Sequential(nn.Linear(input_shape[0], 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, k))
 
 
 def test_stacked_forward_equals_each_module_alone():
     stacked = StackedModule(mlp_module)
     gens = [torch.Generator().manual_seed(s) for s in (1, 2, 3)]
-    params = stacked.init(5, 3, gens)
+    params = stacked.init((5,), 3, gens)
     assert params["0.weight"].shape == (3, 16, 5)
     assert stacked.prunable(params) == ["0.weight", "2.weight", "4.weight"]
     x = torch.rand(3, 7, 5)
@@ -33,13 +33,13 @@ def test_stacked_forward_equals_each_module_alone():
         m.load_state_dict({k: v[g] for k, v in params.items()})
         assert torch.allclose(z[g], m(x[g]), atol=1e-6)
     # a model's initialisation depends only on its own generator
-    again = stacked.init(5, 3, [torch.Generator().manual_seed(2)])
+    again = stacked.init((5,), 3, [torch.Generator().manual_seed(2)])
     assert torch.equal(again["0.weight"][0], params["0.weight"][1])
 
 
 def test_autograd_robust_norms_of_a_module_equal_the_mlp_jacobian_chain():
     mlp = MODELS["mlp"].__class__(hidden=(16, 16))
-    params = mlp.init(5, 3, [torch.Generator().manual_seed(s) for s in (0, 1)])
+    params = mlp.init((5,), 3, [torch.Generator().manual_seed(s) for s in (0, 1)])
     as_module = {f"{2 * l}.weight": params[f"W{l}"].transpose(1, 2) for l in range(3)}
     as_module |= {f"{2 * l}.bias": params[f"b{l}"] for l in range(3)}
     x, y = torch.rand(2, 9, 5), torch.randint(0, 3, (2, 9))

@@ -116,7 +116,7 @@ def test_chunking_by_memory_budget_never_changes_results(data, method):
     cfg = TrainConfig(epochs=2, batch_size=16, rounds=1)
     specs = model_grid(hdl(method), {**GRID, "a": [0.8, 0.9]}, 2)
     mlp = MODELS["mlp"]
-    one_mb = model_bytes(mlp, data.n_features, data.k, data.X_val.shape[1], cfg.batch_size) / 2**20
+    one_mb = model_bytes(mlp, data.input_shape, data.k, data.X_val.shape[1], cfg.batch_size) / 2**20
     assert models_per_chunk(data, mlp, cfg, 1.5 * one_mb) == 1
     whole = train_in_chunks(data, hdl(method), specs, cfg, budget_mb=1e6, log=None)
     chunked = train_in_chunks(data, hdl(method), specs, cfg, budget_mb=3.5 * one_mb, log=None)  # chunks of 3

@@ -86,7 +86,7 @@ def test_a_method_subset_keeps_table_order_and_shrinks_the_grid():
 def test_job_grid_counts():
     spec = S.load([ROOT / "params.yaml"])
     names = [j[0] for j in spec.jobs()]
-    n_d, n_m = 4, len(STUDIES["hdl"].methods)
+    n_d, n_m = 5, len(STUDIES["hdl"].methods)
     assert sum(n.startswith("train_") for n in names) == n_d * n_m
     assert sum(n.startswith("attack_") for n in names) == n_d * n_m
     assert len(names) == len(set(names))

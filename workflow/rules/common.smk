@@ -62,4 +62,4 @@ def in_report(o):
 
 
 def method_of(w):
-    return SPEC.study(w.study).study.methods[w.method]
+    return SPEC.study(w.study).method(w.method)

@@ -7,7 +7,7 @@ rule fetch:
     output:
         data=S.FETCH.outputs["data"].path,
     params:
-        settings=S.settings(P, S.FETCH.params),
+        settings=lambda w: S.settings(P, S.job_params(S.FETCH, dataset=w.dataset, params=P)),
         files=PARAMS,
     log:
         "logs/fetch/{dataset}.log",
@@ -24,7 +24,7 @@ rule split:
     output:
         splits=S.SPLIT.outputs["splits"].path,
     params:
-        settings=S.settings(P, S.SPLIT.params),
+        settings=lambda w: S.settings(P, S.job_params(S.SPLIT, dataset=w.dataset, params=P)),
         files=PARAMS,
     log:
         "logs/split/{dataset}.log",

@@ -12,7 +12,7 @@ rule train:
         model=S.TRAIN.outputs["model"].path,
         log=S.TRAIN.outputs["log"].path,
     params:
-        settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w))),
+        settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w), params=P, study=w.study)),
         files=PARAMS,
     log:
         "logs/{study}/train/{dataset}/{method}.log",
@@ -31,7 +31,7 @@ rule attack:
     output:
         eval=S.ATTACK.outputs["eval"].path,
     params:
-        settings=S.settings(P, S.job_params(S.ATTACK)),
+        settings=lambda w: S.settings(P, S.job_params(S.ATTACK, params=P, study=w.study)),
         files=PARAMS,
     log:
         "logs/{study}/attack/{dataset}/{method}.log",

@@ -1,6 +1,9 @@
-"""Fetch one data set into ``data/raw/<name>.npz`` (``X`` float64 [n, p], ``y`` int64 [n]).
+"""Fetch one data set into ``data/raw/<name>.npz``: ``X`` float64 [n, p] (tables) or uint8
+[n, C, H, W] (images, with ``test_start``: the first row of the official test set), ``y`` int64 [n].
 
-Sources:
+Sources (where the files come from: params section ``data.<section>``, see
+:attr:`holistic.data.registry.DatasetInfo.section`, with ``mirror`` a local directory, or
+``url`` a template):
 
 * ``bundled``: scikit-learn's built-in copy (no network), checked against the
   registry's checksum of its canonical bytes (see :mod:`holistic.data.registry`).
@@ -9,6 +12,13 @@ Sources:
   ``uci["url"]`` (or :data:`DEFAULT_UCI_URL`), a template with ``{stem}`` and
   ``{part}`` (``X`` or ``Y``). The SHA-256 of the raw bytes is checked before
   parsing; the parser is strict and every error names the file (and line, column).
+* ``idx``: the four gzip'd IDX files of MNIST / Fashion-MNIST (``{file}`` in ``url``), each
+  checked against the registry's SHA-256, read by :mod:`holistic.data.idx` (errors name the
+  file and byte offset); the 60,000 training images, then the 10,000 official test images.
+* ``cifar``: the CIFAR-10 binary archive (``{file}`` in ``url``), checked against the
+  registry's SHA-256 or ``data.cifar10.sha256`` (another copy), read by
+  :mod:`holistic.data.cifar` without unpickling or extracting; ``data.cifar10.grayscale``
+  turns RGB into one BT.601 luma channel (Table A1's p = 1024).
 
 Labels are re-coded to ``0..k-1`` in ``np.unique`` order. The output is written
 atomically and byte-for-byte reproducibly (fixed zip timestamps), so a failure
@@ -24,6 +34,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,19 +69,37 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
                 zf.writestr(zi, buf.getvalue())
 
 
-def load_dataset(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read a fetched data set: ``(X float64 [n, p], y int64 [n])``."""
+class Fetched(NamedTuple):
+    """A fetched data set: ``X`` float64 [n, p] or uint8 pixels [n, C, H, W], ``y`` int64 [n], and
+    for images the first row of the official test set (``None`` for tables)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    test_start: int | None = None
+
+    @property
+    def image(self) -> bool:
+        return self.X.ndim == 4
+
+    def describe(self) -> str:
+        shape = f"image={'x'.join(map(str, self.X.shape[1:]))}" if self.image else f"p={self.X.shape[1]}"
+        return f"n={len(self.X)} {shape} k={int(self.y.max()) + 1}"
+
+
+def load_dataset(path: str | os.PathLike) -> Fetched:
+    """Read a fetched data set (see :class:`Fetched`)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     try:
         with np.load(path, allow_pickle=False) as z:
             X, y = z["X"], z["y"]
+            test_start = int(z["test_start"].reshape(-1)[0]) if "test_start" in z.files else None
     except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a fetched data set (.npz with X and y): {exc}") from None
-    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+    if X.ndim not in (2, 4) or y.ndim != 1 or len(X) != len(y) or (X.ndim == 4) != (test_start is not None):
         raise DataError(f"{path}: inconsistent shapes X{X.shape} y{y.shape}")
-    return X, y
+    return Fetched(X, y, test_start)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -96,22 +125,24 @@ def _load_bundled(info: DatasetInfo) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(X, dtype=np.float64), np.asarray(y)
 
 
-def _read_bytes(info: DatasetInfo, part: str, uci: dict) -> tuple[bytes, str]:
-    """Raw bytes of ``<stem>_<part>.csv`` and a label (path or URL) for messages."""
-    mirror = uci.get("mirror")
+def _read_bytes(info: DatasetInfo, filename: str, source: dict, **fields: str) -> tuple[bytes, str]:
+    """Raw bytes of ``filename`` from the data set's source and a label (path or URL) for
+    messages: ``<mirror>/<filename>``, or the ``url`` template filled with ``fields``."""
+    section = f"data.{info.section}"
+    mirror = source.get("mirror")
     if mirror:
-        path = Path(mirror) / f"{info.stem}_{part}.csv"
+        path = Path(mirror) / filename
         if not path.is_file():
-            raise DataError(f"{path}: file not found (data set '{info.name}', data.uci.mirror)")
+            raise DataError(f"{path}: file not found (data set '{info.name}', field {section}.mirror)")
         return path.read_bytes(), str(path)
-    template = uci.get("url") or DEFAULT_UCI_URL
+    template = source.get("url") or (DEFAULT_UCI_URL if info.source == "uci" else None)
     if not template:
         raise ParamsError(
-            f"data set '{info.name}' needs a source: set field data.uci.mirror or data.uci.url")
+            f"data set '{info.name}' needs a source: set field {section}.mirror or {section}.url")
     try:
-        url = template.format(stem=info.stem, part=part)
+        url = template.format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ParamsError(f"field data.uci.url: bad template {template!r}: {exc}") from None
+        raise ParamsError(f"field {section}.url: bad template {template!r}: {exc}") from None
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp:
             return resp.read(), url
@@ -175,8 +206,8 @@ def parse_csv(raw: bytes, where: str) -> np.ndarray:
 
 
 def _load_uci(info: DatasetInfo, uci: dict) -> tuple[np.ndarray, np.ndarray]:
-    raw_x, where_x = _read_bytes(info, "X", uci)
-    raw_y, where_y = _read_bytes(info, "Y", uci)
+    raw_x, where_x = _read_bytes(info, f"{info.stem}_X.csv", uci, stem=info.stem, part="X")
+    raw_y, where_y = _read_bytes(info, f"{info.stem}_Y.csv", uci, stem=info.stem, part="Y")
     _check_sha256(raw_x, info.sha256_x, where_x)
     _check_sha256(raw_y, info.sha256_y, where_y)
     X = parse_csv(raw_x, where_x)
@@ -188,25 +219,73 @@ def _load_uci(info: DatasetInfo, uci: dict) -> tuple[np.ndarray, np.ndarray]:
     return X, Y[:, 0]
 
 
+def _read_checked(info: DatasetInfo, filename: str, source: dict, sha256: str) -> tuple[bytes, str]:
+    raw, where = _read_bytes(info, filename, source, file=filename)
+    _check_sha256(raw, sha256, where)
+    return raw, where
+
+
+def _load_idx(info: DatasetInfo, source: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """MNIST-like IDX files: pixels uint8 [n, 1, H, W] (training rows first), labels, n_train."""
+    from . import idx
+
+    (sx_train, sx_test), (sy_train, sy_test) = info.sha256_x.split(";"), info.sha256_y.split(";")
+    parts = {}
+    for key, magic, sha in (("train_images", idx.IMAGES_MAGIC, sx_train), ("train_labels", idx.LABELS_MAGIC, sy_train),
+                            ("test_images", idx.IMAGES_MAGIC, sx_test), ("test_labels", idx.LABELS_MAGIC, sy_test)):
+        raw, where = _read_checked(info, idx.FILES[key], source, sha)
+        parts[key] = (idx.read_idx(raw, where, magic), where)
+    for part in ("train", "test"):
+        (images, wi), (labels, wl) = parts[f"{part}_images"], parts[f"{part}_labels"]
+        if len(images) != len(labels):
+            raise DataError(f"{wi} has {len(images)} images but {wl} has {len(labels)} labels")
+    X = np.concatenate([parts["train_images"][0], parts["test_images"][0]])[:, None]
+    y = np.concatenate([parts["train_labels"][0], parts["test_labels"][0]])
+    return X, y, len(parts["train_images"][0])
+
+
+def _load_cifar(info: DatasetInfo, source: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """The CIFAR-10 binary archive: pixels uint8 [n, 3 (or 1), 32, 32], labels, n_train."""
+    from . import cifar
+
+    raw, where = _read_checked(info, info.stem, source, source.get("sha256") or info.sha256_x)
+    parts = cifar.read_cifar10(raw, where)
+    X = np.concatenate([parts["train_images"], parts["test_images"]])
+    if source.get("grayscale"):
+        X = cifar.to_grayscale(X)
+    return X, np.concatenate([parts["train_labels"], parts["test_labels"]]), len(parts["train_images"])
+
+
 # ----------------------------------------------------------------------------- entry point
 
-def fetch(info: DatasetInfo, uci: dict | None, out_path: str | os.PathLike) -> None:
+def fetch(info: DatasetInfo, source: dict | None, out_path: str | os.PathLike) -> None:
     """Fetch, verify and parse data set ``info``; write ``out_path`` (.npz) atomically.
 
-    ``uci`` is the ``data.uci`` section of the parameters (``mirror``, ``url``);
-    it is ignored for bundled sets. On any error nothing is written.
+    ``source`` is the data set's params section ``data.<info.section>`` (``mirror``, ``url``;
+    for CIFAR-10 also ``grayscale``, ``sha256``); ignored for bundled sets. On any error
+    nothing is written.
     """
-    uci = uci or {}
+    source = source or {}
+    test_start = None
     if info.source == "bundled":
         X, y_raw = _load_bundled(info)
     elif info.source == "uci":
-        X, y_raw = _load_uci(info, uci)
+        X, y_raw = _load_uci(info, source)
+    elif info.source == "idx":
+        X, y_raw, test_start = _load_idx(info, source)
+    elif info.source == "cifar":
+        X, y_raw, test_start = _load_cifar(info, source)
     else:
         raise DataError(f"data set '{info.name}': unknown source '{info.source}'")
     classes, y = np.unique(y_raw, return_inverse=True)
     y = y.astype(np.int64).reshape(-1)
-    got = (X.shape[0], X.shape[1], len(classes))
-    if got != (info.n, info.p, info.k):
+    p = int(np.prod(X.shape[1:]))
+    want_p = info.p // 3 if info.source == "cifar" and source.get("grayscale") else info.p
+    got = (X.shape[0], p, len(classes))
+    if got != (info.n, want_p, info.k):
         raise DataError(
-            f"data set '{info.name}': parsed (n, p, k) = {got}, registry has {(info.n, info.p, info.k)}")
-    save_npz(out_path, X=np.ascontiguousarray(X, dtype=np.float64), y=y)
+            f"data set '{info.name}': parsed (n, p, k) = {got}, registry has {(info.n, want_p, info.k)}")
+    if test_start is None:
+        save_npz(out_path, X=np.ascontiguousarray(X, dtype=np.float64), y=y)
+    else:
+        save_npz(out_path, X=np.ascontiguousarray(X, dtype=np.uint8), y=y, test_start=np.array([test_start], dtype=np.int64))

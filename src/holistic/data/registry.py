@@ -15,6 +15,15 @@ Columns: ``name, source, stem, paper_name, n, p, k, paper_n, sha256_x, sha256_y,
       sha256(np.ascontiguousarray(y, dtype="<i8").tobytes())   # sha256_y
 
   with ``X, y = loader(return_X_y=True)`` (``y`` as returned, before re-coding).
+* ``source == "idx"``: MNIST-like images as four gzip'd IDX files (``holistic.data.idx``);
+  ``stem`` names the params section's default mirror folder; ``sha256_x`` / ``sha256_y`` are
+  ``train;test`` SHA-256 of the image / label files. The official test set is the test set.
+* ``source == "cifar"``: the CIFAR-10 binary archive ``stem`` (``holistic.data.cifar``);
+  ``sha256_x`` is the archive's SHA-256 (``data.cifar10.sha256`` overrides it for another
+  copy); ``p`` is RGB (3072), 1024 with ``data.cifar10.grayscale``.
+
+Image sets (idx, cifar) are stored as uint8 pixels ``[n, C, H, W]``, the official training
+rows first; their params section is ``data.<name>`` (``data.uci`` for every UCI set).
 """
 
 from __future__ import annotations
@@ -27,7 +36,8 @@ from pathlib import Path
 from ..errors import ParamsError
 
 REGISTRY_CSV = Path(__file__).resolve().with_name("registry.csv")
-SOURCES = ("bundled", "uci")
+SOURCES = ("bundled", "uci", "idx", "cifar")
+IMAGE_SOURCES = ("idx", "cifar")
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,16 @@ class DatasetInfo:
     sha256_x: str
     sha256_y: str
     paper_n: int | None = None  # Table A1's n where it differs in meaning (see module doc)
+
+    @property
+    def image(self) -> bool:
+        """Pixels with an official test set (MNIST, Fashion-MNIST, CIFAR-10)."""
+        return self.source in IMAGE_SOURCES
+
+    @property
+    def section(self) -> str:
+        """The params section (under ``data``) that says where the files come from."""
+        return "uci" if self.source == "uci" else self.name
 
 
 @lru_cache(maxsize=1)

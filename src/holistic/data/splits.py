@@ -1,12 +1,28 @@
 """Seeded, stratified train/validation/test splits (row indices into ``X``/``y``).
 
-One test set, fixed for the data set (``test_fraction`` of all rows), then
-``n_splits`` random train/validation splits of the remaining rows, each holding
-out ``val_fraction`` *of those remaining rows* for validation. Every split
-therefore has the same ``n_train`` and ``n_val``. All draws are stratified by
-class; where a class is too small to stratify, that draw falls back to a plain
-random split with a warning. Seeds are derived from ``seed`` with
-``numpy.random.SeedSequence([seed, i])`` (i = 0 for the test set, s + 1 for split s).
+One test set, fixed for the data set, then ``n_splits`` random train/validation
+splits of the remaining rows, each holding out ``val_fraction`` *of those remaining
+rows* for validation. Every split therefore has the same ``n_train`` and ``n_val``.
+The test set is, by mode (params ``split.mode``):
+
+``random``
+    a stratified ``test_fraction`` of all rows (the project's protocol for tables);
+``official``
+    the data set's official test set (MNIST, Fashion-MNIST, CIFAR-10: the rows from
+    ``test_start`` on), as the HDL paper's code does; train/validation come from the
+    official training rows;
+``auto`` (default)
+    ``official`` where the data set has an official test set, else ``random``.
+
+``max_trainval_rows`` / ``max_test_rows`` (default: all) take a seeded, stratified
+subsample of the train/validation pool / of the test set: a slice for quick runs.
+All draws are stratified by class; where a class is too small to stratify, that draw
+falls back to a plain random split with a warning. Seeds are derived from ``seed``
+with ``numpy.random.SeedSequence([seed, i])`` (i = 0 for the test set, s + 1 for
+split s, 1,000,001 and 1,000,002 for the subsamples).
+
+Per-data-set settings: ``split.per_dataset.<name>`` overrides any of these keys for one
+data set (:func:`split_params`).
 """
 
 from __future__ import annotations
@@ -21,6 +37,13 @@ from ..errors import DataError
 from .fetch import save_npz
 
 KEYS = ("test", "train", "val")
+MODES = ("auto", "random", "official")
+
+
+def split_params(params: dict, dataset: str) -> dict:
+    """The ``split`` section for one data set: ``split`` with ``split.per_dataset.<dataset>`` on top."""
+    sp = {k: v for k, v in params["split"].items() if k != "per_dataset"}
+    return {**sp, **(params["split"].get("per_dataset") or {}).get(dataset, {})}
 
 
 def _seed(seed: int, i: int) -> int:
@@ -42,13 +65,35 @@ def _split(pool: np.ndarray, labels: np.ndarray, fraction: float, seed: int, wha
     return np.sort(keep).astype(np.int64), np.sort(held).astype(np.int64)
 
 
-def make_splits(y, n_splits: int, test_fraction: float, val_fraction: float, seed: int) -> dict:
-    """Index splits of ``y``: ``test`` int64 [n_test], ``train`` int64 [S, n_train], ``val`` int64 [S, n_val]."""
+def _subsample(pool: np.ndarray, y: np.ndarray, rows: int | None, seed: int, what: str) -> np.ndarray:
+    """A seeded stratified subsample of ``rows`` of ``pool`` (all of it when ``rows`` is None or larger)."""
+    if rows is None or rows >= len(pool):
+        return pool
+    _, kept = _split(pool, y[pool], int(rows), seed, what)
+    return kept
+
+
+def make_splits(y, n_splits: int, test_fraction: float, val_fraction: float, seed: int,
+                test_start: int | None = None, mode: str = "auto",
+                max_trainval_rows: int | None = None, max_test_rows: int | None = None) -> dict:
+    """Index splits of ``y``: ``test`` int64 [n_test], ``train`` int64 [S, n_train], ``val`` int64 [S, n_val].
+
+    ``test_start``: the first row of the data set's official test set (None: it has none).
+    """
     y = np.asarray(y).reshape(-1)
     if n_splits < 1:
         raise DataError(f"n_splits must be >= 1, got {n_splits}")
+    if mode not in MODES:
+        raise DataError(f"split mode must be one of {MODES}, got {mode!r}")
+    if mode == "official" and test_start is None:
+        raise DataError("split mode 'official' needs a data set with an official test set (an image set)")
     idx = np.arange(len(y), dtype=np.int64)
-    rest, test = _split(idx, y, test_fraction, _seed(seed, 0), "test split")
+    if mode == "random" or test_start is None:
+        rest, test = _split(idx, y, test_fraction, _seed(seed, 0), "test split")
+    else:
+        rest, test = idx[:test_start], idx[test_start:]
+    rest = _subsample(rest, y, max_trainval_rows, _seed(seed, 1_000_001), "train/val subsample")
+    test = _subsample(test, y, max_test_rows, _seed(seed, 1_000_002), "test subsample")
     trains, vals = [], []
     for s in range(n_splits):
         tr, va = _split(rest, y[rest], val_fraction, _seed(seed, s + 1), f"train/val split {s}")

@@ -1,11 +1,14 @@
-"""The splits of one data set as stacked tensors ``[S, n, M]``, scaled per split.
+"""The splits of one data set as stacked tensors ``[S, n, *input_shape]``, scaled per split.
 
-Scaling is fitted on each split's training rows only (no leakage into validation
-or test rows); the fixed test set is therefore scaled once per split.
+Tables (``[S, n, p]``): scaling is fitted on each split's training rows only (no leakage
+into validation or test rows); the fixed test set is therefore scaled once per split.
+Images (``[S, n, C, H, W]``): pixels / 255 in the fixed box [0, 1], the same for every
+split (``split.preprocessing`` is for tables; nothing is refitted).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +32,13 @@ class SplitTensors:
     box: tuple[float, float] | None
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One input's shape: ``(p,)`` for a table, ``(C, H, W)`` for images."""
+        return tuple(self.X_train.shape[2:])
+
+    @property
     def n_features(self) -> int:
-        return self.X_train.shape[-1]
+        return math.prod(self.input_shape)
 
     def to(self, device) -> "SplitTensors":
         return SplitTensors(*(getattr(self, f).to(device) for f in
@@ -38,8 +46,23 @@ class SplitTensors:
                             self.k, self.box)
 
 
+def stack_pixels(X: np.ndarray, y: np.ndarray, splits: dict) -> SplitTensors:
+    """Images: uint8 pixels / 255 (float32, box [0, 1]), stacked per split; the test set is shared."""
+    pixels = lambda rows: torch.from_numpy(X[rows]).to(torch.float32).div_(255.0)  # noqa: E731
+    labels = lambda rows: torch.from_numpy(y[rows]).long()  # noqa: E731
+    S, test = len(splits["train"]), pixels(splits["test"])
+    return SplitTensors(
+        X_train=torch.stack([pixels(t) for t in splits["train"]]), y_train=torch.stack([labels(t) for t in splits["train"]]),
+        X_val=torch.stack([pixels(v) for v in splits["val"]]), y_val=torch.stack([labels(v) for v in splits["val"]]),
+        X_test=test.unsqueeze(0).expand(S, *test.shape), y_test=labels(splits["test"]).unsqueeze(0).expand(S, -1),
+        k=int(y.max()) + 1, box=(0.0, 1.0))
+
+
 def stack_splits(X: np.ndarray, y: np.ndarray, splits: dict, mode: str) -> SplitTensors:
-    """Scale every split with a scaler fitted on its own training rows and stack them."""
+    """Scale every split with a scaler fitted on its own training rows and stack them
+    (images: :func:`stack_pixels`, ``mode`` unused)."""
+    if X.ndim == 4:
+        return stack_pixels(X, y, splits)
     parts = {"X_train": [], "X_val": [], "X_test": []}
     for tr, va in zip(splits["train"], splits["val"]):
         scaler = fit_scaler(X[tr], mode)
@@ -58,5 +81,5 @@ def stack_splits(X: np.ndarray, y: np.ndarray, splits: dict, mode: str) -> Split
 
 def load_stacked(data_path, splits_path, mode: str) -> SplitTensors:
     """Stacked split tensors from the fetch stage's data file and the split stage's index file."""
-    X, y = load_dataset(data_path)
+    X, y, _ = load_dataset(data_path)
     return stack_splits(X, y, load_splits(splits_path), mode)

@@ -28,7 +28,7 @@ def attacked_accuracy(f, X: Tensor, y: Tensor, attack, eps: float, box, generato
 def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int = ROWS_PER_CALL) -> int:
     """How many models' evaluations fit in ``budget_mb`` at once (at least one)."""
     M, K = data.n_features, data.k
-    _, width = model.memory_floats(M, K, rows)
+    _, width = model.memory_floats(data.input_shape, K, rows)
     n = data.X_val.shape[1] + data.X_test.shape[1]
     floats = n * (M + 1) + rows * 4 * width  # the model's copy of the data, one attack chunk
     return max(1, int(budget_mb * 2**20) // (4 * floats))

@@ -121,12 +121,12 @@ class MLP:
     def __init__(self, hidden: tuple[int, ...] = (128, 128)):
         self.hidden = tuple(hidden)
 
-    def sizes(self, n_features: int, k: int) -> list[int]:
-        return [n_features, *self.hidden, k]
+    def sizes(self, input_shape: tuple[int, ...], k: int) -> list[int]:
+        return [math.prod(input_shape), *self.hidden, k]
 
-    def init(self, n_features: int, k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
+    def init(self, input_shape: tuple[int, ...], k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
         """Glorot-uniform weights, zero biases: ``W0..W{L-1}`` then ``b0..b{L-1}``."""
-        W, b = init_params(self.sizes(n_features, k), generators)
+        W, b = init_params(self.sizes(input_shape, k), generators)
         return {**{f"W{l}": w for l, w in enumerate(W)}, **{f"b{l}": v for l, v in enumerate(b)}}
 
     @staticmethod
@@ -139,17 +139,18 @@ class MLP:
         return [k for k in params if k.startswith("W")]
 
     def forward(self, params: dict[str, Tensor], x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        """Logits ``[G, B, K]`` and the ReLU gates (the forward's by-product)."""
-        return forward(*self.split(params), x)
+        """Logits ``[G, B, K]`` and the ReLU gates (the forward's by-product); inputs
+        ``[G, B, *input_shape]`` are flattened (an image is its pixels)."""
+        return forward(*self.split(params), x.flatten(2))
 
     def predict(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
-        return predict(*self.split(params), x)
+        return predict(*self.split(params), x.flatten(2))
 
     def logit_difference_gradient_norms(self, params: dict[str, Tensor], aux: list[Tensor], y: Tensor) -> Tensor:
         """Fast path of eq. (7): ``||grad_x (z_k - z_y)||_1`` ``[G, B, K]`` from the gates."""
         return gradient_norms(self.split(params)[0], aux, y)
 
-    def memory_floats(self, n_features: int, k: int, batch: int) -> tuple[int, int]:
+    def memory_floats(self, input_shape: tuple[int, ...], k: int, batch: int) -> tuple[int, int]:
         """(parameters per model, activations per sample) for memory-budget chunking."""
-        sizes = self.sizes(n_features, k)
+        sizes = self.sizes(input_shape, k)
         return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), sum(sizes)

@@ -4,47 +4,71 @@ Following PyTorch's model-ensembling recipe, the G copies' parameters are stacke
 one dict of ``[G, ...]`` tensors and the module runs under ``torch.func.vmap`` of
 ``torch.func.functional_call`` (no per-model Python loop). Input gradients (attacks,
 the robust loss) come from autograd, the general path.
+
+An architecture is ``make(input_shape, k) -> nn.Module`` taking inputs ``[B, *input_shape]``
+(e.g. ``(1, 28, 28)`` for MNIST, ``(p,)`` for a table) and returning logits ``[B, k]``.
+Weights are drawn Glorot-uniform (Glorot & Bengio 2010, fans over the receptive field as in
+Keras/TensorFlow, the published HDL code's initialiser), biases are zero.
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Callable
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
+Make = Callable[[tuple[int, ...], int], nn.Module]
+
+
+def glorot_bound(shape: torch.Size) -> float:
+    """``sqrt(6 / (fan_in + fan_out))`` of a weight ``[out, in, *kernel]`` (a linear layer: no kernel)."""
+    receptive = math.prod(shape[2:])
+    return math.sqrt(6.0 / ((shape[1] + shape[0]) * receptive))
+
 
 class StackedModule:
-    """The stacked-model protocol over ``make() -> nn.Module`` (one architecture)."""
+    """The stacked-model protocol over one architecture ``make(input_shape, k)``."""
 
     axes: tuple[str, ...] = ()
     param_keys: tuple[str, ...] = ()
 
-    def __init__(self, make: Callable[[], nn.Module]):
-        self.make = make  # -> a fresh module of the architecture; its parameters are re-drawn per model
+    def __init__(self, make: Make):
+        self.make = make
 
-    def init(self, n_features: int, k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
-        """One module per generator, each parameter drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``
-        (PyTorch's default bound) with that model's generator, stacked ``[G, ...]``."""
+    @lru_cache(maxsize=8)
+    def _structure(self, input_shape: tuple[int, ...], k: int) -> nn.Module:
+        """The architecture on the meta device: only its structure is used by ``functional_call``."""
+        return self.make(input_shape, k).to("meta")
+
+    def init(self, input_shape: tuple[int, ...], k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
+        """One module per generator (Glorot-uniform weights, zero biases), stacked ``[G, ...]``;
+        model g's parameters depend only on ``generators[g]`` (a model initialises the same
+        alone or in a grid)."""
         modules = []
         for g in generators:
-            m = self.make()
+            m = self.make(tuple(input_shape), k)
             with torch.no_grad():
                 for p in m.parameters():
-                    bound = 1.0 / max(1, p[0].numel() if p.dim() > 1 else p.numel()) ** 0.5
-                    p.copy_((torch.rand(p.shape, generator=g) * 2 - 1) * bound)
+                    if p.dim() >= 2:
+                        p.copy_((torch.rand(p.shape, generator=g) * 2 - 1) * glorot_bound(p.shape))
+                    else:
+                        p.zero_()
             modules.append(m)
         params, _ = stack_module_state(modules)
-        return {k: v.detach() for k, v in params.items()}
+        return {name: v.detach() for name, v in params.items()}
 
     def prunable(self, params: dict[str, Tensor]) -> list[str]:
         """Weights of dimension >= 2 (linear and convolution kernels), not biases."""
-        return [k for k, v in params.items() if v.dim() >= 3]
+        return [name for name, v in params.items() if v.dim() >= 3]
 
     def forward(self, params: dict[str, Tensor], x: Tensor) -> tuple[Tensor, None]:
-        """Logits ``[G, B, K]`` for inputs ``[G, B, ...]``: model g sees ``x[g]``."""
-        base = self.make().to("meta")
+        """Logits ``[G, B, K]`` for inputs ``[G, B, *input_shape]``: model g sees ``x[g]``.
+        K is read off the last parameter (the output layer's bias or weight, ``[G, K, ...]``)."""
+        base = self._structure(tuple(x.shape[2:]), int(next(reversed(params.values())).shape[1]))
 
         def one(p, xg):
             return functional_call(base, p, (xg,))
@@ -56,6 +80,15 @@ class StackedModule:
             return torch.cat([self.forward(params, x[:, s:s + chunk])[0].argmax(-1)
                               for s in range(0, x.shape[1], chunk)], dim=1)
 
-    def memory_floats(self, n_features: int, k: int, batch: int) -> tuple[int, int]:
-        n = sum(p.numel() for p in self.make().parameters())
-        return n, 4 * n  # activations of a general module: a generous guess per sample
+    def memory_floats(self, input_shape: tuple[int, ...], k: int, batch: int) -> tuple[int, int]:
+        """(parameters per model, activation floats per sample), the latter counted by a
+        forward pass on the meta device (every submodule's output)."""
+        m = self.make(tuple(input_shape), k).to("meta")
+        sizes = []
+        hooks = [mod.register_forward_hook(lambda _m, _i, o: sizes.append(o[0].numel()))
+                 for mod in m.modules() if not list(mod.children())]
+        with torch.no_grad():
+            m(torch.empty(1, *input_shape, device="meta"))
+        for h in hooks:
+            h.remove()
+        return sum(p.numel() for p in m.parameters()), math.prod(input_shape) + sum(sizes)

@@ -39,6 +39,24 @@ def eps_key(eps) -> str:
     return str(float(eps))
 
 
+def radius_for(adversarial_rho, dataset: str) -> float:
+    """The adversarial-accuracy radius of one data set: ``aggregate.adversarial_rho`` is one
+    number, or a mapping of data set -> radius with a ``default`` (Table A2: 0.1, but 0.01
+    for Fashion-MNIST and CIFAR10)."""
+    if isinstance(adversarial_rho, Mapping):
+        return float(adversarial_rho.get(dataset, adversarial_rho["default"]))
+    return float(adversarial_rho)
+
+
+def radius_label(adversarial_rho) -> str:
+    """``aggregate.adversarial_rho`` for captions: ``0.1``, or ``0.1 (fashion-mnist: 0.01, ...)``."""
+    if not isinstance(adversarial_rho, Mapping):
+        return f"{float(adversarial_rho):g}"
+    default = float(adversarial_rho["default"])
+    others = [f"{d}: {float(r):g}" for d, r in adversarial_rho.items() if d != "default" and float(r) != default]
+    return f"{default:g}" + (f" ({', '.join(others)})" if others else "")
+
+
 def write_eval(path: str | os.PathLike, header: dict, models: list[dict]) -> None:
     """Write one eval file: ``header`` (study, dataset, method, info, attacks, eps) and models."""
     write_json(path, {**header, "models": models})
@@ -162,8 +180,9 @@ def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
 
 
 def load_evals(paths: Iterable[str | os.PathLike],
-               adversarial_rho: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load and flatten eval files, in the order given (the study's method order).
+               adversarial_rho) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load and flatten eval files, in the order given (the study's method order); each data
+    set's adversarial accuracy at its radius (:func:`radius_for`).
 
     Returns ``(models, info)``: ``models`` one row per trained model (see
     :func:`flatten_eval`), ``info`` indexed by data set with columns n, p, k, paper_name.
@@ -174,7 +193,8 @@ def load_evals(paths: Iterable[str | os.PathLike],
     for path in paths:
         src = str(path)
         ev = load_eval(path)
-        df = flatten_eval(ev, adversarial_rho, source=src)
+        df = flatten_eval(ev, radius_for(adversarial_rho, str(ev.get("dataset")) if isinstance(ev, Mapping) else ""),
+                          source=src)
         inf = eval_info(ev, source=src)
         key = (df["dataset"].iat[0], df["method"].iat[0])
         if key in seen:

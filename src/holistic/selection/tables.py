@@ -29,7 +29,7 @@ from ..render.figures import new_figure, save_png
 from ..render.labels import METRIC_TITLES
 from ..render.tables import (DATA_DECIMALS, bold_best, frame_csv, markdown_table, number,
                              rows_csv)
-from ..records.evals import load_evals
+from ..records.evals import load_evals, radius_label
 from .select import (METRICS, mean_over_datasets,
                      select_all, wide)
 
@@ -58,7 +58,7 @@ def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None) -> d
                                  "natural accuracy. Best value of each row in bold."),
         "adversarial_accuracy": lead("adversarial_accuracy",
                                      f"adversarial (PGD) accuracy (%) with rho = "
-                                     f"{adversarial_rho:g} on the test set, mean over splits, of the "
+                                     f"{radius_label(adversarial_rho)} on the test set, mean over splits, of the "
                                      "configuration with the best mean validation adversarial "
                                      "accuracy. Best value of each row in bold."),
         "stability": lead("stability",
@@ -71,7 +71,7 @@ def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None) -> d
                          "bold."),
         "rank": f"Multi-objective rank{rank_ref}: per method the configuration with the best "
                 "average validation rank over natural accuracy, adversarial accuracy "
-                f"(rho = {adversarial_rho:g}), stability and sparsity; the chosen models are "
+                f"(rho = {radius_label(adversarial_rho)}), stability and sparsity; the chosen models are "
                 "ranked on the test set (1 = best, ties averaged) and the four ranks "
                 "averaged. Lowest (best) rank of each row in bold.",
     }

@@ -23,9 +23,13 @@ class Study:
     analyses: tuple = field(default=())  # the study's analysis stages (holistic.workflow.Stage)
     table_refs: Mapping[str, str] = field(default_factory=dict)  # metric -> the published table it mirrors
 
-    def method(self, name: str) -> Method:
+    def method(self, name: str, params: Mapping | None = None) -> Method:
+        """The method ``name``; with ``params``, on the model ``studies.<study>.model`` when set."""
+        from dataclasses import replace
+
         from ..errors import ParamsError
 
         if name not in self.methods:
             raise ParamsError(f"study {self.name!r}: unknown method {name!r}; known: {', '.join(self.methods)}")
-        return self.methods[name]
+        model = ((params or {}).get("studies", {}).get(self.name) or {}).get("model")
+        return replace(self.methods[name], model=model) if model else self.methods[name]

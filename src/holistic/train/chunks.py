@@ -11,9 +11,9 @@ from ..methods import Method, ModelSpec
 from .loop import TrainConfig, TrainResult, train_grid
 
 
-def model_bytes(model, n_features: int, k: int, n_val: int, batch_size: int) -> int:
+def model_bytes(model, input_shape: tuple[int, ...], k: int, n_val: int, batch_size: int) -> int:
     """A generous estimate of the memory one model of the grid needs while training."""
-    n_params, width = model.memory_floats(n_features, k, batch_size)
+    n_params, width = model.memory_floats(input_shape, k, batch_size)
     floats = 8 * n_params                                # params, grads, Adam m and v, masks, best, rewind
     floats += 4 * batch_size * width                     # activations, gates and their gradients
     floats += 6 * batch_size * max(k - 1, 1) * width     # robust term: direction chain, forward and backward
@@ -23,7 +23,7 @@ def model_bytes(model, n_features: int, k: int, n_val: int, batch_size: int) -> 
 
 def models_per_chunk(data: SplitTensors, model, cfg: TrainConfig, budget_mb: float) -> int:
     """How many models fit in ``budget_mb`` at once (at least one)."""
-    per_model = model_bytes(model, data.n_features, data.k, data.X_val.shape[1], cfg.batch_size)
+    per_model = model_bytes(model, data.input_shape, data.k, data.X_val.shape[1], cfg.batch_size)
     return max(1, int(budget_mb * 2**20) // per_model)
 
 

@@ -106,7 +106,7 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
     split = torch.tensor([s.split for s in specs], device=device)
     hp = hyperparameters(method, specs, device)
 
-    init = model.init(data.n_features, data.k,
+    init = model.init(data.input_shape, data.k,
                       [torch.Generator().manual_seed(model_seed(cfg.seed, s.split)) for s in specs])
     params = {n: p.to(device).requires_grad_() for n, p in init.items()}
     prunable = model.prunable(params)

@@ -75,16 +75,20 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
     out: dict = {}
     item = {"dataset": "${item}"}
     for stage in (FETCH, SPLIT):
-        out[stage.name] = {"foreach": spec.datasets,
-                           "do": _body(stage, files, item, stage.params, job_code(stage))}
+        # one foreach stage for all data sets: its params are the union of theirs (a change to
+        # one data set's keys reruns the others' cheap fetch/split with identical outputs, so
+        # nothing downstream of them reruns)
+        keys = list(dict.fromkeys(k for d in spec.datasets
+                                  for k in job_params(stage, dataset=d, params=spec.params)))
+        out[stage.name] = {"foreach": spec.datasets, "do": _body(stage, files, item, keys, job_code(stage))}
     for s in spec.studies:
         for stage in (TRAIN, ATTACK):
             for m in s.methods:
-                keys = job_params(stage, s.study.methods[m])
+                keys = job_params(stage, s.method(m), params=spec.params, study=s.name)
                 wc = {"study": s.name, "method": m, **item}
                 out[f"{stage.name}_{s.name}_{slug(m)}"] = {
                     "foreach": list(s.datasets),
-                    "do": _body(stage, files, wc, keys, job_code(stage, s.name, s.study.methods[m]))}
+                    "do": _body(stage, files, wc, keys, job_code(stage, s.name, s.method(m)))}
         for stage in study_stages(s):
             if stage.dvc:
                 out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, stage.params,

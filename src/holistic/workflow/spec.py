@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ..config import load_params
 from ..errors import ParamsError
+from ..records.evals import eps_key, radius_for
 from .codedeps import code_deps
 from .stage import Stage, dirname_of, html_page, out
 
@@ -62,7 +63,7 @@ TRAIN_ARGS = ("--study {wildcards.study} --dataset {wildcards.dataset} --method 
               " --data {input.data} --splits {input.splits} --out {output.model} --log {output.log}")
 
 FETCH = Stage(name="fetch", script="stages/fetch.py", args="--dataset {wildcards.dataset} --out {output.data}",
-              outputs={"data": out(raw())}, params=("data.uci",), data=("src/holistic/data/registry.csv",))
+              outputs={"data": out(raw())}, data=("src/holistic/data/registry.csv",))  # params: per data set
 SPLIT = Stage(name="split", script="stages/split.py",
               args="--dataset {wildcards.dataset} --data {input.data} --out {output.splits}",
               inputs={"data": raw()}, outputs={"splits": out(splits())},
@@ -88,6 +89,10 @@ class StudyJobs:
     datasets: tuple[str, ...]
     methods: tuple[str, ...]      # table order
     params: dict                  # the merged, validated params
+
+    def method(self, name: str):
+        """The study's method ``name`` as this run trains it (``studies.<study>.model`` applied)."""
+        return self.study.method(name, self.params)
 
     @property
     def root(self) -> str:
@@ -140,6 +145,13 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
             raise ParamsError(f"{source}: field 'studies.{name}.methods': unknown method(s) "
                               f"{', '.join(map(repr, unknown))} of study {name!r}; known: {', '.join(study.methods)}")
         methods = [m for m in study.methods if m in methods]  # table order
+        model = slice_.get("model")
+        if model is not None:
+            from ..models import MODELS
+
+            if model not in MODELS:
+                raise ParamsError(f"{source}: field 'studies.{name}.model': unknown model {model!r}; "
+                                  f"known: {', '.join(MODELS)}")
         for m in methods:
             missing = [a for a in study.methods[m].axes() if a not in params["train"]["grid"]]
             if missing:
@@ -150,6 +162,10 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
                 datasets_registry.get(d)
             except HolisticError as exc:
                 raise ParamsError(f"{source}: field 'studies.{name}.datasets': {exc}") from None
+            rho = radius_for(params["aggregate"]["adversarial_rho"], d)
+            if eps_key(rho) not in {eps_key(e) for e in params["attack"]["rho_test"]}:
+                raise ParamsError(f"{source}: field 'aggregate.adversarial_rho': the radius {rho:g} of data set "
+                                  f"{d!r} is not among attack.rho_test {params['attack']['rho_test']}")
         out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params))
     return out_
 
@@ -159,10 +175,36 @@ def datasets(studies: list[StudyJobs]) -> list[str]:
     return list(dict.fromkeys(d for s in studies for d in s.datasets))
 
 
-def job_params(stage: Stage, method=None) -> list[str]:
-    """The params keys of one job: a train job's come from its method's pieces, every other
-    job's from its stage."""
-    return method.param_keys() if stage is TRAIN else list(stage.params)
+SPLIT_OPTIONAL = ("split.mode", "split.max_trainval_rows", "split.max_test_rows")
+
+
+def has_key(params: dict, key: str) -> bool:
+    value = params
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def job_params(stage: Stage, method=None, dataset: str | None = None, params: dict | None = None,
+               study: str | None = None) -> list[str]:
+    """The params keys of one job: a train job's come from its method's pieces (and the
+    study's model choice), a fetch job's from its data set's source section, a split job's
+    from ``split`` (with the data set's own ``split.per_dataset`` entry), every other job's
+    from its stage. Optional keys count only where ``params`` sets them."""
+    params = params or {}
+    if stage is FETCH:
+        from ..data import registry
+
+        info = registry.get(dataset)
+        return [] if info.source == "bundled" else [f"data.{info.section}"]
+    keys = method.param_keys() if stage is TRAIN else list(stage.params)
+    if stage is SPLIT:
+        keys += [k for k in SPLIT_OPTIONAL + (f"split.per_dataset.{dataset}",) if has_key(params, k)]
+    if stage in (TRAIN, ATTACK) and study is not None and has_key(params, f"studies.{study}.model"):
+        keys.append(f"studies.{study}.model")
+    return keys
 
 
 def job_pieces(stage: Stage, method) -> list:
@@ -267,15 +309,15 @@ class Spec:
     def jobs(self) -> list[tuple[str, Stage, dict, list[str], list[str]]]:
         """(name, stage, wildcards, params keys, code) of every job, in run order."""
         out_ = []
-        for d in self.datasets:
-            out_.append((f"fetch@{d}", FETCH, {"dataset": d}, list(FETCH.params), job_code(FETCH)))
-        for d in self.datasets:
-            out_.append((f"split@{d}", SPLIT, {"dataset": d}, list(SPLIT.params), job_code(SPLIT)))
+        for stage in (FETCH, SPLIT):
+            for d in self.datasets:
+                out_.append((f"{stage.name}@{d}", stage, {"dataset": d},
+                             job_params(stage, dataset=d, params=self.params), job_code(stage)))
         for s in self.studies:
             for stage in (TRAIN, ATTACK):
                 for m in s.methods:
-                    keys = job_params(stage, s.study.methods[m])
-                    code = job_code(stage, s.name, s.study.methods[m])
+                    keys = job_params(stage, s.method(m), params=self.params, study=s.name)
+                    code = job_code(stage, s.name, s.method(m))
                     for d in s.datasets:
                         out_.append((f"{stage.name}_{s.name}_{slug(m)}@{d}", stage,
                                      {"study": s.name, "dataset": d, "method": m}, keys, code))

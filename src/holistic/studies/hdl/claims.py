@@ -26,6 +26,7 @@ from typing import Mapping
 
 from ...fidelity.claims import MEAN, PER_DATASET, Claim, Table, value
 from ...fidelity.reference import Publication
+from ...records.evals import radius_for, radius_label
 from ...records.selected import RANK
 from . import TABLE_REFS
 from .methods import BASELINE, COMPONENTS, METHODS
@@ -182,11 +183,12 @@ PUBLICATION = Publication(
 def settings_notes(params: Mapping) -> list[str]:
     """Header lines comparing the run's settings (from params) with the paper's."""
     notes = []
-    rho = params.get("aggregate", {}).get("adversarial_rho")
-    if rho is not None:
-        warn = "" if math.isclose(float(rho), PAPER_ADVERSARIAL_RHO) else \
+    setting = params.get("aggregate", {}).get("adversarial_rho")
+    if setting is not None:
+        rho = radius_for(setting, "default")
+        warn = "" if math.isclose(rho, PAPER_ADVERSARIAL_RHO) else \
             " (differs: adversarial cells compare different radii)"
-        notes.append(f"Adversarial accuracy here at rho = {float(rho):g}; Table A2 at rho = "
+        notes.append(f"Adversarial accuracy here at rho = {radius_label(setting)}; Table A2 at rho = "
                      f"{PAPER_ADVERSARIAL_RHO:g} for the UCI sets{warn}.")
     splits = params.get("split", {}).get("n_splits")
     epochs = params.get("train", {}).get("epochs")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ...io import write_text
+from ...records.evals import radius_for, radius_label
 from ...render.figures import new_figure, save_png
 from ...render.labels import METRIC_AXES, METRIC_SHORT, METRIC_TITLES
 from ...render.tables import bold_best, frame_csv, markdown_table, number, ordered
@@ -121,7 +122,7 @@ def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rh
         _grouped_bars(ax, sub, "value", methods)
         title = f"({panel}) {METRIC_TITLES[metric]}"
         if metric == "adversarial_accuracy":
-            title += f" with rho = {adversarial_rho:g}"
+            title += f" with rho = {radius_label(adversarial_rho)}"
         ax.set_title(title)
         ax.set_ylabel(METRIC_AXES[metric])
         ax.set_xlabel("natural accuracy of the nominal DL model")
@@ -145,10 +146,10 @@ def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike) -> None:
 
 # --------------------------------------------------------------------------- Tables 2-4
 
-def _row_names(adversarial_rho: float) -> dict[str, str]:
+def _row_names(rho: float) -> dict[str, str]:
     """Row names of Tables 2-4: the short metric labels, the radius with adversarial accuracy."""
     names = dict(METRIC_SHORT)
-    names["adversarial_accuracy"] += f" rho={adversarial_rho:g}"
+    names["adversarial_accuracy"] += f" rho={rho:g}"
     return names
 
 
@@ -182,13 +183,12 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
     return tab[_table1_order(tab.columns)]
 
 
-def per_dataset_tables(selected: pd.DataFrame, adversarial_rho: float,
+def per_dataset_tables(selected: pd.DataFrame, adversarial_rho,
                        summary: pd.DataFrame | None = None, source: str = "selection") -> str:
     """Markdown: one Tables 2-4 style table per data set (data sets ordered as the
     Tables A1-A4 rows), values in percent with one decimal, the best (highest)
     value of each row in bold (all ties bold), "-" where a method has no value.
     See :func:`dataset_values` for which configuration a value comes from."""
-    names = _row_names(adversarial_rho)
     if summary is None:
         how = ("per metric, the configuration with the best validation value of that metric "
                "(the Tables A1-A4 values; pass the eval results for the multi-objective "
@@ -200,6 +200,7 @@ def per_dataset_tables(selected: pd.DataFrame, adversarial_rho: float,
     blocks = []
     for ds in row_order(selected, BASELINE):
         tab = dataset_values(selected, ds, summary, source).reindex(columns=methods)
+        names = _row_names(radius_for(adversarial_rho, ds))
         rows = []
         for metric in METRICS:
             row = tab.loc[metric]

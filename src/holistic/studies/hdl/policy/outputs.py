@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ....io import write_text
+from ....records.evals import radius_label
 from ....render.tables import DATA_DECIMALS, markdown_table, number, rows_csv
 from ....selection.select import METRICS
 from .plot import plot_tree
@@ -42,7 +43,7 @@ def objective_title(objective: str, adversarial_rho: float | None = None) -> str
     """Table 6's name of an objective; robustness with its radius when known."""
     title = OBJECTIVE_TITLES[objective]
     if objective == "adversarial_accuracy" and adversarial_rho is not None:
-        title += f" (\u03c1 = {adversarial_rho:g})"
+        title += f" (\u03c1 = {radius_label(adversarial_rho)})"
     return title
 
 
