@@ -107,3 +107,45 @@ def test_paper_mode_is_standardised_over_255():
 def test_unknown_mode():
     with pytest.raises(ParamsError, match="split.preprocessing"):
         fit_scaler(np.zeros((2, 2)), "zscore")
+
+
+# --------------------------------------------------------------------------- image sets
+
+Y_IMG = np.tile(np.arange(10), 30)  # 300 rows: 200 "official training" rows, then 100 test rows
+
+
+def test_official_split_uses_the_official_test_set_and_splits_the_training_rows():
+    s = make_splits(Y_IMG, n_splits=3, test_fraction=0.2, val_fraction=0.2, seed=0, test_start=200)
+    assert np.array_equal(s["test"], np.arange(200, 300))  # the official test set, whole
+    assert s["train"].shape == (3, 160) and s["val"].shape == (3, 40)  # 80/20 of the 200 training rows
+    for tr, va in zip(s["train"], s["val"]):
+        assert np.array_equal(np.sort(np.concatenate([tr, va])), np.arange(200))
+        assert np.all(np.bincount(Y_IMG[va], minlength=10) == 4)  # stratified
+    # `auto` is `official` where there is an official test set; `random` ignores it
+    assert np.array_equal(make_splits(Y_IMG, 3, 0.2, 0.2, 0, test_start=200, mode="official")["test"], s["test"])
+    rnd = make_splits(Y_IMG, 3, 0.2, 0.2, 0, test_start=200, mode="random")
+    assert len(rnd["test"]) == 60 and rnd["test"].min() < 200
+
+
+def test_official_mode_needs_an_official_test_set():
+    with pytest.raises(DataError, match="official"):
+        make_splits(Y, 3, 0.2, 0.2, 0, mode="official")
+
+
+def test_a_slice_is_a_stratified_seeded_subsample():
+    s = make_splits(Y_IMG, 1, 0.2, 0.2, 0, test_start=200, max_trainval_rows=50, max_test_rows=20)
+    assert s["train"].shape == (1, 40) and s["val"].shape == (1, 10) and s["test"].shape == (20,)
+    assert s["test"].min() >= 200 and s["train"].max() < 200
+    assert np.all(np.bincount(Y_IMG[s["test"]], minlength=10) == 2)
+    again = make_splits(Y_IMG, 1, 0.2, 0.2, 0, test_start=200, max_trainval_rows=50, max_test_rows=20)
+    assert all(np.array_equal(s[k], again[k]) for k in s)
+
+
+def test_per_dataset_settings_override_the_split_section():
+    from holistic.data.splits import split_params
+
+    params = {"split": {"n_splits": 3, "test_fraction": 0.2, "val_fraction": 0.2, "preprocessing": "minmax",
+                        "per_dataset": {"mnist": {"n_splits": 1, "max_test_rows": 500}}}}
+    assert split_params(params, "mnist") == {"n_splits": 1, "test_fraction": 0.2, "val_fraction": 0.2,
+                                             "preprocessing": "minmax", "max_test_rows": 500}
+    assert split_params(params, "sklearn-iris")["n_splits"] == 3

@@ -1,9 +1,13 @@
 """Any ``torch.nn.Module`` as a stack of G models (registry helper for CNNs and others).
 
 Following PyTorch's model-ensembling recipe, the G copies' parameters are stacked into
-one dict of ``[G, ...]`` tensors and the module runs under ``torch.func.vmap`` of
-``torch.func.functional_call`` (no per-model Python loop). Input gradients (attacks,
-the robust loss) come from autograd, the general path.
+one dict of ``[G, ...]`` tensors and one structure module runs them with
+``torch.func.functional_call``. Model g is run on its own (a loop over G), not under
+``torch.func.vmap``: vmap turns a convolution over G models into one grouped convolution
+whose gradients are summed in another order, so a CNN trained in a grid would differ in the
+last bits from the same CNN trained alone; the loop keeps them bitwise equal, at the same
+speed on CPU for these networks (LeNet-5, ALEX: within the noise of a side-by-side
+measurement). Input gradients (attacks, the robust loss) come from autograd, the general path.
 
 An architecture is ``make(input_shape, k) -> nn.Module`` taking inputs ``[B, *input_shape]``
 (e.g. ``(1, 28, 28)`` for MNIST, ``(p,)`` for a table) and returning logits ``[B, k]``.
@@ -19,7 +23,7 @@ from typing import Callable
 
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call, stack_module_state, vmap
+from torch.func import functional_call, stack_module_state
 
 Make = Callable[[tuple[int, ...], int], nn.Module]
 
@@ -69,11 +73,8 @@ class StackedModule:
         """Logits ``[G, B, K]`` for inputs ``[G, B, *input_shape]``: model g sees ``x[g]``.
         K is read off the last parameter (the output layer's bias or weight, ``[G, K, ...]``)."""
         base = self._structure(tuple(x.shape[2:]), int(next(reversed(params.values())).shape[1]))
-
-        def one(p, xg):
-            return functional_call(base, p, (xg,))
-
-        return vmap(one)(params, x), None
+        return torch.stack([functional_call(base, {n: p[g] for n, p in params.items()}, (x[g],))
+                            for g in range(x.shape[0])]), None
 
     def predict(self, params: dict[str, Tensor], x: Tensor, chunk: int = 4096) -> Tensor:
         with torch.no_grad():

@@ -14,14 +14,29 @@ import torch
 from torch import Tensor
 
 
+#: Elements a SIMD loop of PyTorch's CPU kernels handles at once (a multiple of every vector width).
+LANES = 64
+
+
 def beta_schedule(beta_bar: Tensor, t: int, T: int) -> Tensor:
-    """Hardness at step t of T: ``beta_bar ** (t / T)``, i.e. 1 at t = 0, beta_bar at t = T."""
-    return beta_bar ** (t / T)
+    """Hardness at step t of T: ``beta_bar ** (t / T)``, i.e. 1 at t = 0, beta_bar at t = T.
+
+    Computed per model in Python floats: a vectorised ``pow`` over the G models gives a
+    model's value in a SIMD lane or in the scalar tail depending on G, and the two may differ
+    in the last bit; this way a model's schedule is the same alone or in any grid."""
+    return torch.tensor([b ** (t / T) for b in beta_bar.tolist()], dtype=beta_bar.dtype, device=beta_bar.device)
 
 
 def soft_mask(s: Tensor, beta: Tensor) -> Tensor:
-    """``sigma(beta s)`` with one beta per model: s ``[G, ...]``, beta ``[G]``."""
-    return torch.sigmoid(beta.view(-1, *([1] * (s.dim() - 1))) * s)
+    """``sigma(beta s)`` with one beta per model: s ``[G, ...]``, beta ``[G]``.
+
+    Where a model's share of ``s`` is not a whole number of SIMD blocks (:data:`LANES`; e.g. a
+    5x5x20 convolution kernel), each model is computed on its own, so that its elements meet
+    the same vectorised or scalar sigmoid whether it is trained alone or in a grid."""
+    z = beta.view(-1, *([1] * (s.dim() - 1))) * s
+    if s[0].numel() % LANES == 0:
+        return torch.sigmoid(z)
+    return torch.stack([torch.sigmoid(z[g]) for g in range(len(z))])
 
 
 def hard_mask(s: Tensor) -> Tensor:

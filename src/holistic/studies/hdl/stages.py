@@ -1,5 +1,6 @@
-"""The HDL study's analysis stages (Section 4): Figures 1-3, Table 5, policy trees with
-Table 6, fidelity to the published tables, and their report pages.
+"""The HDL study's analysis stages (Section 4): Figures 1-3, Table 5, Tables 2-4 against the
+published ones (image data sets only), policy trees with Table 6, fidelity to the published
+tables, and their report pages.
 
 Each factory receives the study as this run sees it (``holistic.workflow.spec.StudyJobs``:
 its data sets, methods, eval and train-log files, params) and returns ``Stage``s with
@@ -8,6 +9,8 @@ concrete paths; the Snakefile and ``dvc.yaml`` are both made from them.
 
 from __future__ import annotations
 
+from ...data import registry
+from ...workflow.spec import eval_file, has_key
 from ...workflow.stage import Stage, dirname_of, html_page, out
 
 FIGURES = "2. Figures 1-2, Table 5"
@@ -33,6 +36,30 @@ def figures_stage(s) -> Stage:
             "per_dataset": out(f"{a}/per_dataset.md"),
         },
         params=("aggregate.adversarial_rho",), values={"out": dirname_of("output", "fig1")})
+
+
+def image_datasets(s) -> list[str]:
+    """The image data sets of the run (MNIST, Fashion-MNIST, CIFAR10), in its order."""
+    return [d for d in s.datasets if registry.get(d).image]
+
+
+def images_stage(s) -> list[Stage]:
+    """Tables 2-4 (Section 4.2) beside the published ones: a stage only when the run has an
+    image data set."""
+    images = image_datasets(s)
+    if not images:
+        return []
+    a = f"{s.root}/analysis"
+    model = f"studies.{s.name}.model"
+    return [Stage(
+        name="images", script="stages/images.py",
+        args="--selected {input.selected} --evals {input.evals} --out {params.out}",
+        inputs={"selected": s.selected, "evals": [eval_file(s.name, d, m) for d in images for m in s.methods]},
+        outputs={"md": out(f"{a}/images.md"), "csv": out(f"{a}/images.csv")},
+        params=("aggregate.adversarial_rho", "split", "train.epochs", "train.grid")
+        + ((model,) if has_key(s.params, model) else ()),
+        values={"out": dirname_of("output", "md")},
+        data=("src/holistic/studies/hdl/reference",))]
 
 
 def shap_stage(s) -> Stage:
@@ -84,8 +111,9 @@ def page_stages(s) -> list[Stage]:
                   "per data set (Tables 2-4 layout)"),
         html_page("html_table6", f"{r}/policy/table6.md", "table6.rst", POLICY, "Table 6"),
         html_page("html_trees", f"{r}/policy/trees.txt", "trees.rst", POLICY, "trees as text"),
-    ]
+    ] + ([html_page("html_images", f"{r}/analysis/images.md", "per_dataset.rst", TABLES,
+                    "Tables 2-4 (image data sets) against the published")] if images_stage(s) else [])
 
 
 #: ``Study.analyses`` of HDL.
-STAGES = (figures_stage, shap_stage, policy_stage, fidelity_stage, page_stages)
+STAGES = (figures_stage, images_stage, shap_stage, policy_stage, fidelity_stage, page_stages)
