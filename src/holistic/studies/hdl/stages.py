@@ -111,7 +111,7 @@ def page_stages(s) -> list[Stage]:
                   "per data set (Tables 2-4 layout)"),
         html_page("html_table6", f"{r}/policy/table6.md", "table6.rst", POLICY, "Table 6"),
         html_page("html_trees", f"{r}/policy/trees.txt", "trees.rst", POLICY, "trees as text"),
-    ] + ([html_page("html_images", f"{r}/analysis/images.md", "per_dataset.rst", TABLES,
+    ] + ([html_page("html_images", f"{r}/analysis/images.md", "images.rst", TABLES,
                     "Tables 2-4 (image data sets) against the published")] if images_stage(s) else [])
 
 
