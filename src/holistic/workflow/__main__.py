@@ -12,7 +12,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m holistic.workflow", description=__doc__)
     p.add_argument("command", choices=["dvc-yaml", "jobs"])
     p.add_argument("--params", action="append", metavar="FILE",
-                   help="parameter file(s), default params.yaml (dvc.yaml always reads params.yaml)")
+                   help="parameter file(s), default params.yaml; dvc.yaml's commands read the same files")
     args = p.parse_args(argv)
     from . import spec as spec_mod
     from .dvc import dvc_yaml
@@ -23,7 +23,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "dvc-yaml":
-        sys.stdout.write(dvc_yaml(spec))
+        sys.stdout.write(dvc_yaml(spec, spec.files))
     else:
         for name, stage, wildcards, keys, code in spec.jobs():
             print(name)

@@ -1,10 +1,17 @@
-"""``dvc.yaml`` from the workflow spec (``python -m holistic.workflow dvc-yaml > dvc.yaml``)."""
+"""``dvc.yaml`` from the workflow spec (``python -m holistic.workflow dvc-yaml > dvc.yaml``).
+
+With a profile (``dvc-yaml --params params.yaml --params workflow/profiles/images/params.yaml``)
+every command reads the same files in the same order, and each stage's params are listed under
+each file that sets them (DVC's ``params: [{file: [keys]}]``), so ``dvc repro`` and ``dvc params
+diff`` follow edits of either file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
-from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, job_code, job_params, rule_name, slug, study_stages
+from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, has_key, job_code, job_params, rule_name, slug, study_stages
 from .stage import Stage
 
 HEADER = """\
@@ -60,13 +67,22 @@ def _outs(stage: Stage, wildcards: dict) -> dict:
     return {k: sections[k] for k in ("outs", "metrics", "plots") if k in sections}
 
 
+def _params(keys, files: tuple[str, ...]) -> list:
+    """DVC params entries: each key under every params file that sets it (``params.yaml``'s bare)."""
+    if files == ("params.yaml",):
+        return list(keys)
+    contents = {f: yaml.safe_load(Path(f).read_text()) or {} for f in files}
+    by_file = {f: [k for k in keys if has_key(contents[f], k)] for f in files}
+    return [*by_file.pop("params.yaml", [])] + [{f: ks} for f, ks in by_file.items() if ks]
+
+
 def _body(stage: Stage, files, wildcards, keys, code) -> dict:
     deps = list(code)
     for v in stage.inputs.values():
         deps += [_subst(p, wildcards) for p in (v if isinstance(v, (list, tuple)) else [v])]
     body = {"cmd": command(stage, files, wildcards), "deps": deps}
     if keys:
-        body["params"] = list(keys)
+        body["params"] = _params(keys, tuple(files))
     body.update(_outs(stage, wildcards))
     return body
 
