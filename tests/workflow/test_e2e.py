@@ -26,6 +26,13 @@ HDL = list(STUDIES["hdl"].methods)
 METRICS = "src/holistic/evaluation/metrics.py"
 
 
+def tiny_params() -> dict:
+    """tests/profiles/tiny.yaml, its MNIST mirror made absolute (the copies live elsewhere)."""
+    tiny = yaml.safe_load(TINY.read_text())
+    tiny["data"]["mnist"]["mirror"] = str((ROOT / tiny["data"]["mnist"]["mirror"]).resolve())
+    return tiny
+
+
 def copy_project(dst: Path) -> Path:
     dst.mkdir(parents=True)
     for name in PROJECT_FILES:
@@ -56,7 +63,7 @@ def smk(d, *args):
 
 def outputs(d: Path, study="hdl") -> dict:
     r = d / "results" / study
-    files = [r / "metrics.json"] + [r / "tables" / f"{t}.csv" for t in TABLES]
+    files = [r / "metrics.json"] + [r / "tables" / f"{t}.csv" for t in TABLES] + [r / "analysis" / "images.csv"]
     return {f.relative_to(d).as_posix(): f.read_bytes() for f in files}
 
 
@@ -68,7 +75,7 @@ def tree_bytes(d: Path, *parts) -> dict:
 @pytest.fixture(scope="module")
 def snakemake_run(tmp_path_factory):
     d = copy_project(tmp_path_factory.mktemp("smk") / "project")
-    shutil.copy2(TINY, d / "tiny.yaml")
+    (d / "tiny.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
     smk(d)
     return d
 
@@ -88,7 +95,7 @@ def test_snakemake_runs_the_dag_and_writes_tables(snakemake_run):
 def dvc_project(tmp_path) -> Path:
     """The project with tiny.yaml merged into params.yaml and dvc.yaml generated for it."""
     d = copy_project(tmp_path / "dvcproject")
-    merged = deep_merge(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load(TINY.read_text()))
+    merged = deep_merge(yaml.safe_load((ROOT / "params.yaml").read_text()), tiny_params())
     (d / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
     (d / "dvc.yaml").write_text(run([str(BIN / "python"), "-m", "holistic.workflow", "dvc-yaml"], d).stdout)
     run(["git", "init", "-q"], d)
