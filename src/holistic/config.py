@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import yaml
 
@@ -36,6 +36,29 @@ def deep_merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+_ABSENT = object()
+
+
+def _walk(params: Mapping, key: str):
+    value = params
+    for part in key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _ABSENT
+        value = value[part]
+    return value
+
+
+def has_key(params: Mapping, key: str) -> bool:
+    """Whether the dotted ``key`` (``train.grid.rho``) is set in ``params``."""
+    return _walk(params, key) is not _ABSENT
+
+
+def lookup(params: Mapping, key: str, default=None):
+    """The value of the dotted ``key`` in ``params``, ``default`` where it is not set."""
+    value = _walk(params, key)
+    return default if value is _ABSENT else value
 
 
 def grid_schema() -> dict:

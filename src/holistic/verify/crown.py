@@ -63,21 +63,22 @@ def backward(layers: list[Layer], A: Tensor, relaxations: dict[int, Relaxation],
     """Lower bounds ``[G, N, S]`` of ``A f(x')`` over ``x' in [lower, upper]``, ``f = layers``,
     rows ``A [G, n, S, *out]``; ``relaxations[j]`` for every ReLU j in ``layers``."""
     const = A.new_zeros(A.shape[:3])
+    fresh = False  # whether A is a temporary of this pass (concretize may overwrite it)
     for j in range(len(layers) - 1, -1, -1):
         layer = layers[j]
         if isinstance(layer, AFFINE):
             const = const + layer.bias_dot(A)
-            A = layer.transpose(A, in_shapes[j])
+            A, fresh = layer.transpose(A, in_shapes[j]), True
         elif isinstance(layer, ReLU):
             a_l, a_u, b_u = (t.unsqueeze(2) for t in relaxations[j])
-            pos, neg = A.clamp(min=0), A.clamp(max=0)
+            neg = A.clamp(max=0)
             const = const + (neg * b_u).flatten(3).sum(-1)
-            A = pos * a_l + neg * a_u
+            A, fresh = A.clamp(min=0) * a_l + neg * a_u, True
         elif isinstance(layer, Flatten):
             A = A.reshape(*A.shape[:3], *in_shapes[j])
         else:
             raise ValueError(f"CROWN does not support layer {j} ({type(layer).__name__})")
-    return concretize(A, const, lower, upper)
+    return concretize(A, const, lower, upper, overwrite=fresh)
 
 
 def _identity(G: int, shape: tuple[int, ...], like: Tensor) -> Tensor:

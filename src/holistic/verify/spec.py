@@ -43,16 +43,18 @@ def specification(y: Tensor, K: int, dtype: torch.dtype = torch.float32) -> Tens
     return C.scatter_(-1, other_classes(y, K).unsqueeze(-1), -1.0)
 
 
-def concretize(A: Tensor, const: Tensor, lower: Tensor, upper: Tensor) -> Tensor:
+def concretize(A: Tensor, const: Tensor, lower: Tensor, upper: Tensor, overwrite: bool = False) -> Tensor:
     """``min_{x' in [lower, upper]} A x' + const`` ``[G, N, S]``, for rows ``A [G, n, S, *input_shape]``
-    (``n = 1``: the same rows for every point) and ``const [G, n, S]``."""
+    (``n = 1``: the same rows for every point) and ``const [G, n, S]``. ``overwrite``: A is a
+    temporary that may be overwritten by ``|A|`` (saves one copy of the largest tensor)."""
     G, n, S = A.shape[:3]
-    mid = ((upper + lower) / 2).flatten(2)  # [G, N, D]
-    rad = ((upper - lower) / 2).flatten(2)
+    mid = ((upper + lower) / 2).flatten(2).unsqueeze(-1)  # [G, N, D, 1]
+    rad = ((upper - lower) / 2).flatten(2).unsqueeze(-1)
     A = A.reshape(G, n, S, -1)
     if n == 1:
-        a = A[:, 0].transpose(1, 2)  # [G, D, S]
-        value = torch.bmm(mid, a) - torch.bmm(rad, a.abs())
+        a = A[:, 0]  # [G, S, D]: one bmm for all points
+        value = torch.bmm(mid.squeeze(-1), a.transpose(1, 2)) - torch.bmm(rad.squeeze(-1), a.abs().transpose(1, 2))
     else:
-        value = (A @ mid.unsqueeze(-1) - A.abs() @ rad.unsqueeze(-1)).squeeze(-1)
+        value = (A @ mid).squeeze(-1)
+        value = value - ((A.abs_() if overwrite and A.is_contiguous() else A.abs()) @ rad).squeeze(-1)
     return value + const

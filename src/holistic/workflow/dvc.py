@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, has_key, job_code, job_params, rule_name, slug, study_stages
+from ..config import has_key
+from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, job_code, job_params, rule_name, slug, study_stages
 from .stage import Stage
 
 HEADER = """\

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..config import load_params
+from ..config import has_key, load_params, lookup
 from ..errors import ParamsError
 from ..records.evals import eps_key, radius_for
 from .codedeps import code_deps
@@ -178,15 +178,6 @@ def datasets(studies: list[StudyJobs]) -> list[str]:
 SPLIT_OPTIONAL = ("split.mode", "split.max_trainval_rows", "split.max_test_rows")
 
 
-def has_key(params: dict, key: str) -> bool:
-    value = params
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return False
-        value = value[part]
-    return True
-
-
 def job_params(stage: Stage, method=None, dataset: str | None = None, params: dict | None = None,
                study: str | None = None) -> list[str]:
     """The params keys of one job: a train job's come from its method's pieces (and the
@@ -336,10 +327,4 @@ def load(files) -> Spec:
 
 def settings(params: dict, keys) -> str:
     """JSON of the dotted params keys a job depends on: a change reruns exactly those jobs."""
-    values = {}
-    for key in keys:
-        value = params
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        values[key] = value
-    return json.dumps(values, sort_keys=True)
+    return json.dumps({key: lookup(params, key) for key in keys}, sort_keys=True)

@@ -34,6 +34,7 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
+from ...config import lookup
 from ...data.splits import split_params
 from ...errors import DataError
 from ...fidelity.claims import PER_DATASET, Claim, MissingValue, Table, claim_tables, evaluate_claim, value
@@ -165,18 +166,9 @@ def cells(here: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataF
 
 # --------------------------------------------------------------------------- settings
 
-def _get(params: Mapping, dotted: str):
-    cur = params
-    for part in dotted.split("."):
-        if not isinstance(cur, Mapping) or part not in cur:
-            return None
-        cur = cur[part]
-    return cur
-
-
 def run_model(params: Mapping) -> str:
     """The network of the run: ``studies.hdl.model``, else the methods' own (``mlp``)."""
-    return _get(params, "studies.hdl.model") or METHODS[BASELINE].model
+    return lookup(params, "studies.hdl.model") or METHODS[BASELINE].model
 
 
 def table_notes(params: Mapping, dataset: str) -> list[str]:
@@ -199,7 +191,7 @@ def table_notes(params: Mapping, dataset: str) -> list[str]:
     else:
         notes.append(f"Architecture as the paper: {model} ({PAPER_MODEL_LABEL}).")
     departures = []
-    epochs = _get(params, "train.epochs")
+    epochs = lookup(params, "train.epochs")
     if epochs is not None and epochs != PAPER_PROTOCOL["epochs"]:
         departures.append(f"{epochs} epochs per round (paper {PAPER_PROTOCOL['epochs']})")
     split = split_params(params, dataset) if isinstance(params.get("split"), Mapping) else {}
@@ -207,7 +199,7 @@ def table_notes(params: Mapping, dataset: str) -> list[str]:
     if n_splits is not None and n_splits != PAPER_PROTOCOL["n_splits"]:
         departures.append(f"{n_splits} train/validation split{'' if n_splits == 1 else 's'} "
                           f"(paper {PAPER_PROTOCOL['n_splits']})")
-    grid = _get(params, "train.grid") or {}
+    grid = lookup(params, "train.grid") or {}
     sizes = [len(grid[a]) if a in grid else None for a in PAPER_GRID]
     if None not in sizes and sizes != list(PAPER_GRID.values()):
         departures.append(f"grid {' x '.join(PAPER_GRID)} = {'x'.join(map(str, sizes))} values "

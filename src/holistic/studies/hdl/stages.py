@@ -10,7 +10,8 @@ concrete paths; the Snakefile and ``dvc.yaml`` are both made from them.
 from __future__ import annotations
 
 from ...data import registry
-from ...workflow.spec import eval_file, has_key
+from ...config import has_key
+from ...workflow.spec import eval_file
 from ...workflow.stage import Stage, dirname_of, html_page, out
 
 FIGURES = "2. Figures 1-2, Table 5"
