@@ -198,6 +198,11 @@ def settings_notes(params: Mapping) -> list[str]:
         notes.append(f"Settings given to this stage: {splits} splits, {epochs} epochs per round{capped} "
                      f"(paper: {PAPER_SETTINGS['n_splits']} splits, {PAPER_SETTINGS['epochs']} "
                      "epochs for UCI); runs made with fewer are not expected to match closely.")
+    from . import images  # the image tables' notes (images imports this module)
+
+    for ds in params.get("studies", {}).get("hdl", {}).get("datasets", []):
+        if ds in images.TABLES:  # its rows of Tables A1-A4: what the cells compare
+            notes.append(f"{ds} (its rows of Tables A1-A4): " + " ".join(images.table_notes(params, ds)))
     return notes
 
 
