@@ -107,13 +107,14 @@ def test_failures_are_flagged_and_both_attacks_stay_in_the_box(case):
 
 
 def test_both_attacks_stay_in_the_box_where_the_boundary_leaves_it():
-    W, b, x, y, _, proj = linear_problem(N=100, seed=4)
-    x = (x - 0.2) / 0.6  # points on the whole cube, many projections outside it
-    y = (linear(W, b)(x).argmax(-1))
-    for x_adv, success in (deepfool(linear(W, b), x, y, box=BOX), cw(linear(W, b), x, y, BOX, steps=50)):
+    W, b, x, _, _, _ = linear_problem(N=50, seed=4)
+    f = linear(W, b)
+    x = (x - 0.2) / 0.6  # points on the whole cube: many boundary projections leave it
+    y = f(x).argmax(-1)
+    for x_adv, success in (deepfool(f, x, y, box=BOX), cw(f, x, y, BOX, steps=200)):
         assert x_adv.min() >= 0 and x_adv.max() <= 1
-        assert (linear(W, b)(x_adv).argmax(-1)[success] != y[success]).all()
-        assert success.float().mean() > 0.8
+        assert (f(x_adv).argmax(-1)[success] != y[success]).all()
+        assert success.float().mean() >= 0.9
 
 
 def test_a_models_result_does_not_depend_on_the_other_models():

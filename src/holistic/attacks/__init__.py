@@ -4,15 +4,21 @@ Each attack declares its norm (``norm``), whether it is budgeted (a radius eps i
 given, the result is an accuracy) or minimal (the result is a distance), the params
 keys it reads, and ``from_params(params["attack"])``; calling it with a logits
 function, inputs, labels, eps, the input box and per-model generators returns the
-adversarial inputs. An unknown name is an error, never a silent fallback.
+adversarial inputs (a budgeted attack) or the adversarial inputs and a success flag per
+sample (a minimal attack: eps unused; a failure is never a distance of 0). An unknown name
+is an error, never a silent fallback.
 """
 
+from .cw import CW
+from .deepfool import DeepFool
 from .fgsm import FGSM
 from .pgd import PGD
 
 ATTACKS = {
-    "pgd": PGD,     # Madry et al. 2018
-    "fgsm": FGSM,   # Goodfellow et al. 2015
+    "pgd": PGD,            # Madry et al. 2018
+    "fgsm": FGSM,          # Goodfellow et al. 2015
+    "deepfool": DeepFool,  # Moosavi-Dezfooli et al. 2016 (minimal L2)
+    "cw": CW,              # Carlini & Wagner 2017 (minimal L2)
 }
 
 

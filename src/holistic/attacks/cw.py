@@ -14,6 +14,11 @@ closest successful iterate of all runs (smallest L2 distance, ``argmax Z != y``)
 best other logit masks the true class with -inf, so it is right when all logits are
 negative. Everything is batched over the G models and the N points; there is no
 randomness (``generator`` is unused).
+
+Resolution: Adam's first step moves every coordinate of w by lr, about
+``lr * (hi - lo) / 2 * sqrt(p)`` in L2 at the box centre; a point closer than that to the
+boundary may be crossed by that first step at a small c, which stops the search there, so
+such tiny distances can be overestimated (up to about twice, in the tests).
 """
 
 from __future__ import annotations
@@ -30,14 +35,16 @@ ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
 TANH_LIMIT = 1 - 1e-6  # the reference code's 0.999999: keeps atanh finite at the box faces
 
 
-def margin(z: Tensor, y: Tensor) -> Tensor:
+def margin(z: Tensor, y: Tensor, true_class: Tensor | None = None) -> Tensor:
     """``Z_y - max_{i != y} Z_i`` ``[G, N]`` of logits ``[G, N, K]`` (negative: misclassified).
 
-    The true class is masked with -inf, so the best other logit is right for any sign.
+    The true class is masked with -inf (``true_class``: the one-hot mask of y, ``[G, N, K]``
+    bool, computed when not given), so the best other logit is right for any sign.
     """
+    if true_class is None:
+        true_class = torch.nn.functional.one_hot(y, z.shape[-1]).bool()
     z_y = z.gather(-1, y.unsqueeze(-1)).squeeze(-1)
-    mask = torch.nn.functional.one_hot(y, z.shape[-1]).bool()
-    return z_y - z.masked_fill(mask, float("-inf")).amax(-1)
+    return z_y - z.masked_fill(true_class, float("-inf")).amax(-1)
 
 
 def cw(f: Logits, x: Tensor, y: Tensor, box: tuple[float, float] | None = None, steps: int = 1000,
@@ -54,11 +61,11 @@ def cw(f: Logits, x: Tensor, y: Tensor, box: tuple[float, float] | None = None, 
     shape = (G, N, *([1] * (x.dim() - 2)))
     if box is not None:
         lo, hi = box
-        half = (hi - lo) / 2
-        w0 = torch.atanh(((x - lo) / half - 1).clamp(-TANH_LIMIT, TANH_LIMIT))
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        w0 = torch.atanh(((x - mid) / half).clamp(-TANH_LIMIT, TANH_LIMIT))
 
         def to_x(w: Tensor) -> Tensor:
-            return (lo + half * (torch.tanh(w) + 1)).clamp(lo, hi)  # clamp: rounding only
+            return mid + half * torch.tanh(w)
     else:
         w0 = x
 
@@ -66,7 +73,9 @@ def cw(f: Logits, x: Tensor, y: Tensor, box: tuple[float, float] | None = None, 
             return w
 
     with torch.no_grad():
-        wrong0 = f(x).argmax(-1) != y
+        z0 = f(x)
+    wrong0 = z0.argmax(-1) != y
+    true_class = torch.nn.functional.one_hot(y, z0.shape[-1]).bool()
     c = torch.full((G, N), float(c0), dtype=x.dtype, device=x.device)
     c_lo = torch.zeros_like(c)
     c_hi = torch.full_like(c, math.inf)
@@ -75,35 +84,39 @@ def cw(f: Logits, x: Tensor, y: Tensor, box: tuple[float, float] | None = None, 
     last = x.clone()
     b1, b2 = ADAM_BETAS
     for _ in range(search_steps):
-        delta = torch.zeros_like(x)
+        w = w0.clone().requires_grad_(True)
         m, v = torch.zeros_like(x), torch.zeros_like(x)
         found = torch.zeros((G, N), dtype=torch.bool, device=x.device)
         for t in range(steps + 1):
-            d = delta.requires_grad_(True)
             with torch.enable_grad():
-                xa = to_x(w0 + d)
+                xa = to_x(w)
                 sq = (xa - x).flatten(2).pow(2).sum(-1)
                 z = f(xa)
-                marg = margin(z, y)
-                ok = (z.detach().argmax(-1) != y) & (-marg.detach() >= kappa)  # flipped, by kappa
+                marg = margin(z, y, true_class)
+            with torch.no_grad():
+                ok = (z.argmax(-1) != y) & (-marg >= kappa)  # flipped (by kappa)
                 better = ok & (sq < best_sq)
-                best_sq = torch.where(better, sq.detach(), best_sq)
-                best = torch.where(better.view(shape), xa.detach(), best)
+                if bool(better.any()):
+                    best_sq = torch.where(better, sq, best_sq)
+                    best[better] = xa[better]
                 found = found | ok
                 if t == steps:
                     last = xa.detach()
                     break
-                loss = sq + c * marg.clamp_min(-kappa)
-                (g,) = torch.autograd.grad(loss.sum(), d)
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            step = lr * (m / (1 - b1 ** (t + 1))) / ((v / (1 - b2 ** (t + 1))).sqrt() + ADAM_EPS)
-            delta = (delta.detach() - step)
+            with torch.enable_grad():
+                (g,) = torch.autograd.grad((sq + c * marg.clamp_min(-kappa)).sum(), w)
+            with torch.no_grad():  # Adam (Kingma & Ba 2015), in place
+                m.mul_(b1).add_(g, alpha=1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                denom = v.sqrt().div_(math.sqrt(1 - b2 ** (t + 1))).add_(ADAM_EPS)
+                w.addcdiv_(m, denom, value=-lr / (1 - b1 ** (t + 1)))
         c_hi = torch.where(found, torch.minimum(c_hi, c), c_hi)
         c_lo = torch.where(found, c_lo, torch.maximum(c_lo, c))
         c = torch.where(torch.isinf(c_hi), c * 10, (c_lo + c_hi) / 2)
     success = wrong0 | torch.isfinite(best_sq)
     x_adv = torch.where(wrong0.view(shape), x, torch.where(torch.isfinite(best_sq).view(shape), best, last))
+    if box is not None:
+        x_adv = x_adv.clamp(box[0], box[1])  # against rounding in mid + half * tanh only
     return x_adv, success
 
 

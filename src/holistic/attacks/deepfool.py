@@ -55,7 +55,8 @@ def _closest_boundary_step(z: Tensor, x: Tensor, y: Tensor) -> Tensor:
         f_k = z.gather(-1, others[..., j:j + 1]).squeeze(-1) - z_y
         (w_k,) = torch.autograd.grad(f_k.sum(), x, retain_graph=j < K - 2)
         f_k = f_k.detach().abs()
-        sq = w_k.flatten(2).pow(2).sum(-1)
+        flat = w_k.flatten(2)
+        sq = torch.linalg.vecdot(flat, flat)
         alive = sq > 0
         safe = torch.where(alive, sq, torch.ones_like(sq))
         pert = torch.where(alive, f_k / safe.sqrt(), torch.full_like(sq, float("inf")))
