@@ -188,3 +188,32 @@ def test_corrupt_archive_is_a_data_error_naming_it(synthetic, damage):
     with pytest.raises(DataError, match=r"^/data/cifar-10-binary\.tar\.gz: ") as err:
         read_cifar10(bad, "/data/cifar-10-binary.tar.gz")
     assert "corrupt or truncated archive" in str(err.value)
+
+
+def test_cifar10_is_a_params_change_once_a_mirror_holds_the_archive(tmp_path):
+    """fetch through data.cifar10 (mirror, sha256 of this copy, grayscale), as a user pointing
+    the mirror at a real archive would; only the registry's n differs for a synthetic one."""
+    import hashlib
+    from dataclasses import replace
+
+    from holistic.data import registry
+    from holistic.data.fetch import fetch, load_dataset
+    from holistic.data.splits import make_splits
+
+    train, test = make_batches()
+    raw = write_cifar10_archive(tmp_path / "cifar-10-binary.tar.gz", train, test)
+    n = sum(len(b[1]) for b in train) + len(test[1])
+    info = replace(registry.get("cifar10"), n=n)  # the real archive: 60,000 (registry.csv)
+    source = {"mirror": str(tmp_path), "sha256": hashlib.sha256(raw).hexdigest()}
+    fetch(info, source, tmp_path / "rgb.npz")
+    rgb = load_dataset(tmp_path / "rgb.npz")
+    assert rgb.X.shape == (n, 3, 32, 32) and rgb.X.dtype == np.uint8 and rgb.test_start == n - len(test[1])
+    assert np.array_equal(rgb.X[-len(test[1]):], test[0]) and np.array_equal(rgb.y[-len(test[1]):], test[1])
+    fetch(info, {**source, "grayscale": True}, tmp_path / "gray.npz")
+    assert load_dataset(tmp_path / "gray.npz").X.shape == (n, 1, 32, 32)  # p = 1024, as Table A1
+    s = make_splits(rgb.y, 1, 0.2, 0.2, 0, test_start=rgb.test_start)
+    assert np.array_equal(s["test"], np.arange(rgb.test_start, n))  # the official test batch
+    # the registry's checksum is the Toronto archive's: another copy without `sha256` is refused
+    with pytest.raises(DataError, match="sha256 mismatch"):
+        fetch(info, {"mirror": str(tmp_path)}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()

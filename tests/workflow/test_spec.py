@@ -101,3 +101,37 @@ def test_snakemake_lint_passes():
     res = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=ROOT, capture_output=True, text=True,
                          timeout=300, env={"PATH": f"{BIN}", "DVC_NO_ANALYTICS": "1", "HOME": str(ROOT)})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
+def test_image_jobs_read_their_own_source_and_split_keys():
+    spec = S.load([ROOT / "params.yaml"])
+    keys = {name: k for name, _, _, k, _ in spec.jobs()}
+    assert keys["fetch@mnist"] == ["data.mnist"] and keys["fetch@sklearn-iris"] == []  # bundled: no source
+    assert "split.per_dataset.mnist" in keys["split@mnist"]
+    assert "split.per_dataset.mnist" not in keys["split@sklearn-iris"]  # the MNIST slice never reruns iris
+
+
+def test_a_study_model_is_checked_and_reaches_every_method_and_its_jobs():
+    spec = S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    model: lenet300\n")])
+    s = spec.study("hdl")
+    assert {s.method(m).model for m in s.methods} == {"lenet300"}
+    train = {name: (k, code) for name, _, _, k, code in spec.jobs()}["train_hdl_dl@mnist"]
+    assert "studies.hdl.model" in train[0] and "src/holistic/models/module.py" in train[1]
+    with pytest.raises(ParamsError, match=r"studies\.hdl\.model.*'resnet'"):
+        S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    model: resnet\n")])
+
+
+def test_each_data_sets_adversarial_radius_must_be_attacked():
+    with pytest.raises(ParamsError, match=r"aggregate\.adversarial_rho.*0\.01.*fashion-mnist"):
+        S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    datasets: [fashion-mnist]\n"
+                                             "attack:\n  rho_test: [0.1]\n")])
+
+
+def test_a_profile_through_dvc_lists_each_key_under_the_files_that_set_it():
+    profile = ROOT / "workflow/profiles/images/params.yaml"
+    text = dvc_yaml(S.load([ROOT / "params.yaml", profile]), ("params.yaml", str(profile)))
+    train = yaml.safe_load(text)["stages"]["train_hdl_hdl"]["do"]
+    assert f"--params params.yaml --params {profile}" in train["cmd"]
+    by_file = [p for p in train["params"] if isinstance(p, dict)][0]
+    assert {"train.epochs", "train.grid.rho", "train.sparsity"} <= set(by_file[str(profile)])
+    assert "train.epochs" in train["params"]  # set in params.yaml too: an edit of either reruns
