@@ -98,6 +98,6 @@ def test_evaluation_chunking_never_changes_results(trained_dl):
 
 
 def test_an_unknown_attack_is_an_error_not_a_silent_fallback():
-    with pytest.raises(ValueError, match="unknown attack 'apgd-ce'.*pgd"):
-        lookup("apgd-ce")
+    with pytest.raises(ValueError, match="unknown attack 'no-such-attack'.*pgd"):
+        lookup("no-such-attack")
     assert ATTACKS["pgd"].budgeted and ATTACKS["pgd"].norm == "inf"

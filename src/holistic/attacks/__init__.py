@@ -9,14 +9,23 @@ sample (a minimal attack: eps unused; a failure is never a distance of 0). An un
 is an error, never a silent fallback.
 """
 
+from .apgd import APGDCE, APGDDLR
 from .cw import CW
 from .deepfool import DeepFool
+from .ensemble import WorstCase
 from .fgsm import FGSM
+from .ifgsm import IFGSM
 from .pgd import PGD
+from .rfgs import RFGSM
 
 ATTACKS = {
     "pgd": PGD,            # Madry et al. 2018
     "fgsm": FGSM,          # Goodfellow et al. 2015
+    "apgd-ce": APGDCE,     # Croce & Hein 2020, cross-entropy
+    "apgd-dlr": APGDDLR,   # Croce & Hein 2020, DLR loss (K >= 3)
+    "ifgsm": IFGSM,        # Kurakin et al. 2017
+    "rfgsm": RFGSM,        # Tramer et al. 2018 (R+FGSM)
+    "ensemble": WorstCase,  # per-sample worst case of attack.ensemble.members
     "deepfool": DeepFool,  # Moosavi-Dezfooli et al. 2016 (minimal L2)
     "cw": CW,              # Carlini & Wagner 2017 (minimal L2)
 }

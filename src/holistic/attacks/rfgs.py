@@ -1,0 +1,68 @@
+"""R+FGSM (Tramer et al. 2018, "Ensemble adversarial training: attacks and defenses")
+on a stack of G models at once (registry key ``rfgsm``).
+
+A random signed step, then one FGSM step from there:
+
+    x' = P_box(x + alpha sign(N(0, I))),    x_adv = P(x' + (eps - alpha) sign(grad_x' CE(x')))
+
+with ``alpha = ratio * eps`` (the paper's alpha = eps / 2: ``ratio = 0.5``), the noise drawn
+from the model's own generator (a model's result does not depend on the other models of the
+stack), P the projection onto the eps-ball around x intersected with the input box. x' lies
+in the ball since alpha <= eps; the box projection keeps the gradient at a valid input.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .common import Logits, loss_and_grad, project
+
+DEFAULTS = {"ratio": 0.5}
+
+
+def signed_noise(x: Tensor, generator: torch.Generator | list[torch.Generator]) -> Tensor:
+    """``sign(N(0, I))`` of x's shape ``[G, N, ...]``: one generator for all models or one per model."""
+    if isinstance(generator, torch.Generator):
+        n = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    else:
+        n = torch.stack([torch.randn(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
+    return n.sign().to(x.device)
+
+
+def rfgsm(f: Logits, x: Tensor, y: Tensor, eps: float, box: tuple[float, float] | None,
+          generator: torch.Generator | list[torch.Generator], ratio: float = 0.5) -> Tensor:
+    """Adversarial inputs ``[G, N, ...]`` of inputs x ``[G, N, ...]``, labels ``[G, N]``."""
+    if not 0 <= ratio <= 1:
+        raise ValueError(f"R+FGSM needs 0 <= alpha / eps <= 1, got {ratio}")
+    x = x.detach()
+    alpha = ratio * eps
+    x_start = project(x + alpha * signed_noise(x, generator), x, eps, box)
+    _, grad, _ = loss_and_grad(f, x_start, y)
+    return project(x_start + (eps - alpha) * grad.sign(), x, eps, box).detach()
+
+
+class RFGSM:
+    """Budgeted L-inf attack, a randomised FGSM; ``attack.rfgsm = {ratio: 0.5}`` (optional,
+    ``alpha = ratio * eps``)."""
+
+    norm = "inf"
+    budgeted = True
+    param_keys = ("attack.rfgsm",)
+
+    def __init__(self, ratio: float = DEFAULTS["ratio"]):
+        self.ratio = float(ratio)
+
+    @classmethod
+    def from_params(cls, attack: dict) -> "RFGSM":
+        given = dict(attack.get("rfgsm") or {})
+        unknown = set(given) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown attack.rfgsm keys {sorted(unknown)}; known: {', '.join(DEFAULTS)}")
+        return cls(**{**DEFAULTS, **given})
+
+    def settings(self) -> dict:
+        return {"ratio": self.ratio}
+
+    def __call__(self, f: Logits, x: Tensor, y: Tensor, eps: float, box, generator) -> Tensor:
+        return rfgsm(f, x, y, eps, box, generator, self.ratio)
