@@ -135,3 +135,11 @@ def test_a_profile_through_dvc_lists_each_key_under_the_files_that_set_it():
     by_file = [p for p in train["params"] if isinstance(p, dict)][0]
     assert {"train.epochs", "train.grid.rho", "train.sparsity"} <= set(by_file[str(profile)])
     assert "train.epochs" in train["params"]  # set in params.yaml too: an edit of either reruns
+
+
+def test_the_policy_trees_run_only_where_their_features_are_measured():
+    names = lambda files: {j[0] for j in S.load(files).jobs()}  # noqa: E731
+    assert {"policy_hdl", "html_table6_hdl"} <= names([ROOT / "params.yaml"])
+    images = names([ROOT / "params.yaml", ROOT / "workflow/profiles/images/params.yaml"])
+    assert not {"policy_hdl", "html_table6_hdl", "html_trees_hdl"} & images  # 2 data sets, 2 radii
+    assert "images_hdl" in images

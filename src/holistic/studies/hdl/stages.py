@@ -76,17 +76,30 @@ def shap_stage(s) -> Stage:
         values={"out": dirname_of("output", "csv")})
 
 
-def policy_stage(s) -> Stage:
+def has_policy(s) -> bool:
+    """Section 4.5's trees need the DL features at every radius of ``FEATURE_RHOS`` (attacked)
+    and at least 3 data sets (one held out); a run without them (e.g. the `images` profile:
+    two data sets, two radii) has no policy stage."""
+    from ...records.evals import eps_key
+    from .policy.prescribe import FEATURE_RHOS
+
+    attacked = {eps_key(e) for e in s.params["attack"]["rho_test"]}
+    return len(s.datasets) >= 3 and all(eps_key(r) in attacked for r in FEATURE_RHOS)
+
+
+def policy_stage(s) -> list[Stage]:
+    if not has_policy(s):
+        return []
     p = f"{s.root}/policy"
     trees = {f"tree_{o}": out(f"{p}/tree_{o}.png", caption="policy_tree.rst", category=POLICY, label=f"tree: {o}")
              for o in s.params["analysis"]["policy"]["objectives"]}
-    return Stage(
+    return [Stage(
         name="policy", script="stages/policy.py", args="--evals {input.evals} --out {params.out}",
         inputs={"evals": s.evals},
         outputs={"trees": out(f"{p}/trees.txt"), **trees, "cv": out(f"{p}/cv.csv"),
                  "table6": out(f"{p}/table6.csv"), "table6_md": out(f"{p}/table6.md"),
                  "comparison": out(f"{p}/comparison.csv"), "features": out(f"{p}/features.csv")},
-        params=("analysis.policy", "aggregate.adversarial_rho"), values={"out": dirname_of("output", "trees")})
+        params=("analysis.policy", "aggregate.adversarial_rho"), values={"out": dirname_of("output", "trees")})]
 
 
 def fidelity_stage(s) -> Stage:
@@ -110,9 +123,9 @@ def page_stages(s) -> list[Stage]:
         html_page("html_table5", f"{r}/analysis/table5.md", "table5.rst", FIGURES, "Table 5"),
         html_page("html_per_dataset", f"{r}/analysis/per_dataset.md", "per_dataset.rst", TABLES,
                   "per data set (Tables 2-4 layout)"),
-        html_page("html_table6", f"{r}/policy/table6.md", "table6.rst", POLICY, "Table 6"),
-        html_page("html_trees", f"{r}/policy/trees.txt", "trees.rst", POLICY, "trees as text"),
-    ] + ([html_page("html_images", f"{r}/analysis/images.md", "images.rst", TABLES,
+    ] + ([html_page("html_table6", f"{r}/policy/table6.md", "table6.rst", POLICY, "Table 6"),
+          html_page("html_trees", f"{r}/policy/trees.txt", "trees.rst", POLICY, "trees as text")]
+         if has_policy(s) else []) + ([html_page("html_images", f"{r}/analysis/images.md", "images.rst", TABLES,
                     "Tables 2-4 (image data sets) against the published")] if images_stage(s) else [])
 
 
