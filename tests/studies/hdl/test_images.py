@@ -11,6 +11,7 @@ import pytest
 
 from conftest import write_evals
 
+from holistic.config import load_params
 from holistic.errors import DataError
 from holistic.records.selected import selected_csv
 from holistic.selection.select import METRICS, select_all
@@ -240,7 +241,8 @@ def test_stage_writes_tables_2_4_from_the_multi_objective_choice(tmp_path):
     md = (out / "images.md").read_text()
     assert "### Table 3: mnist" in md and "not in this run: fashion-mnist (Table 2), cifar10 (Table 4)" in md
     assert "architecture differs: here mlp, paper ALEX CNN" in md              # params.yaml: the MLP
-    assert "a slice of 1000 rows, not comparable" in md                        # params.yaml's MNIST slice
+    rows = load_params([ROOT / "params.yaml"])["split"]["per_dataset"]["mnist"]["max_trainval_rows"]
+    assert f"a slice of {rows} rows, not comparable" in md                     # params.yaml's MNIST slice
     assert "| H-img-3 |" in md and "## Sanity checks" in md
     assert "| DL natural test accuracy | mnist | 99.0 (DL) | >= 97.5 | pass |" in md
 
