@@ -87,14 +87,24 @@ def test_pgd_never_weaker_than_its_own_start(trained_dl):
     assert (wrong10 | ~wrong0).all()
 
 
+SMALL = {"apgd": {"steps": 10}, "pgd_restarts": {"steps": 5}, "deepfool": {"steps": 10}}
+
+
 def test_evaluation_chunking_never_changes_results(trained_dl):
+    """Every row (the ensemble's, r_2's, the bounds') of a model is the same evaluated with
+    the other models or alone."""
     res, data, split = trained_dl
     params = {n: torch.cat([p, p.flip(0)]) for n, p in res.params.items()}
     sp = torch.cat([split, split.flip(0)])
-    suite = [("pgd", ATTACKS["pgd"](5, 2.5), ("val", "test"))]
-    whole = evaluate_models(MODELS["mlp"], params, data, sp, suite, [0.1], seed=4)
-    chunked = evaluate_models(MODELS["mlp"], params, data, sp, suite, [0.1], seed=4, models_per_call=1)
+    suite = [("pgd", ATTACKS["pgd"](5, 2.5), ("val", "test")),
+             ("ensemble", ATTACKS["ensemble"].from_params(SMALL), ("val", "test")),
+             ("deepfool", ATTACKS["deepfool"].from_params(SMALL), ("test",))]
+    run = lambda **kw: evaluate_models(MODELS["mlp"], params, data, sp, suite, [0.01, 0.1], seed=4,  # noqa: E731
+                                       bounds=("ibp", "crown"), **kw)
+    whole, chunked = run(), run(models_per_call=1)
     assert whole == chunked
+    metrics = {r["metric"] for r in whole[0]}
+    assert {"accuracy", "r2", "failures", "verified_accuracy", "activation_sparsity"} <= metrics
 
 
 def test_an_unknown_attack_is_an_error_not_a_silent_fallback():

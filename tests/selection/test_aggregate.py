@@ -45,7 +45,7 @@ def model(cid, split, nv, nt, av=50.0, at=50.0, sp=0.0, config=None):
 def evaldict(dataset, method, models, n=150, p=4, k=3):
     return {"dataset": dataset, "method": method,
             "info": {"n": n, "p": p, "k": k, "paper_name": dataset.split("-", 1)[-1]},
-            "eps": [0.001, 0.01, 0.1], "models": models}
+            "adversarial": "pgd", "eps": [0.001, 0.01, 0.1], "models": models}
 
 
 def flat(*evals):

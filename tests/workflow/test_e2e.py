@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
 PROJECT_FILES = ["Snakefile", "dvc.yaml", "params.yaml", "pyproject.toml", "src", "stages", "workflow"]
 BIN = Path(sys.executable).parent
-TABLES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank"]
+TABLES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank", "robustness", "verified_accuracy"]
 P_OBJECTIVES = {"natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "mean", "weighted"}
 HDL = list(STUDIES["hdl"].methods)
 METRICS = "src/holistic/evaluation/metrics.py"
@@ -90,6 +90,36 @@ def test_snakemake_runs_the_dag_and_writes_tables(snakemake_run):
     header = (d / "results" / "hdl" / "tables" / "natural_accuracy.csv").read_text().splitlines()[0]
     assert header == "dataset,n,p,k," + ",".join(HDL)
     assert (d / "models" / "hdl" / "sklearn-iris" / "HDL.safetensors").is_file()
+
+
+@pytest.mark.e2e
+def test_every_model_natural_above_robust_above_verified(snakemake_run):
+    """For every model of the run, per radius on the test points: natural accuracy >= the
+    ensemble's (the reported adversarial accuracy) >= every bound's verified accuracy, and the
+    ensemble is never weaker than PGD-40 or any of its own members; the robustness tables exist."""
+    d = snakemake_run
+    paths = sorted((d / "results" / "hdl" / "eval").rglob("*.json"))
+    assert len(paths) == 3 * len(HDL)
+    checked = 0
+    for path in paths:
+        ev = json.loads(path.read_text())
+        assert ev["adversarial"] == "ensemble" and ev["bounds"] == ["ibp", "crown"]
+        for model in ev["models"]:
+            t = {(r["metric"], r["attack"], r["eps"]): r["value"] for r in model["rows"] if r["part"] == "test"}
+            for eps in ev["eps"]:
+                ens = t[("accuracy", "ensemble", eps)]
+                members = [v for (m, a, e), v in t.items() if a.startswith("ensemble:") and e == eps]
+                assert members and all(ens <= v for v in members)
+                assert t[("accuracy", "none", None)] >= ens
+                assert ens <= t[("accuracy", "pgd", eps)] and ens <= t[("accuracy", "fgsm", eps)]
+                assert all(ens >= t[("verified_accuracy", b, eps)] for b in ev["bounds"])
+                checked += 1
+            assert t[("failures", "deepfool", None)] >= 0 and 0 <= t[("activation_sparsity", "none", None)] <= 100
+    assert checked == 3 * len(HDL) * 2 * 3
+    tables = d / "results" / "hdl" / "tables"
+    rob = (tables / "robustness.csv").read_text().splitlines()
+    assert rob[0].startswith("dataset,method,eps,natural,pgd,ensemble") and "verified:crown" in rob[0]
+    assert "verified accuracy (%) under CROWN" in (tables / "verified_accuracy.md").read_text()
 
 
 def dvc_project(tmp_path) -> Path:

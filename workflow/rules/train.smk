@@ -16,6 +16,8 @@ rule train:
         files=PARAMS,
     log:
         "logs/{study}/train/{dataset}/{method}.log",
+    benchmark:
+        "benchmarks/{study}/train/{dataset}/{method}.tsv"
     conda:
         ENV
     shell:
@@ -35,6 +37,8 @@ rule attack:
         files=PARAMS,
     log:
         "logs/{study}/attack/{dataset}/{method}.log",
+    benchmark:
+        "benchmarks/{study}/attack/{dataset}/{method}.tsv"
     conda:
         ENV
     shell:

@@ -15,11 +15,12 @@ from .deepfool import DeepFool
 from .ensemble import WorstCase
 from .fgsm import FGSM
 from .ifgsm import IFGSM
-from .pgd import PGD
+from .pgd import PGD, PGDRestarts
 from .rfgs import RFGSM
 
 ATTACKS = {
-    "pgd": PGD,            # Madry et al. 2018
+    "pgd": PGD,            # Madry et al. 2018, as the HDL paper ran it
+    "pgd-restarts": PGDRestarts,  # PGD with restarts, margin loss, absolute step
     "fgsm": FGSM,          # Goodfellow et al. 2015
     "apgd-ce": APGDCE,     # Croce & Hein 2020, cross-entropy
     "apgd-dlr": APGDDLR,   # Croce & Hein 2020, DLR loss (K >= 3)

@@ -51,7 +51,7 @@ import torch
 from torch import Tensor
 
 from ..objectives.ce import per_sample_loss
-from .common import Logits
+from .common import Logits, loss_and_grad, margin, noise, options, stronger
 
 DEFAULTS = {"steps": 100, "restarts": 1, "rho": 0.75}
 MOMENTUM = 0.75
@@ -68,9 +68,7 @@ def dlr_loss(z: Tensor, y: Tensor) -> Tensor:
     if K < 3:
         raise ValueError(f"the DLR loss needs at least 3 classes (z_pi3), got K = {K}; use apgd-ce")
     top3 = z.topk(3, dim=-1).values
-    z_y = z.gather(-1, y.unsqueeze(-1)).squeeze(-1)
-    other = z.masked_fill(torch.nn.functional.one_hot(y, K).bool(), float("-inf")).amax(-1)
-    return -(z_y - other) / (top3[..., 0] - top3[..., 2] + DLR_DELTA)
+    return -margin(z, y) / (top3[..., 0] - top3[..., 2] + DLR_DELTA)
 
 
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"ce": per_sample_loss, "dlr": dlr_loss}
@@ -92,29 +90,10 @@ def checkpoints(n_iter: int) -> list[int]:
     return sorted({-(-q * n_iter // 100) for q in p})
 
 
-def random_start(x: Tensor, eps: float, generator: torch.Generator | list[torch.Generator]) -> Tensor:
-    """Uniform noise in ``[-eps, eps]`` of x's shape ``[G, N, ...]``: one generator for all
-    models, or one per model (then a model's draw does not depend on the others)."""
-    if isinstance(generator, torch.Generator):
-        u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
-    else:
-        u = torch.stack([torch.rand(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
-    return (u * 2 - 1).to(x.device) * eps
-
-
-def stronger(loss: Tensor, wrong: Tensor, best_loss: Tensor, best_wrong: Tensor) -> Tensor:
-    """Whether a point beats the best so far ``[G, N]``: misclassification first, then loss."""
-    return (wrong & ~best_wrong) | ((wrong == best_wrong) & (loss > best_loss))
-
-
-def _loss_and_grad(f: Logits, x: Tensor, y: Tensor, loss_fn) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-sample loss ``[G, N]``, its input gradient ``[G, N, ...]`` and misclassification ``[G, N]``."""
-    x = x.detach().requires_grad_(True)
-    with torch.enable_grad():
-        z = f(x)
-        loss = loss_fn(z, y)
-        (grad,) = torch.autograd.grad(loss.sum(), x)
-    return loss.detach(), grad, z.detach().argmax(-1) != y
+def random_start(x: Tensor, eps: float, generator) -> Tensor:
+    """Uniform noise in ``[-eps, eps]`` of x's shape ``[G, N, ...]`` (``generator``: see
+    :func:`common.noise`)."""
+    return (noise(x, generator) * 2 - 1) * eps
 
 
 def _where(mask: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -137,7 +116,7 @@ def _run(f: Logits, x: Tensor, y: Tensor, eps: float, box, generator, steps: int
     if box is not None:
         lo, hi = lo.clamp(min=box[0]), hi.clamp(max=box[1])
     x_cur = (x + random_start(x, eps, generator)).clamp(lo, hi)
-    loss, grad, wrong = _loss_and_grad(f, x_cur, y, loss_fn)
+    loss, grad, wrong = loss_and_grad(f, x_cur, y, loss_fn)
     s = grad.sign()
     x_max, s_max, f_max = x_cur.clone(), s.clone(), loss      # highest loss: restarts
     out, out_loss, out_wrong = x_cur.clone(), loss, wrong     # misclassified first: result
@@ -151,7 +130,7 @@ def _run(f: Logits, x: Tensor, y: Tensor, eps: float, box, generator, steps: int
         x_new = torch.addcmul(x_cur, eta.view(view), s).clamp_(lo, hi)  # z^(k+1)
         if k > 1:  # x^(k+1) = alpha z + (1 - alpha) (2 x^(k) - x^(k-1)), projected
             x_new = torch.lerp(x_cur.mul(2).sub_(x_prev), x_new, MOMENTUM).clamp_(lo, hi)
-        loss, grad, wrong = _loss_and_grad(f, x_new, y, loss_fn)
+        loss, grad, wrong = loss_and_grad(f, x_new, y, loss_fn)
         s = grad.sign()
         increases += loss > prev_loss
         up = loss > f_max
@@ -210,7 +189,7 @@ class APGD:
 
     @classmethod
     def from_params(cls, attack: dict, loss: str = "ce") -> "APGD":
-        return cls(loss, **_given(attack))
+        return cls(loss, **options(attack, "apgd", DEFAULTS))
 
     def settings(self) -> dict:
         return {"loss": self.loss, "steps": self.steps, "restarts": self.restarts, "rho": self.rho}
@@ -228,11 +207,13 @@ class APGDCE(APGD):
 
     @classmethod
     def from_params(cls, attack: dict) -> "APGDCE":
-        return cls(**_given(attack))
+        return cls(**options(attack, "apgd", DEFAULTS))
 
 
 class APGDDLR(APGD):
     """APGD on the DLR loss (registry key ``apgd-dlr``; K >= 3)."""
+
+    min_classes = 3  # an ensemble skips it on binary tasks (z_pi3 does not exist)
 
     def __init__(self, steps: int = DEFAULTS["steps"], restarts: int = DEFAULTS["restarts"],
                  rho: float = DEFAULTS["rho"]):
@@ -240,13 +221,5 @@ class APGDDLR(APGD):
 
     @classmethod
     def from_params(cls, attack: dict) -> "APGDDLR":
-        return cls(**_given(attack))
+        return cls(**options(attack, "apgd", DEFAULTS))
 
-
-def _given(attack: dict) -> dict:
-    """``attack.apgd`` over the defaults; unknown keys are an error."""
-    given = dict(attack.get("apgd") or {})
-    unknown = set(given) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown attack.apgd keys {sorted(unknown)}; known: {', '.join(DEFAULTS)}")
-    return {**DEFAULTS, **given}

@@ -28,23 +28,11 @@ import math
 import torch
 from torch import Tensor
 
-from .common import Logits
+from .common import Logits, margin, options
 
 DEFAULTS = {"steps": 1000, "search_steps": 9, "c0": 1e-3, "lr": 0.01, "kappa": 0.0}
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
 TANH_LIMIT = 1 - 1e-6  # the reference code's 0.999999: keeps atanh finite at the box faces
-
-
-def margin(z: Tensor, y: Tensor, true_class: Tensor | None = None) -> Tensor:
-    """``Z_y - max_{i != y} Z_i`` ``[G, N]`` of logits ``[G, N, K]`` (negative: misclassified).
-
-    The true class is masked with -inf (``true_class``: the one-hot mask of y, ``[G, N, K]``
-    bool, computed when not given), so the best other logit is right for any sign.
-    """
-    if true_class is None:
-        true_class = torch.nn.functional.one_hot(y, z.shape[-1]).bool()
-    z_y = z.gather(-1, y.unsqueeze(-1)).squeeze(-1)
-    return z_y - z.masked_fill(true_class, float("-inf")).amax(-1)
 
 
 def cw(f: Logits, x: Tensor, y: Tensor, box: tuple[float, float] | None = None, steps: int = 1000,
@@ -135,11 +123,7 @@ class CW:
 
     @classmethod
     def from_params(cls, attack: dict) -> "CW":
-        given = dict(attack.get("cw") or {})
-        unknown = set(given) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown attack.cw keys {sorted(unknown)}; known: {', '.join(DEFAULTS)}")
-        return cls(**{**DEFAULTS, **given})
+        return cls(**options(attack, "cw", DEFAULTS))
 
     def settings(self) -> dict:
         return {"steps": self.steps, "search_steps": self.search_steps, "c0": self.c0, "lr": self.lr,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .common import Logits
+from .common import Logits, options
 
 DEFAULTS = {"steps": 50, "overshoot": 0.02}
 
@@ -111,11 +111,7 @@ class DeepFool:
 
     @classmethod
     def from_params(cls, attack: dict) -> "DeepFool":
-        given = dict(attack.get("deepfool") or {})
-        unknown = set(given) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown attack.deepfool keys {sorted(unknown)}; known: {', '.join(DEFAULTS)}")
-        return cls(**{**DEFAULTS, **given})
+        return cls(**options(attack, "deepfool", DEFAULTS))
 
     def settings(self) -> dict:
         return {"steps": self.steps, "overshoot": self.overshoot}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from .common import Logits, loss_and_grad, project
+from .common import Logits, loss_and_grad, options, project
 
 DEFAULTS = {"steps": 20, "step_size": 0.25}
 
@@ -48,11 +48,7 @@ class IFGSM:
 
     @classmethod
     def from_params(cls, attack: dict) -> "IFGSM":
-        given = dict(attack.get("ifgsm") or {})
-        unknown = set(given) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown attack.ifgsm keys {sorted(unknown)}; known: {', '.join(DEFAULTS)}")
-        return cls(**{**DEFAULTS, **given})
+        return cls(**options(attack, "ifgsm", DEFAULTS))
 
     def settings(self) -> dict:
         return {"steps": self.steps, "step_size": self.step_size}

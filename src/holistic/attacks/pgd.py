@@ -1,56 +1,72 @@
-"""L-inf PGD (Madry et al. 2018) on a stack of G models at once (registry key ``pgd``).
+"""L-inf PGD (Madry et al. 2018) on a stack of G models at once (registry keys ``pgd`` and
+``pgd-restarts``).
 
-From a uniform random start in the rho-ball, ``steps`` signed-gradient ascent steps
-of size ``alpha`` on the cross-entropy, each followed by the projection onto the
-rho-ball around x intersected with the valid input box. Per sample the strongest
-iterate seen is returned: a misclassified one if any (then the one of highest loss
-among those), else the one of highest loss.
+From a uniform random start in the rho-ball, ``steps`` signed-gradient ascent steps of size
+``alpha`` on a per-sample loss (cross-entropy, or the C&W margin ``max_{i != y} z_i - z_y``),
+each followed by the projection onto the rho-ball around x intersected with the input box;
+``restarts`` runs from independent starts. Per sample the strongest point seen is returned:
+a misclassified one if any (then the one of highest loss among those), else the one of
+highest loss.
+
+``pgd`` is the attack as the HDL paper ran it: one run of 40 cross-entropy steps of the
+relative size ``alpha = 2.5 rho / 40`` (``attack.pgd_steps``, ``attack.pgd_step_size``).
+``pgd-restarts`` is the ensemble's stronger PGD: ``attack.pgd_restarts = {steps, restarts,
+loss, step_size, step}`` with ``step: relative`` (``alpha = step_size * rho / steps``) or
+``absolute`` (``alpha = step_size * rho``, the same fraction of the radius whatever the steps).
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import Tensor
 
-from .common import Logits, loss_and_grad, project
+from ..objectives.ce import per_sample_loss
+from .common import Logits, loss_and_grad, margin, noise, options, project, stronger
 
 
-def _stronger(loss: Tensor, wrong: Tensor, best_loss: Tensor, best_wrong: Tensor) -> Tensor:
-    """Whether an iterate beats the best so far: misclassification first, then loss."""
-    return (wrong & ~best_wrong) | ((wrong == best_wrong) & (loss > best_loss))
+def margin_loss(z: Tensor, y: Tensor) -> Tensor:
+    """The C&W margin loss ``max_{i != y} z_i - z_y`` ``[G, N]`` (positive: misclassified)."""
+    return -margin(z, y)
+
+
+LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"ce": per_sample_loss, "margin": margin_loss}
+STEPS = ("relative", "absolute")
 
 
 def pgd(f: Logits, x: Tensor, y: Tensor, rho: float, steps: int, alpha: float,
-        box: tuple[float, float] | None, generator: torch.Generator | list[torch.Generator]) -> Tensor:
+        box: tuple[float, float] | None, generator, restarts: int = 1, loss: str = "ce") -> Tensor:
     """Adversarial inputs ``[G, N, ...]`` for the models ``f``, inputs x ``[G, N, ...]``, labels ``[G, N]``.
 
-    ``generator`` draws the random starts: one for all models, or one per model (then a
-    model's attack does not depend on which other models share the call).
+    ``generator`` draws the random starts, one per restart (see :func:`common.noise`: one
+    generator for all models, or one per model, then a model's attack does not depend on
+    which other models share the call).
     """
-    if isinstance(generator, torch.Generator):
-        u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
-    else:
-        u = torch.stack([torch.rand(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
-    noise = (u * 2 - 1).to(x.device) * rho
-    x_adv = project(x + noise, x, rho, box)
-    best = x_adv.clone()
+    if loss not in LOSSES:
+        raise ValueError(f"unknown PGD loss {loss!r}; known: {', '.join(LOSSES)}")
+    loss_fn = LOSSES[loss]
+    x = x.detach()
+    best = x
     best_loss = torch.full(x.shape[:2], -float("inf"), device=x.device, dtype=x.dtype)
     best_wrong = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
     shape = (*x.shape[:2], *([1] * (x.dim() - 2)))
-    for step in range(steps + 1):
-        loss, grad, wrong = loss_and_grad(f, x_adv, y)
-        better = _stronger(loss, wrong, best_loss, best_wrong)
-        best = torch.where(better.view(shape), x_adv, best)
-        best_loss = torch.where(better, loss, best_loss)
-        best_wrong = best_wrong | wrong
-        if step < steps:
-            x_adv = project(x_adv + alpha * grad.sign(), x, rho, box)
+    for _ in range(restarts):
+        x_adv = project(x + (noise(x, generator) * 2 - 1) * rho, x, rho, box)
+        for step in range(steps + 1):
+            value, grad, wrong = loss_and_grad(f, x_adv, y, loss_fn)
+            better = stronger(value, wrong, best_loss, best_wrong)
+            best = torch.where(better.view(shape), x_adv, best)
+            best_loss = torch.where(better, value, best_loss)
+            best_wrong = best_wrong | wrong
+            if step < steps:
+                x_adv = project(x_adv + alpha * grad.sign(), x, rho, box)
     return best.detach()
 
 
 class PGD:
-    """Budgeted L-inf attack; ``alpha = step_size * rho / steps`` (``attack.pgd_steps``,
-    ``attack.pgd_step_size``)."""
+    """Budgeted L-inf attack as the paper ran it; ``alpha = step_size * rho / steps``
+    (``attack.pgd_steps``, ``attack.pgd_step_size``)."""
 
     norm = "inf"
     budgeted = True
@@ -68,3 +84,39 @@ class PGD:
 
     def __call__(self, f: Logits, x: Tensor, y: Tensor, eps: float, box, generator) -> Tensor:
         return pgd(f, x, y, eps, self.steps, self.step_size * eps / self.steps, box, generator)
+
+
+DEFAULTS = {"steps": 50, "restarts": 2, "loss": "margin", "step_size": 0.1, "step": "absolute"}
+
+
+class PGDRestarts:
+    """Budgeted L-inf attack: PGD with restarts, a margin or cross-entropy loss and an absolute
+    or relative step; ``attack.pgd_restarts`` (optional, defaults :data:`DEFAULTS`)."""
+
+    norm = "inf"
+    budgeted = True
+    param_keys = ("attack.pgd_restarts",)
+
+    def __init__(self, steps: int = DEFAULTS["steps"], restarts: int = DEFAULTS["restarts"],
+                 loss: str = DEFAULTS["loss"], step_size: float = DEFAULTS["step_size"],
+                 step: str = DEFAULTS["step"]):
+        if loss not in LOSSES:
+            raise ValueError(f"attack.pgd_restarts.loss: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+        if step not in STEPS:
+            raise ValueError(f"attack.pgd_restarts.step: {step!r} is not one of {', '.join(STEPS)}")
+        self.steps, self.restarts, self.loss, self.step_size, self.step = steps, restarts, loss, step_size, step
+
+    @classmethod
+    def from_params(cls, attack: dict) -> "PGDRestarts":
+        return cls(**options(attack, "pgd_restarts", DEFAULTS))
+
+    def settings(self) -> dict:
+        return {"steps": self.steps, "restarts": self.restarts, "loss": self.loss,
+                "step_size": self.step_size, "step": self.step}
+
+    def alpha(self, eps: float) -> float:
+        """The step: ``step_size * eps`` (absolute) or ``step_size * eps / steps`` (relative)."""
+        return self.step_size * eps / (self.steps if self.step == "relative" else 1)
+
+    def __call__(self, f: Logits, x: Tensor, y: Tensor, eps: float, box, generator) -> Tensor:
+        return pgd(f, x, y, eps, self.steps, self.alpha(eps), box, generator, self.restarts, self.loss)

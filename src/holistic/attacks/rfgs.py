@@ -16,18 +16,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .common import Logits, loss_and_grad, project
+from .common import Logits, loss_and_grad, noise, options, project
 
 DEFAULTS = {"ratio": 0.5}
 
 
-def signed_noise(x: Tensor, generator: torch.Generator | list[torch.Generator]) -> Tensor:
-    """``sign(N(0, I))`` of x's shape ``[G, N, ...]``: one generator for all models or one per model."""
-    if isinstance(generator, torch.Generator):
-        n = torch.randn(x.shape, generator=generator, dtype=x.dtype)
-    else:
-        n = torch.stack([torch.randn(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
-    return n.sign().to(x.device)
+def signed_noise(x: Tensor, generator) -> Tensor:
+    """``sign(N(0, I))`` of x's shape ``[G, N, ...]`` (``generator``: see :func:`common.noise`)."""
+    return noise(x, generator, "normal").sign()
 
 
 def rfgsm(f: Logits, x: Tensor, y: Tensor, eps: float, box: tuple[float, float] | None,
@@ -55,11 +51,7 @@ class RFGSM:
 
     @classmethod
     def from_params(cls, attack: dict) -> "RFGSM":
-        given = dict(attack.get("rfgsm") or {})
-        unknown = set(given) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown attack.rfgsm keys {sorted(unknown)}; known: {', '.join(DEFAULTS)}")
-        return cls(**{**DEFAULTS, **given})
+        return cls(**options(attack, "rfgsm", DEFAULTS))
 
     def settings(self) -> dict:
         return {"ratio": self.ratio}

@@ -22,9 +22,9 @@ def sparsity_percent(W: list[Tensor]) -> Tensor:
     return 100.0 * zeros.to(torch.float64) / total
 
 
-def accuracy_percent(predicted: Tensor, y: Tensor) -> Tensor:
-    """Per-model accuracy in percent, ``[G]``, from predictions and labels ``[G, N]``."""
-    return 100.0 * (predicted == y).to(torch.float64).mean(dim=1)
+def share_percent(mask: Tensor) -> Tensor:
+    """Per-model share of true entries in percent ``[G]`` of a ``[G, N]`` bool mask (on the CPU)."""
+    return 100.0 * mask.to(torch.float64).mean(dim=1).cpu()
 
 
 @dataclass(frozen=True)

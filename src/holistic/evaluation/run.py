@@ -1,28 +1,129 @@
-"""Per-model evaluation (Section 4): natural accuracy, the accuracy under each budgeted
-attack of the suite at each radius, and sparsity; all in percent, as tidy records
-(``holistic.records.evals``: one row per metric, attack, norm, eps and part)."""
+"""Per-model evaluation: natural accuracy, every attack of the suite at each radius, verified
+accuracy under each bound, sparsity of the weights and of the activations; as tidy records
+(``holistic.records.evals``: one row per metric, attack, norm, eps and part).
+
+Rows of one model (values in percent unless said otherwise):
+
+- ``accuracy``, attack ``none``: natural accuracy, on ``val`` and ``test``;
+- ``accuracy``, a budgeted attack (``pgd``, ``ensemble``, ``fgsm``, ...), norm, eps: the
+  accuracy at the attack's points; an ensemble adds ``ensemble:<member>``, the accuracy after
+  that member (robust under it and every earlier one, as AutoAttack reports it);
+- ``r2``, a minimal L2 attack (``deepfool``, ``cw``): Guo et al.'s r_2, the mean over the test
+  points the attack did not fail on of ``1[correct] * ||delta||_2`` (a misclassified point
+  counts 0, as defined), with ``failures``: the number of correctly classified points on which
+  the attack found no adversarial point (left out of the mean, never counted as 0);
+- ``verified_accuracy``, attack = the bound (``ibp``, ``crown``, ...), eps, ``test``: the share
+  of points whose margins are certified positive over the eps-ball ∩ box;
+- ``sparsity`` (zero connections) and ``activation_sparsity`` (zero ReLU outputs on the test
+  points).
+
+Order, per part and radius: the budgeted attacks other than ensembles (``pgd``, ``fgsm``),
+then each bound on the points they left robust (a sound bound cannot certify a broken point,
+so the others need no bound; on the validation points the cheap :data:`PRUNING_BOUNDS`, not
+reported), then each ensemble on the points still robust and not
+certified (no attack can break a certified point). The ensemble's accuracy is therefore the
+worst case over every budgeted attack run on that part and its members, and
+natural >= ensemble >= verified holds per point. A point certified but broken by an attack
+that did run on it stops the evaluation with an error: the bound is unsound.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
+from ..attacks.ensemble import WorstCase, worst_case
 from ..data.stacked import SplitTensors
-from .metrics import accuracy_percent, sparsity_percent
+from ..verify import bounds as margin_bounds
+from ..verify.layers import activations, from_model
+from .metrics import share_percent, sparsity_percent
 
 ROWS_PER_CALL = 2048
+VERIFY_ROWS = 256  # points per bound pass (CROWN's backward matrices grow with the points)
+#: Cheap bounds that spare the ensembles the certified validation points (not reported).
+PRUNING_BOUNDS = ("ibp", "crown-ibp")
 
 
-def attacked_accuracy(f, X: Tensor, y: Tensor, attack, eps: float, box, generator,
-                      chunk: int = ROWS_PER_CALL) -> Tensor:
-    """Accuracy ``[G]`` (percent) on adversarial inputs, attacking N in chunks to bound memory."""
-    correct = torch.zeros(X.shape[0], dtype=torch.float64)
-    for start in range(0, X.shape[1], chunk):
-        xc, yc = X[:, start:start + chunk], y[:, start:start + chunk]
+def _rows(N: int, chunk: int):
+    return [slice(s, s + chunk) for s in range(0, N, chunk)]
+
+
+def attacked_correct(f, X: Tensor, y: Tensor, attack, eps: float, box, generator,
+                     chunk: int = ROWS_PER_CALL, robust: Tensor | None = None,
+                     certified: Tensor | None = None) -> dict[str, Tensor]:
+    """``{name: correct [G, N] bool}`` at a budgeted attack's points, attacking N in chunks to
+    bound memory: ``""`` for the attack itself, and each member's name for an ensemble (the
+    points left robust after that member and the earlier ones; ``robust`` and ``certified``
+    as :func:`holistic.attacks.ensemble.worst_case` takes them)."""
+    parts: dict[str, list[Tensor]] = {}
+    for rows in _rows(X.shape[1], chunk):
+        xc, yc = X[:, rows], y[:, rows]
+        if isinstance(attack, WorstCase):
+            _, after = worst_case(f, xc, yc, attack.members, eps, box, generator,
+                                  None if robust is None else robust[:, rows],
+                                  None if certified is None else certified[:, rows])
+            for name, ok in after.items():
+                parts.setdefault(name, []).append(ok)
+            parts.setdefault("", []).append(ok)
+            continue
         x_adv = attack(f, xc, yc, eps, box, generator)
         with torch.no_grad():
-            correct += (f(x_adv).argmax(-1) == yc).to(torch.float64).sum(dim=1).cpu()
-    return 100.0 * correct / X.shape[1]
+            parts.setdefault("", []).append(f(x_adv).argmax(-1) == yc)
+    return {name: torch.cat(v, dim=1) for name, v in parts.items()}
+
+
+def minimal_distances(f, X: Tensor, y: Tensor, attack, box, generator,
+                      chunk: int = ROWS_PER_CALL) -> tuple[Tensor, Tensor]:
+    """``(||delta||_2 [G, N], success [G, N] bool)`` of a minimal L2 attack, in chunks of N."""
+    dist, ok = [], []
+    for rows in _rows(X.shape[1], chunk):
+        x_adv, success = attack(f, X[:, rows], y[:, rows], None, box, generator)
+        dist.append((x_adv - X[:, rows]).flatten(2).norm(dim=-1))
+        ok.append(success)
+    return torch.cat(dist, dim=1), torch.cat(ok, dim=1)
+
+
+def r2(dist: Tensor, success: Tensor, correct: Tensor) -> tuple[Tensor, Tensor]:
+    """Guo et al.'s ``r_2`` ``[G]`` and the failures ``[G]`` (float64).
+
+    ``r_2 = sum_i 1[correct_i] ||delta_i||_2 / #{i : not failed}`` where a failure is a correctly
+    classified point without an adversarial point (misclassified points count 0 by the
+    definition); NaN when every correctly classified point failed and none was misclassified.
+    """
+    failed = correct & ~success
+    used = ~failed
+    total = torch.where(correct & success, dist, torch.zeros_like(dist)).to(torch.float64).sum(dim=1)
+    return total / used.sum(dim=1).to(torch.float64), failed.sum(dim=1).to(torch.float64)
+
+
+def activation_sparsity(layers, X: Tensor, chunk: int = ROWS_PER_CALL) -> Tensor:
+    """Percentage of ReLU outputs exactly 0 over the points X ``[G, N, ...]``, per model ``[G]``."""
+    zeros = torch.zeros(X.shape[0], dtype=torch.float64)
+    total = 0
+    with torch.no_grad():
+        for rows in _rows(X.shape[1], chunk):
+            acts = activations(layers, X[:, rows])
+            zeros += sum((a == 0).flatten(1).sum(dim=1) for a in acts).to(torch.float64).cpu()
+            total += sum(a[0].numel() for a in acts)
+    return 100.0 * zeros / max(total, 1)
+
+
+def verified(bound: str, layers, X: Tensor, y: Tensor, eps: float, box, among: Tensor) -> Tensor:
+    """Which points ``[G, N]`` ``bound`` certifies at radius eps (all margin lower bounds > 0),
+    computed only for the columns where some model's point is in ``among`` (the points no
+    attack broke: a sound bound cannot certify the others). A certified point outside
+    ``among`` (broken by an attack, or misclassified) is a RuntimeError: the bound is unsound."""
+    out = torch.zeros_like(among)
+    idx = among.any(dim=0).nonzero().squeeze(1)
+    if len(idx):
+        lower = margin_bounds(bound, layers, X[:, idx], y[:, idx], eps, box, chunk=VERIFY_ROWS)
+        out[:, idx] = (lower > 0).all(dim=-1)
+    bad = out & ~among
+    if bad.any():
+        g, i = (int(v) for v in bad.nonzero()[0])
+        raise RuntimeError(f"bound {bound!r} certifies point {i} of model {g} at eps {eps}, but an attack "
+                           "breaks it (or it is misclassified): the bound is unsound")
+    return out
 
 
 def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int = ROWS_PER_CALL) -> int:
@@ -36,14 +137,14 @@ def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int
 
 def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split: Tensor,
                     suite: list[tuple[str, object, tuple[str, ...]]], eps: list[float], seed: int,
-                    models_per_call: int | None = None) -> list[list[dict]]:
+                    models_per_call: int | None = None, bounds: tuple[str, ...] = ()) -> list[list[dict]]:
     """Tidy rows of each of the G models; model g is evaluated on split ``split[g]``.
 
-    ``suite`` lists ``(name, attack, parts)``: each attack runs at every radius of ``eps``
-    on the given parts (``val``, ``test``), in that order. Models are evaluated
-    ``models_per_call`` at a time (all by default); each model's random starts come
-    from its own generator, seeded by ``seed`` and its index, so the chunking never
-    changes a result.
+    ``suite`` lists ``(name, attack, parts)``: each attack runs on the given parts (``val``,
+    ``test``), a budgeted one at every radius of ``eps``; ``bounds`` (registered in
+    ``holistic.verify``) certify the test points at every radius. Models are evaluated
+    ``models_per_call`` at a time (all by default); each model's random starts come from its
+    own generator, seeded by ``seed`` and its index, so the chunking never changes a result.
     """
     G = len(split)
     size = models_per_call or G
@@ -51,24 +152,56 @@ def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split:
     for start in range(0, G, size):
         sl = slice(start, start + size)
         gens = [torch.Generator().manual_seed(1_000_003 * seed + g) for g in range(start, min(G, start + size))]
-        rows += _evaluate_chunk(model, {n: p[sl] for n, p in params.items()}, data, split[sl], suite, eps, gens)
+        rows += _evaluate_chunk(model, {n: p[sl] for n, p in params.items()}, data, split[sl], suite, eps, gens,
+                                bounds)
     return rows
 
 
-def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps, gens) -> list[list[dict]]:
+def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps, gens,
+                    bounds) -> list[list[dict]]:
+    """Per part and radius: the budgeted attacks (suite order), then the bounds on the points
+    they left robust, then the ensembles on the points still robust and not certified."""
     f = lambda x: model.forward(params, x)[0]  # noqa: E731
     sets = {"val": (data.X_val[split], data.y_val[split]), "test": (data.X_test[split], data.y_test[split])}
+    layers = from_model(model, params, data.input_shape, data.k)
     columns = []  # (row template, [G] values)
+    correct = {}
     for part, (X, y) in sets.items():
-        columns.append((_row("accuracy", "none", None, None, part), accuracy_percent(model.predict(params, X), y)))
+        correct[part] = model.predict(params, X) == y
+        columns.append((_row("accuracy", "none", None, None, part), share_percent(correct[part])))
     for name, attack, parts in suite:
+        if attack.budgeted:
+            continue
         for part in parts:
             X, y = sets[part]
-            for e in eps:
-                columns.append((_row("accuracy", name, attack.norm, float(e), part),
-                                attacked_accuracy(f, X, y, attack, e, data.box, gens)))
+            dist, success = minimal_distances(f, X, y, attack, data.box, gens)
+            value, failures = r2(dist, success, correct[part])
+            columns.append((_row("r2", name, attack.norm, None, part), value))
+            columns.append((_row("failures", name, attack.norm, None, part), failures))
+    for part, (X, y) in sets.items():
+        for e in map(float, eps):
+            robust = correct[part]
+            for name, attack, parts in suite:
+                if attack.budgeted and part in parts and not isinstance(attack, WorstCase):
+                    ok = attacked_correct(f, X, y, attack, e, data.box, gens)[""]
+                    columns.append((_row("accuracy", name, attack.norm, e, part), share_percent(ok)))
+                    robust = robust & ok
+            certified = torch.zeros_like(robust)
+            for bound in bounds if part == "test" else PRUNING_BOUNDS:
+                cert = verified(bound, layers, X, y, e, data.box, robust)
+                if part == "test":
+                    columns.append((_row("verified_accuracy", bound, "inf", e, part), share_percent(cert)))
+                certified = certified | cert
+            for name, attack, parts in suite:
+                if part in parts and isinstance(attack, WorstCase):
+                    ok = attacked_correct(f, X, y, attack, e, data.box, gens, robust=robust, certified=certified)
+                    for member, mask in ok.items():
+                        label = name if not member else f"{name}:{member}"
+                        columns.append((_row("accuracy", label, attack.norm, e, part), share_percent(mask)))
     prunable = [params[n] for n in model.prunable(params)]
     columns.append((_row("sparsity", "none", None, None, "model"), sparsity_percent(prunable)))
+    columns.append((_row("activation_sparsity", "none", None, None, "test"),
+                    activation_sparsity(layers, sets["test"][0])))
     return [[{**row, "value": float(v[g])} for row, v in columns] for g in range(len(split))]
 
 

@@ -5,13 +5,16 @@ Format (JSON, written atomically with sorted keys)::
     {"study": "hdl", "dataset": "iris", "method": "DL",
      "info": {"n": 150, "p": 4, "k": 3, "paper_name": "iris"},
      "attacks": {"pgd": {"norm": "inf", "budgeted": true, "steps": 40, "step_size": 2.5}, ...},
-     "eps": [0.001, 0.01, 0.1],
+     "adversarial": "ensemble", "bounds": ["ibp", "crown"], "eps": [0.001, 0.01, 0.1],
      "models": [{"config_id": 0, "config": {"lr": 0.01}, "split": 0,
                  "rows": [{"metric": "accuracy", "attack": "none", "norm": null, "eps": null,
                            "part": "test", "value": 93.3}, ...]}, ...]}
 
 ``metric`` is ``accuracy`` (percent; ``attack`` ``none`` for clean inputs, else the attack
-and its radius ``eps`` under ``norm``) or ``sparsity`` (``part`` ``model``). Readers
+and its radius ``eps`` under ``norm``), ``sparsity`` (``part`` ``model``), or one of the rows
+of ``holistic.evaluation.run`` (``r2``, ``failures``, ``verified_accuracy``,
+``activation_sparsity``). ``adversarial`` names the attack whose accuracy is the study tables'
+adversarial accuracy (``attack.adversarial``). Readers
 (:func:`load_evals`) flatten it into one row per model for the selection of Section 4,
 naming the file and field of anything missing or malformed.
 """
@@ -125,11 +128,10 @@ def _value(m: dict, key: tuple, source: str, where: str) -> float:
     return m[key]
 
 
-def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>",
-                 adversarial_attack: str = "pgd") -> pd.DataFrame:
+def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>") -> pd.DataFrame:
     """One row per model of one eval dict (columns ``MODEL_COLUMNS``).
 
-    ``adv_*`` is the accuracy under ``adversarial_attack`` at radius ``adversarial_rho``.
+    ``adv_*`` is the accuracy under the eval's ``adversarial`` attack at radius ``adversarial_rho``.
     ``source`` (normally the file name) is named in every DataError: a missing field, a
     non-numeric value, the radius absent from a model's rows, a (config_id, split) pair
     seen twice, or configurations that do not cover the same splits.
@@ -139,6 +141,7 @@ def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>",
     dataset = _get(ev, ("dataset",), source, "")
     method = _get(ev, ("method",), source, "")
     models = _get(ev, ("models",), source, "")
+    adversarial_attack = _get(ev, ("adversarial",), source, "")
     if not isinstance(models, list) or not models:
         raise DataError(f"{source}: field 'models' must be a non-empty list")
     key = eps_key(adversarial_rho)
@@ -170,13 +173,35 @@ def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>",
 
 
 def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
-    """``{"dataset", "n", "p", "k", "paper_name"}`` of one eval dict."""
+    """``{"dataset", "adversarial", "n", "p", "k", "paper_name"}`` of one eval dict."""
     info = _get(ev, ("info",), source, "")
-    out = {"dataset": str(_get(ev, ("dataset",), source, ""))}
+    out = {"dataset": str(_get(ev, ("dataset",), source, "")), "adversarial": str(_get(ev, ("adversarial",), source, ""))}
     for f in ("n", "p", "k"):
         out[f] = _int(_get(info, (f,), source, "info"), source, f"info.{f}")
     out["paper_name"] = info.get("paper_name") if isinstance(info, Mapping) else None
     return out
+
+
+#: One row per measurement of one model, as :func:`tidy_rows` returns them.
+TIDY_COLUMNS = ["dataset", "method", "config_id", "split", "metric", "attack", "norm", "eps", "part", "value"]
+
+
+def tidy_rows(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Every row of every model of the eval files, long format (columns :data:`TIDY_COLUMNS`)."""
+    out = []
+    for path in paths:
+        src = str(path)
+        ev = load_eval(path)
+        dataset, method = (str(_get(ev, (f,), src, "")) for f in ("dataset", "method"))
+        for i, model in enumerate(_get(ev, ("models",), src, "")):
+            w = f"models[{i}]"
+            ids = {"config_id": _int(_get(model, ("config_id",), src, w), src, f"{w}.config_id"),
+                   "split": _int(_get(model, ("split",), src, w), src, f"{w}.split")}
+            for (metric, attack, eps, part), value in measurements(model, src, w).items():
+                out.append({"dataset": dataset, "method": method, **ids, "metric": metric, "attack": attack,
+                            "norm": None, "eps": None if eps is None else float(eps), "part": part,
+                            "value": value})
+    return pd.DataFrame(out, columns=TIDY_COLUMNS)
 
 
 def load_evals(paths: Iterable[str | os.PathLike],
@@ -185,9 +210,11 @@ def load_evals(paths: Iterable[str | os.PathLike],
     set's adversarial accuracy at its radius (:func:`radius_for`).
 
     Returns ``(models, info)``: ``models`` one row per trained model (see
-    :func:`flatten_eval`), ``info`` indexed by data set with columns n, p, k, paper_name.
+    :func:`flatten_eval`), ``info`` indexed by data set with columns adversarial (the attack
+    of the adversarial accuracy), n, p, k, paper_name.
     Raises DataError naming the file for a missing file or field, a (data set, method)
-    given twice, or data set sizes that disagree between files.
+    given twice, data set sizes that disagree between files, or files whose adversarial
+    accuracy comes from different attacks (a table compares like with like).
     """
     frames, infos, seen = [], {}, {}
     for path in paths:
@@ -201,6 +228,10 @@ def load_evals(paths: Iterable[str | os.PathLike],
             raise DataError(f"{src}: data set {key[0]!r}, method {key[1]!r} already given by {seen[key]}")
         seen[key] = src
         ds = inf["dataset"]
+        first = next(iter(infos.values()), None)
+        if first is not None and first["adversarial"] != inf["adversarial"]:
+            raise DataError(f"{src}: adversarial accuracy from attack {inf['adversarial']!r}, but "
+                            f"{first['source']} has it from {first['adversarial']!r}")
         if ds in infos:
             old = infos[ds]
             if any(old[f] != inf[f] for f in ("n", "p", "k")):

@@ -33,6 +33,33 @@ METRIC_AXES: dict[str, str] = {
 }
 
 
+#: How an attack (``holistic.attacks``) or bound (``holistic.verify``) is named in captions.
+ATTACK_LABELS: dict[str, str] = {
+    "pgd": "PGD-40 (as the paper ran it)",
+    "pgd-restarts": "PGD with restarts (margin loss)",
+    "ensemble": "the per-sample worst case of an attack ensemble",
+    "apgd-ce": "APGD-CE",
+    "apgd-dlr": "APGD-DLR",
+    "fgsm": "FGSM",
+    "rfgsm": "R+FGSM",
+    "ifgsm": "IFGSM",
+    "deepfool": "DeepFool",
+    "cw": "C&W-L2",
+    "ibp": "IBP",
+    "crown": "CROWN",
+    "crown-ibp": "CROWN-IBP",
+}
+
+
+def attack_label(name: str) -> str:
+    """The caption name of an attack or bound (its registry key when it has no label);
+    an ensemble member ``ensemble:apgd-ce`` reads ``... after APGD-CE``."""
+    if ":" in name:
+        whole, member = name.split(":", 1)
+        return f"{ATTACK_LABELS.get(whole, whole)} after {ATTACK_LABELS.get(member, member)}"
+    return ATTACK_LABELS.get(name, name)
+
+
 def wrapped(metric: str) -> str:
     """The title on two lines (first space broken), for narrow tick labels."""
     return METRIC_TITLES[metric].replace(" ", "\n", 1)

@@ -26,10 +26,11 @@ import pandas as pd
 from ..io import write_json, write_text
 from ..records.selected import selected_csv
 from ..render.figures import new_figure, save_png
-from ..render.labels import METRIC_TITLES
+from ..render.labels import METRIC_TITLES, attack_label
 from ..render.tables import (DATA_DECIMALS, bold_best, frame_csv, markdown_table, number,
                              rows_csv)
-from ..records.evals import load_evals, radius_label
+from ..records.evals import load_evals, radius_label, tidy_rows
+from .robustness import bound_for_table, verified_table, write_robustness
 from .select import (METRICS, mean_over_datasets,
                      select_all, wide)
 
@@ -41,8 +42,9 @@ TABLE_DECIMALS = 2
 RANK_DECIMALS = 3
 
 
-def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Caption line of each Markdown table. ``refs`` (the study's, optional): metric (and
+def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None, attack: str = "pgd") -> dict[str, str]:
+    """Caption line of each Markdown table; ``attack``: the one of the adversarial accuracy
+    (``attack.adversarial``). ``refs`` (the study's, optional): metric (and
     ``multi_objective``) -> the published table or figure it mirrors, e.g. ``Table A1``;
     named at the start of the caption (``Table A1-style: ...``, ``... rank (Fig. 2): ...``)."""
     refs = refs or {}
@@ -57,7 +59,7 @@ def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None) -> d
                                  "splits, of the configuration with the best mean validation "
                                  "natural accuracy. Best value of each row in bold."),
         "adversarial_accuracy": lead("adversarial_accuracy",
-                                     f"adversarial (PGD) accuracy (%) with rho = "
+                                     f"adversarial accuracy (%) under {attack_label(attack)}, rho = "
                                      f"{radius_label(adversarial_rho)} on the test set, mean over splits, of the "
                                      "configuration with the best mean validation adversarial "
                                      "accuracy. Best value of each row in bold."),
@@ -205,7 +207,7 @@ def write_outputs(models: pd.DataFrame, info: pd.DataFrame, adversarial_rho: flo
     """Select, then write every table, ``metrics.json`` and the plot; returns the metrics."""
     tables_dir, plots_dir = Path(tables_dir), Path(plots_dir)
     selected = select_all(models, layout.methods)
-    caps = captions(adversarial_rho, layout.refs)
+    caps = captions(adversarial_rho, layout.refs, str(info["adversarial"].iat[0]))
     rows = row_order(selected, layout.baseline)
     for metric in METRICS:
         tab = metric_table(selected, info, metric, rows)
@@ -223,12 +225,41 @@ def write_outputs(models: pd.DataFrame, info: pd.DataFrame, adversarial_rho: flo
     return metrics
 
 
+def write_verified(rows: pd.DataFrame, models: pd.DataFrame, info: pd.DataFrame, adversarial_rho,
+                   tables_dir: str | os.PathLike, layout: Layout = Layout()) -> None:
+    """``verified_accuracy.{csv,md}``: Table A2-style verified accuracy of the models of the
+    adversarial-accuracy table (:func:`holistic.selection.robustness.verified_table`)."""
+    tables_dir = Path(tables_dir)
+    selected = select_all(models, layout.methods)
+    bound = bound_for_table(rows)
+    ref = layout.refs.get("adversarial_accuracy")
+    if bound is None:
+        tab = metric_table(selected.assign(test=float("nan")).assign(metric="verified_accuracy")
+                           .drop_duplicates(["dataset", "method"]), info, "verified_accuracy",
+                           row_order(selected, layout.baseline))
+        caption = "Verified accuracy: no bound measured (attack.verify is empty)."
+    else:
+        ver = verified_table(rows, selected, bound, adversarial_rho)
+        tab = metric_table(ver, info, "verified_accuracy", row_order(selected, layout.baseline))
+        caption = (f"{ref + '-style ' if ref else ''}verified accuracy (%) under {attack_label(bound)}, "
+                   f"rho = {radius_label(adversarial_rho)}, on the test set, mean over splits, of the "
+                   "configuration chosen by the best mean validation adversarial accuracy (the models of "
+                   "the adversarial-accuracy table). Best value of each row in bold.")
+    write_text(tables_dir / "verified_accuracy.csv", table_csv(tab, TABLE_DECIMALS))
+    write_text(tables_dir / "verified_accuracy.md", table_markdown(tab, caption, TABLE_DECIMALS, best="max"))
+
+
 def aggregate(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
               tables_dir: str | os.PathLike, metrics_path: str | os.PathLike,
               plots_dir: str | os.PathLike, layout: Layout = Layout()) -> dict:
-    """Load the eval files and write all outputs (the ``aggregate`` stage)."""
+    """Load the eval files and write all outputs (the ``aggregate`` stage): the tables of
+    :func:`write_outputs`, the robustness tables and the verified-accuracy table."""
     models, info = load_evals(eval_paths, adversarial_rho)
-    return write_outputs(models, info, adversarial_rho, tables_dir, metrics_path, plots_dir, layout)
+    metrics = write_outputs(models, info, adversarial_rho, tables_dir, metrics_path, plots_dir, layout)
+    rows = tidy_rows(eval_paths)
+    write_robustness(rows, tables_dir, layout.methods)
+    write_verified(rows, models, info, adversarial_rho, tables_dir, layout)
+    return metrics
 
 
 __all__ = ["ROWS_DESCENDING", "Layout", "captions", "row_order",

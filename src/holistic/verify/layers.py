@@ -140,6 +140,16 @@ def forward(layers: list[Layer], x: Tensor) -> Tensor:
     return x
 
 
+def activations(layers: list[Layer], x: Tensor) -> list[Tensor]:
+    """The output ``[G, N, ...]`` of every ReLU of the network at inputs ``[G, N, *input_shape]``."""
+    out = []
+    for layer in layers:
+        x = forward([layer], x)
+        if isinstance(layer, ReLU):
+            out.append(x)
+    return out
+
+
 def shapes(layers: list[Layer], x: Tensor) -> list[tuple[int, ...]]:
     """The per-point shape entering each layer, then the output's: ``len(layers) + 1`` shapes
     (from one forward pass of the first point)."""
@@ -217,6 +227,19 @@ def from_module(make: Callable[[tuple[int, ...], int], nn.Module], input_shape: 
     if not isinstance(module, nn.Sequential):
         raise ValueError(f"from_module needs an nn.Sequential, make returned {type(module).__name__}")
     return _convert(module, "", params)
+
+
+def from_model(model, params: dict[str, Tensor], input_shape: tuple[int, ...], k: int) -> list[Layer]:
+    """The layers of a registered stacked model (``holistic.models``): an MLP's via
+    :func:`from_mlp`, a ``StackedModule``'s via :func:`from_module`; ValueError otherwise."""
+    from ..models.mlp import MLP
+    from ..models.module import StackedModule
+
+    if isinstance(model, MLP):
+        return from_mlp(params)
+    if isinstance(model, StackedModule):
+        return from_module(model.make, input_shape, k, params)
+    raise ValueError(f"no layer description for model {type(model).__name__}")
 
 
 def n_outputs(layers: list[Layer], x: Tensor) -> int:

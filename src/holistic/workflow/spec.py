@@ -27,7 +27,8 @@ from ..records.evals import eps_key, radius_for
 from .codedeps import code_deps
 from .stage import Stage, dirname_of, html_page, out
 
-TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank")
+TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank",
+               "robustness", "verified_accuracy")
 TABLES_CATEGORY = "1. Tables A1-A4"
 
 # --------------------------------------------------------------------------- paths
@@ -126,6 +127,31 @@ def studies_registry():
     return STUDIES
 
 
+def check_attack(attack: dict, source: str = "params") -> None:
+    """The attack section's names and settings: every attack of ``attack.suite`` and bound of
+    ``attack.verify`` registered and configurable (an ensemble's members included), and
+    ``attack.adversarial`` a budgeted attack of the suite run on both parts. ParamsError
+    naming the field otherwise."""
+    from ..attacks import lookup
+    from ..verify import lookup as verify_lookup
+
+    suite = attack["suite"]
+    for name in suite:
+        try:
+            lookup(name).from_params(attack)
+        except ValueError as exc:
+            raise ParamsError(f"{source}: field 'attack.suite.{name}': {exc}") from None
+    for name in attack.get("verify", ()):
+        try:
+            verify_lookup(name)
+        except ValueError as exc:
+            raise ParamsError(f"{source}: field 'attack.verify': {exc}") from None
+    adv = attack["adversarial"]
+    if adv not in suite or set(suite[adv]) != {"val", "test"} or not lookup(adv).budgeted:
+        raise ParamsError(f"{source}: field 'attack.adversarial': {adv!r} must be a budgeted attack of "
+                          f"attack.suite run on [val, test] (the tables select on val, report test)")
+
+
 def select(params: dict, source: str = "params", registry=None) -> list[StudyJobs]:
     """The studies of ``params`` with their data sets and methods; unknown names, a missing
     grid axis or an unknown data set raise ParamsError (before any job runs)."""
@@ -133,6 +159,7 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
     from ..errors import HolisticError
 
     registry = studies_registry() if registry is None else registry
+    check_attack(params["attack"], source)
     out_ = []
     for name, slice_ in params["studies"].items():
         if name not in registry:

@@ -222,7 +222,7 @@ def test_stage_writes_tables_2_4_from_the_multi_objective_choice(tmp_path):
     # config 0 is best on three validation metrics, config 1 only on sparsity: the
     # multi-objective choice (Tables 2-4) takes config 0, the per-metric choice config 1
     evs = [{"dataset": "mnist", "method": m, "info": {"n": 70000, "p": 784, "k": 10, "paper_name": "MNIST"},
-            "eps": [0.01, 0.1], "models": [model(0, 99.0, 80.0 if m != "DL" else 40.0, 10.0),
+            "adversarial": "pgd", "eps": [0.01, 0.1], "models": [model(0, 99.0, 80.0 if m != "DL" else 40.0, 10.0),
                                            model(1, 90.0, 30.0, 60.0)]}
            for m in METHODS]
     paths = [str(p) for p in write_evals(tmp_path, evs)]

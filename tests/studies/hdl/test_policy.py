@@ -204,7 +204,7 @@ def model(cid, split, nv, nt, av, at, sp=0.0, low=None):
 def evaldict(dataset, method, models, p=4, k=3):
     return {"dataset": dataset, "method": method,
             "info": {"n": 100, "p": p, "k": k, "paper_name": dataset},
-            "eps": [0.001, 0.01, 0.1], "models": models}
+            "adversarial": "pgd", "eps": [0.001, 0.01, 0.1], "models": models}
 
 
 def dl_eval(dataset="ds-a"):
