@@ -51,6 +51,11 @@ def relax(lower: Tensor, upper: Tensor) -> Relaxation:
     return a_l, a_u, b_u
 
 
+def supported(layers: list[Layer]) -> bool:
+    """Whether CROWN (and CROWN-IBP) can bound this network (no max-pooling)."""
+    return all(isinstance(layer, (*AFFINE, ReLU, Flatten)) for layer in layers)
+
+
 def check_supported(layers: list[Layer], method: str = "CROWN") -> None:
     for j, layer in enumerate(layers):
         if not isinstance(layer, (*AFFINE, ReLU, Flatten)):
