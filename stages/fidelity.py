@@ -4,16 +4,19 @@
         --run LABEL=TABLES_DIR [--run LABEL=TABLES_DIR ...] \
         --out results/fidelity.md --csv results/fidelity.csv
 
-Each TABLES_DIR is an `aggregate` output folder holding `selected.csv`; LABEL names the
+Each TABLES_DIR is an `aggregate` output folder holding `selected.csv` (and, where the run
+measured bounds, `verified_accuracy.csv`: one more note line); LABEL names the
 run in the document (e.g. the preprocessing mode: `minmax`, `paper`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from holistic import cli
 from holistic.fidelity import write_fidelity
-from holistic.records.selected import load_selected
-from holistic.studies.hdl.claims import PUBLICATION, settings_notes
+from holistic.records.selected import load_selected, read_table
+from holistic.studies.hdl.claims import PUBLICATION, settings_notes, verified_note
 
 
 def run_spec(text: str) -> tuple[str, str]:
@@ -39,7 +42,13 @@ def main(argv=None) -> None:
     params = cli.params_from(args)
     runs = {label: load_selected(f"{folder}/selected.csv", PUBLICATION.methods)
             for label, folder in args.run}
-    write_fidelity(PUBLICATION, runs, args.out, args.csv, notes=settings_notes(params))
+    notes = settings_notes(params)
+    for label, folder in args.run:  # the verified-accuracy table where the run has one
+        path = Path(folder) / "verified_accuracy.csv"
+        note = path.is_file() and verified_note(read_table(path, str(path), None, what="a verified-accuracy table"))
+        if note:
+            notes.append(f"`{label}`: {note}")
+    write_fidelity(PUBLICATION, runs, args.out, args.csv, notes=notes)
 
 
 if __name__ == "__main__":

@@ -317,10 +317,21 @@ def report_results(report: Path) -> dict:
         d.get(report.as_uri())
 
         def click_text(text):
-            els = [e for e in d.find_elements(By.XPATH, f"//*[normalize-space(text())='{text}']")
-                   if e.is_displayed()]
-            assert els, f"{text!r} not found in the report"
-            els[0].click()
+            """Click the first visible element showing ``text``; while the page is still being laid
+            out another element may cover it (a loaded machine): retry, then click it by script."""
+            from selenium.common.exceptions import ElementClickInterceptedException
+
+            for attempt in range(10):
+                els = [e for e in d.find_elements(By.XPATH, f"//*[normalize-space(text())='{text}']")
+                       if e.is_displayed()]
+                assert els, f"{text!r} not found in the report"
+                try:
+                    els[0].click()
+                    break
+                except ElementClickInterceptedException:
+                    time.sleep(0.5)
+            else:
+                d.execute_script("arguments[0].click()", els[0])
             time.sleep(0.3)
 
         click_text("Results")

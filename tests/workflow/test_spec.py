@@ -143,3 +143,27 @@ def test_the_policy_trees_run_only_where_their_features_are_measured():
     images = names([ROOT / "params.yaml", ROOT / "workflow/profiles/images/params.yaml"])
     assert not {"policy_hdl", "html_table6_hdl", "html_trees_hdl"} & images  # 2 data sets, 2 radii
     assert "images_hdl" in images
+
+
+def test_the_attack_settings_are_checked_before_any_job():
+    """The tables' attack must be a budgeted attack of the suite run on val and test; an unknown
+    attack, member or bound is refused with its field; CROWN on a max-pooling CNN is refused."""
+    load = lambda text: S.load([ROOT / "params.yaml", _write(text)])  # noqa: E731
+    with pytest.raises(ParamsError, match=r"attack\.adversarial.*'fgsm'"):
+        load("attack:\n  adversarial: fgsm\n")
+    with pytest.raises(ParamsError, match=r"attack\.suite\.no-such.*unknown attack"):
+        load("attack:\n  suite: {no-such: [test]}\n")
+    with pytest.raises(ParamsError, match=r"attack\.suite\.ensemble.*unknown attack 'apgd-xx'"):
+        load("attack:\n  ensemble: {members: [apgd-ce, apgd-xx]}\n")
+    with pytest.raises(ParamsError, match=r"attack\.verify"):
+        load("attack:\n  verify: [ibp, zonotope]\n")
+    with pytest.raises(ParamsError, match=r"attack\.verify.*crown.*'alex'.*max-pooling"):
+        load("studies:\n  hdl:\n    model: alex\n")
+    assert load("studies:\n  hdl:\n    model: alex\nattack:\n  verify: [ibp]\n").study("hdl")
+
+
+def test_an_attack_switched_off_by_a_later_file_is_not_run():
+    from holistic.jobs.attack import suite
+
+    params = load_params([ROOT / "params.yaml", _write("attack:\n  suite: {deepfool: []}\n")])
+    assert [name for name, _, _ in suite(params)] == ["pgd", "ensemble", "fgsm"]

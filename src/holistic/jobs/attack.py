@@ -18,13 +18,15 @@ PARTS = ("val", "test")
 
 
 def suite(params: dict) -> list[tuple[str, object, tuple[str, ...]]]:
-    """The attacks of ``attack.suite`` (registered attack -> the parts it runs on), in that
-    order, each configured from ``params["attack"]``; ValueError naming a bad entry."""
+    """The attacks of ``attack.suite`` (registered attack -> the parts it runs on; ``[]``: not
+    run), in that order, each configured from ``params["attack"]``; ValueError naming a bad entry."""
     out = []
     for name, parts in params["attack"]["suite"].items():
+        if not parts:
+            continue  # switched off ([]) by a later params file
         attack = lookup(name).from_params(params["attack"])
         bad = [p for p in parts if p not in PARTS]
-        if bad or not parts:
+        if bad:
             raise ValueError(f"attack.suite.{name}: parts {list(parts)}; each must be one of {', '.join(PARTS)}")
         out.append((name, attack, tuple(parts)))
     return out

@@ -39,9 +39,10 @@ def selected_csv(selected: pd.DataFrame) -> str:
     return frame_csv(out, decimals=None)
 
 
-def read_table(path, source: str, columns: Sequence[str], what: str = "a CSV file", hint: str = "",
+def read_table(path, source: str, columns: Sequence[str] | None, what: str = "a CSV file", hint: str = "",
                **read_options) -> pd.DataFrame:
-    """A CSV file (a path or an ``importlib.resources`` traversable) restricted to ``columns``;
+    """A CSV file (a path or an ``importlib.resources`` traversable) restricted to ``columns``
+    (``None``: all of them, none required);
     DataError naming ``source`` if it is missing, not CSV (``what`` it should be) or lacks a
     column. ``read_options`` go to ``pandas.read_csv`` (e.g. ``dtype``)."""
     try:
@@ -52,6 +53,8 @@ def read_table(path, source: str, columns: Sequence[str], what: str = "a CSV fil
         raise DataError(f"{source}: file not found{hint}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{source}: not {what} ({exc})") from None
+    if columns is None:
+        return df
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise DataError(f"{source}: column(s) {', '.join(missing)} missing")

@@ -242,6 +242,13 @@ def from_model(model, params: dict[str, Tensor], input_shape: tuple[int, ...], k
     raise ValueError(f"no layer description for model {type(model).__name__}")
 
 
+def pools(model, probe: tuple[int, ...] = (1, 28, 28), k: int = 10) -> bool:
+    """Whether a registered model has max-pooling (no CROWN relaxation here), from its module
+    built at a probe shape (MNIST's; the layer types do not depend on the shape)."""
+    make = getattr(model, "make", None)
+    return make is not None and any(isinstance(m, nn.MaxPool2d) for m in make(probe, k).modules())
+
+
 def n_outputs(layers: list[Layer], x: Tensor) -> int:
     """K, the number of logits (the network's output must be ``[G, N, K]``)."""
     out = shapes(layers, x)[-1]

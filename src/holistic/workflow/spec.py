@@ -179,6 +179,12 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
             if model not in MODELS:
                 raise ParamsError(f"{source}: field 'studies.{name}.model': unknown model {model!r}; "
                                   f"known: {', '.join(MODELS)}")
+            from ..verify.layers import pools
+
+            tight = [b for b in params["attack"].get("verify", ()) if b != "ibp"]
+            if tight and pools(MODELS[model]):
+                raise ParamsError(f"{source}: field 'attack.verify': {', '.join(tight)} cannot bound model {model!r} "
+                                  f"of study {name!r} (max-pooling has no CROWN relaxation here); use [ibp]")
         for m in methods:
             missing = [a for a in study.methods[m].axes() if a not in params["train"]["grid"]]
             if missing:

@@ -342,3 +342,20 @@ def test_stage_writes_markdown_and_csv(tmp_path, reference):
     res = subprocess.run(cmd[:4] + ["--run", "no-label", "--out", str(out), "--csv", str(csv)],
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 2 and "LABEL=TABLES_DIR" in res.stderr
+
+
+def test_the_verified_note_says_whether_the_robust_loss_certifies():
+    import pandas as pd
+
+    from holistic.studies.hdl.claims import settings_notes, verified_note
+
+    tab = pd.DataFrame({"dataset": ["a", "b"], "n": [1, 1], "p": [1, 1], "k": [2, 2],
+                        "DL": [0.0, 2.0], "Robust": [30.0, 40.0], "HDL": [50.0, 60.0], "Sparse": [5.0, 5.0]})
+    note = verified_note(tab)
+    assert "DL 1.0" in note and "HDL 55.0" in note and "certify 35.0-55.0 %" in note
+    assert note.endswith("the first-order robust loss does give certifiable robustness.")
+    assert "does not certify more" in verified_note(tab.assign(Robust=[0.0, 1.0]))
+    assert verified_note(tab.assign(DL=float("nan"), Robust=float("nan"), HDL=float("nan"), Sparse=float("nan"))) is None
+    notes = " ".join(settings_notes({"attack": {"adversarial": "ensemble"}}))
+    assert "stronger than the paper's PGD-40" in notes and "attack.adversarial: pgd" in notes
+    assert "PGD-40" not in " ".join(settings_notes({"attack": {"adversarial": "pgd"}}))

@@ -266,7 +266,7 @@ def test_factory_makes_the_stage_only_for_a_run_with_image_sets(tmp_path):
     assert "images" not in [st.name for st in S.study_stages(tabular)]
 
     s = study(tmp_path, "studies:\n  hdl:\n    datasets: [sklearn-iris, mnist]\n    methods: [DL, HDL]\n"
-                        "    model: alex\n")
+                        "    model: alex\nattack:\n  verify: [ibp]\n")
     [stage] = images_stage(s)
     assert stage.script == "stages/images.py"
     assert stage.inputs == {"selected": "results/hdl/tables/selected.csv",

@@ -24,10 +24,13 @@ import math
 from importlib import resources
 from typing import Mapping
 
+import pandas as pd
+
 from ...fidelity.claims import MEAN, PER_DATASET, Claim, Table, value
 from ...fidelity.reference import Publication
 from ...records.evals import radius_for, radius_label
 from ...records.selected import RANK
+from ...render.labels import attack_label
 from . import TABLE_REFS
 from .methods import BASELINE, COMPONENTS, METHODS
 
@@ -190,6 +193,11 @@ def settings_notes(params: Mapping) -> list[str]:
             " (differs: adversarial cells compare different radii)"
         notes.append(f"Adversarial accuracy here at rho = {radius_label(setting)}; Table A2 at rho = "
                      f"{PAPER_ADVERSARIAL_RHO:g} for the UCI sets{warn}.")
+    attack = params.get("attack", {}).get("adversarial")
+    if attack is not None and attack != "pgd":
+        notes.append(f"Adversarial accuracy here is under {attack_label(attack)} (`attack.adversarial: {attack}`), "
+                     "stronger than the paper's PGD-40: adversarial cells sit below what PGD-40 gives by the "
+                     "gap in `tables/robustness.md`; `attack.adversarial: pgd` runs the paper's attack.")
     splits = params.get("split", {}).get("n_splits")
     epochs = params.get("train", {}).get("epochs")
     cap = params.get("train", {}).get("max_steps_per_round")
@@ -206,7 +214,29 @@ def settings_notes(params: Mapping) -> list[str]:
     return notes
 
 
-__all__ = ["REFERENCE_FILES", "TABLE_REFS", "PAPER_ADVERSARIAL_RHO", "PAPER_SETTINGS",
+def verified_note(table: pd.DataFrame) -> str | None:
+    """What the verified-accuracy table (``tables/verified_accuracy.csv``: data sets x methods)
+    shows, in one line: per method the mean over data sets, and whether the robust loss
+    (eq. 7, a first-order approximation) gives certified robustness (a question the paper
+    leaves open). None without a measured table."""
+    methods = [m for m in table.columns if m not in ("dataset", "n", "p", "k")]
+    means = {m: float(table[m].mean()) for m in methods if table[m].notna().any()}
+    if not means or "DL" not in means:
+        return None
+    robust = {m: v for m, v in means.items() if "Robust" in m or m == "HDL"}
+    text = ", ".join(f"{m} {v:.1f}" for m, v in means.items())
+    verdict = ""
+    if robust:
+        lo, hi = min(robust.values()), max(robust.values())
+        verdict = (f" The methods with the robust loss (eq. 7) certify {lo:.1f}-{hi:.1f} % against DL's "
+                   f"{means['DL']:.1f} %: " + ("the first-order robust loss does give certifiable robustness."
+                                               if lo > means["DL"] else
+                                               "the robust loss does not certify more than DL everywhere."))
+    return ("Verified accuracy (not in the paper; `tables/verified_accuracy.md`, the models of the "
+            f"adversarial-accuracy table), mean over data sets: {text}.{verdict}")
+
+
+__all__ = ["verified_note", "REFERENCE_FILES", "TABLE_REFS", "PAPER_ADVERSARIAL_RHO", "PAPER_SETTINGS",
            "reference_file", "CLAIMS", "HOW_TO_READ", "PUBLICATION", "settings_notes",
            "robust_beats_dl_adversarial", "sparse_beat_dense_sparsity", "hdl_best_rank",
            "robust_family_beats_dl_adversarial", "stable_not_below_dl_stability",

@@ -111,7 +111,7 @@ def fidelity_stage(s) -> Stage:
         inputs={"selected": s.selected, "tables": s.tables},
         outputs={"md": out(f"{s.root}/fidelity.md"), "csv": out(f"{s.root}/fidelity.csv")},
         params=("split", "train.epochs", "train.max_steps_per_round", "train.grid", "aggregate.adversarial_rho",
-                f"studies.{s.name}"),
+                "attack.adversarial", f"studies.{s.name}"),
         values={"run": lambda input, output: f"{label}={tables(input, output)}"},
         data=("src/holistic/studies/hdl/reference",))
 
