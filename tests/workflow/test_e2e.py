@@ -111,7 +111,7 @@ def test_every_model_natural_above_robust_above_verified(snakemake_run):
                 members = [v for (m, a, e), v in t.items() if a.startswith("ensemble:") and e == eps]
                 assert members and all(ens <= v for v in members)
                 assert t[("accuracy", "none", None)] >= ens
-                assert ens <= t[("accuracy", "pgd", eps)] and ens <= t[("accuracy", "fgsm", eps)]
+                assert all(ens <= t[("accuracy", a, eps)] for a in ("pgd", "fgsm", "rfgsm"))
                 assert all(ens >= t[("verified_accuracy", b, eps)] for b in ev["bounds"])
                 checked += 1
             assert t[("failures", "deepfool", None)] >= 0 and 0 <= t[("activation_sparsity", "none", None)] <= 100

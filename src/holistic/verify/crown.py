@@ -76,9 +76,10 @@ def backward(layers: list[Layer], A: Tensor, relaxations: dict[int, Relaxation],
             A, fresh = layer.transpose(A, in_shapes[j]), True
         elif isinstance(layer, ReLU):
             a_l, a_u, b_u = (t.unsqueeze(2) for t in relaxations[j])
-            neg = A.clamp(max=0)
-            const = const + (neg * b_u).flatten(3).sum(-1)
-            A, fresh = A.clamp(min=0) * a_l + neg * a_u, True
+            # A^- b_u as a batched mat-vec; A^+ a_l + A^- a_u as one slope per entry
+            b = b_u.flatten(3).transpose(-1, -2)  # [G, N, S, 1]
+            const = const + (A.clamp(max=0).flatten(3) @ b).squeeze(-1)
+            A, fresh = A * torch.where(A > 0, a_l, a_u), True
         elif isinstance(layer, Flatten):
             A = A.reshape(*A.shape[:3], *in_shapes[j])
         else:
