@@ -165,5 +165,5 @@ def test_the_attack_settings_are_checked_before_any_job():
 def test_an_attack_switched_off_by_a_later_file_is_not_run():
     from holistic.jobs.attack import suite
 
-    params = load_params([ROOT / "params.yaml", _write("attack:\n  suite: {deepfool: []}\n")])
-    assert [name for name, _, _ in suite(params)] == ["pgd", "ensemble", "fgsm", "rfgsm"]
+    params = load_params([ROOT / "params.yaml", _write("attack:\n  suite: {rfgsm: [], deepfool: [test]}\n")])
+    assert [name for name, _, _ in suite(params)] == ["pgd", "ensemble", "fgsm", "deepfool"]
