@@ -183,7 +183,7 @@ def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
 
 
 #: One row per measurement of one model, as :func:`tidy_rows` returns them.
-TIDY_COLUMNS = ["dataset", "method", "config_id", "split", "metric", "attack", "norm", "eps", "part", "value"]
+TIDY_COLUMNS = ["dataset", "method", "config_id", "split", "metric", "attack", "eps", "part", "value"]
 
 
 def tidy_rows(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
@@ -199,7 +199,7 @@ def tidy_rows(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
                    "split": _int(_get(model, ("split",), src, w), src, f"{w}.split")}
             for (metric, attack, eps, part), value in measurements(model, src, w).items():
                 out.append({"dataset": dataset, "method": method, **ids, "metric": metric, "attack": attack,
-                            "norm": None, "eps": None if eps is None else float(eps), "part": part,
+                            "eps": None if eps is None else float(eps), "part": part,
                             "value": value})
     return pd.DataFrame(out, columns=TIDY_COLUMNS)
 
