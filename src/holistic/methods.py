@@ -16,7 +16,7 @@ from dataclasses import dataclass
 #: Params keys every training job depends on. ``train.memory_budget_mb`` is left out on
 #: purpose: chunking never changes a result.
 TRAIN_KEYS = ("seed", "threads", "split.preprocessing", "train.epochs", "train.max_steps_per_round",
-              "train.batch_size", "train.device")
+              "train.min_steps_per_round", "train.select_every_steps", "train.batch_size", "train.device")
 
 
 @dataclass(frozen=True)

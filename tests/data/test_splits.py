@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +150,57 @@ def test_per_dataset_settings_override_the_split_section():
     assert split_params(params, "mnist") == {"n_splits": 1, "test_fraction": 0.2, "val_fraction": 0.2,
                                              "preprocessing": "minmax", "max_test_rows": 500}
     assert split_params(params, "sklearn-iris")["n_splits"] == 3
+
+
+# --------------------------------------------------------------------- the published split
+
+PUBLISHED_ROWS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "published_test_rows"
+
+
+def _uci_sets():
+    from holistic.data import registry
+
+    return [registry.get(n) for n in registry.names() if registry.get(n).source == "uci"]
+
+
+@pytest.mark.skipif(not (PUBLISHED_ROWS / "SHA256SUMS").is_file(), reason="../shared/reference not beside the project")
+def test_published_split_reproduces_the_published_test_rows_of_all_45_sets():
+    import hashlib
+    import math
+
+    sums = {name: digest for digest, name in
+            (line.split() for line in (PUBLISHED_ROWS / "SHA256SUMS").read_text().splitlines())}
+    sets = _uci_sets()
+    assert len(sets) == 45
+    for info in sets:
+        y = np.zeros(info.n, dtype=np.int64)  # the published split ignores the labels
+        s = make_splits(y, n_splits=10, test_fraction=0.2, val_fraction=0.2, seed=123, mode="published")
+        listing = "".join(f"{r}\n" for r in s["test"]).encode()
+        assert hashlib.sha256(listing).hexdigest() == sums[f"{info.stem}_test_rows.txt"], info.name
+        n_rest = info.n - math.ceil(info.n / 5)
+        n_val = int(0.2 * n_rest)
+        assert s["train"].shape == (10, n_rest - n_val) and s["val"].shape == (10, n_val), info.name
+        for tr, va in zip(s["train"], s["val"]):  # a partition of every row
+            assert np.array_equal(np.sort(np.concatenate([s["test"], tr, va])), np.arange(info.n))
+
+
+def test_published_split_is_scikit_learns_train_test_split_with_the_published_seeds():
+    from sklearn.model_selection import train_test_split
+
+    n = 351  # ionosphere's rows
+    s = make_splits(np.zeros(n, dtype=np.int64), 10, 0.2, 0.2, seed=0, mode="published")
+    rest, test = train_test_split(np.arange(n), test_size=1 / 5, random_state=0)
+    assert np.array_equal(s["test"], test)
+    for e in range(10):
+        tr, va = train_test_split(rest, test_size=int(0.2 * len(rest)), random_state=4557077 * (e + 1))
+        assert np.array_equal(s["train"][e], tr) and np.array_equal(s["val"][e], va)
+    # the params seed plays no part: the published seeds are fixed
+    again = make_splits(np.zeros(n, dtype=np.int64), 10, 0.2, 0.2, seed=7, mode="published")
+    assert all(np.array_equal(s[k], again[k]) for k in s)
+
+
+def test_published_split_refuses_slices_and_image_sets():
+    with pytest.raises(DataError, match="every row"):
+        make_splits(Y, 3, 0.2, 0.2, 0, mode="published", max_test_rows=10)
+    with pytest.raises(DataError, match="official test set"):
+        make_splits(Y_IMG, 3, 0.2, 0.2, 0, test_start=200, mode="published")

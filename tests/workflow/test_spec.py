@@ -76,6 +76,21 @@ def test_unknown_dataset_is_refused_with_the_field():
         S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    datasets: [no-such-set]\n")])
 
 
+def test_published_split_mode_is_checked_per_data_set_before_any_job():
+    # the default data sets: the sklearn sets have no published split, MNIST has its official one
+    with pytest.raises(ParamsError, match=r"field 'split\.mode'.*'sklearn-iris' is not one of them"):
+        S.load([ROOT / "params.yaml", _write("split:\n  mode: published\n")])
+    with pytest.raises(ParamsError, match=r"split\.per_dataset\.mnist\.mode"):
+        S.load([ROOT / "params.yaml", _write("split:\n  per_dataset:\n    mnist: {mode: published}\n")])
+    uci = "studies:\n  hdl:\n    datasets: [iris, wine]\nsplit:\n  mode: published\n"
+    spec = S.load([ROOT / "params.yaml", _write(uci)])
+    assert spec.study("hdl").datasets == ("iris", "wine")
+    with pytest.raises(ParamsError, match=r"split\.max_test_rows.*every row"):
+        S.load([ROOT / "params.yaml", _write(uci + "  max_test_rows: 10\n")])
+    # the split job's params include the mode (dvc reruns the split when it changes)
+    assert "split.mode" in [j for j in spec.jobs() if j[0] == "split@iris"][0][3]
+
+
 def test_a_method_subset_keeps_table_order_and_shrinks_the_grid():
     spec = S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    methods: [HDL, DL]\n")])
     assert spec.study("hdl").methods == ("DL", "HDL")

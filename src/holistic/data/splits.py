@@ -12,7 +12,16 @@ The test set is, by mode (params ``split.mode``):
     ``test_start`` on), as the HDL paper's code does; train/validation come from the
     official training rows;
 ``auto`` (default)
-    ``official`` where the data set has an official test set, else ``random``.
+    ``official`` where the data set has an official test set, else ``random``;
+``published``
+    the HDL paper's published code, exactly (``../shared/reference/original_code_notes.md``,
+    "The published splits"): scikit-learn ``train_test_split(X, Y, test_size=1/5,
+    random_state=0)`` for the test set (not stratified, the same rows in every run), and
+    for split e ``train_test_split(rest, test_size=int(0.2 * len(rest)),
+    random_state=4557077 * (e + 1))`` for validation. Indices are kept in that code's order
+    (the test set's order is the published ``<stem>_test_rows.txt``). ``test_fraction`` and
+    ``val_fraction`` play the roles of 1/5 and 0.2; ``seed`` is not used (the published
+    seeds are), and there is no subsampling.
 
 ``max_trainval_rows`` / ``max_test_rows`` (default: all) take a seeded, stratified
 subsample of the train/validation pool / of the test set: a slice for quick runs.
@@ -27,6 +36,7 @@ data set (:func:`split_params`).
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -37,7 +47,9 @@ from ..errors import DataError
 from .fetch import save_npz
 
 KEYS = ("test", "train", "val")
-MODES = ("auto", "random", "official")
+MODES = ("auto", "random", "official", "published")
+PUBLISHED_TEST_SEED = 0             # random_state of the published test split
+PUBLISHED_VAL_SEED = 4_557_077      # split e: random_state = PUBLISHED_VAL_SEED * (e + 1)
 
 
 def split_params(params: dict, dataset: str) -> dict:
@@ -73,6 +85,34 @@ def _subsample(pool: np.ndarray, y: np.ndarray, rows: int | None, seed: int, wha
     return kept
 
 
+def shuffle_split(n: int, n_test: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``train_test_split(..., test_size=n_test, random_state=random_state)``
+    on ``n`` rows, as positions: (train int64 [n - n_test], test int64 [n_test]), in the order
+    that function returns them: ``perm = RandomState(random_state).permutation(n)``, test
+    ``perm[:n_test]``, train ``perm[n_test:]`` (numpy's legacy RandomState stream is frozen)."""
+    perm = np.random.RandomState(random_state).permutation(n).astype(np.int64)
+    return perm[n_test:], perm[:n_test]
+
+
+def published_splits(n: int, n_splits: int, test_fraction: float = 0.2, val_fraction: float = 0.2) -> dict:
+    """The published code's splits of ``n`` rows (mode ``published``, module doc).
+
+    Test: ``ceil(test_fraction * n)`` rows (scikit-learn's count for a float ``test_size``)
+    drawn with random_state 0; split e: ``int(val_fraction * len(rest))`` validation rows of
+    the rest drawn with random_state ``4557077 * (e + 1)``. Returns ``test`` [n_test],
+    ``train`` [S, n_train], ``val`` [S, n_val] (int64 row indices, the code's order)."""
+    rest, test = shuffle_split(n, math.ceil(test_fraction * n), PUBLISHED_TEST_SEED)
+    n_val = int(val_fraction * len(rest))
+    trains, vals = [], []
+    for e in range(n_splits):
+        tr, va = shuffle_split(len(rest), n_val, PUBLISHED_VAL_SEED * (e + 1))
+        trains.append(rest[tr])
+        vals.append(rest[va])
+    if n_val == 0 or len(trains[0]) == 0:
+        raise DataError(f"published split of {n} rows: empty part ({len(trains[0])} train, {n_val} val rows)")
+    return {"test": test, "train": np.stack(trains), "val": np.stack(vals)}
+
+
 def make_splits(y, n_splits: int, test_fraction: float, val_fraction: float, seed: int,
                 test_start: int | None = None, mode: str = "auto",
                 max_trainval_rows: int | None = None, max_test_rows: int | None = None) -> dict:
@@ -87,6 +127,14 @@ def make_splits(y, n_splits: int, test_fraction: float, val_fraction: float, see
         raise DataError(f"split mode must be one of {MODES}, got {mode!r}")
     if mode == "official" and test_start is None:
         raise DataError("split mode 'official' needs a data set with an official test set (an image set)")
+    if mode == "published":
+        if test_start is not None:
+            raise DataError("split mode 'published' is the HDL code's split of a UCI table; "
+                            "this data set has an official test set (use 'official' or 'auto')")
+        if max_trainval_rows is not None or max_test_rows is not None:
+            raise DataError("split mode 'published' takes every row: max_trainval_rows and "
+                            "max_test_rows must be unset")
+        return published_splits(len(y), n_splits, test_fraction, val_fraction)
     idx = np.arange(len(y), dtype=np.int64)
     if mode == "random" or test_start is None:
         rest, test = _split(idx, y, test_fraction, _seed(seed, 0), "test split")

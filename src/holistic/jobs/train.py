@@ -14,10 +14,12 @@ from ..train.loop import TrainConfig, TrainResult, epochs_per_round
 def train_config(params: dict, n_train: int, device: str | None = None) -> TrainConfig:
     """The training settings of ``params`` for a data set of ``n_train`` training rows."""
     t = params["train"]
-    epochs = epochs_per_round(t["epochs"], n_train, t["batch_size"], t.get("max_steps_per_round"))
+    epochs = epochs_per_round(t["epochs"], n_train, t["batch_size"], t.get("max_steps_per_round"),
+                              t.get("min_steps_per_round"))
     return TrainConfig(epochs=epochs, batch_size=t["batch_size"], rounds=t["sparsity"]["rounds"],
                        rewind_epoch=t["sparsity"]["rewind_epoch"], seed=params["seed"],
-                       device=device or t.get("device", "cpu"))
+                       device=device or t.get("device", "cpu"),
+                       select_every_steps=t.get("select_every_steps"))
 
 
 def run(params: dict, method: Method, data: SplitTensors, label: str = "", log=sys.stderr,

@@ -12,7 +12,10 @@ rewind). Per step::
     L = loss.per_sample(model, eff, x, y, hp, model.forward(eff, x))     # [G, B]
     objective = reduction.reduce(L, state, hp) (+ penalty)               # [G]
 
-Each model is kept at its best validation accuracy of the final round.
+Each model is kept at its best validation accuracy of the final round: checked at every
+epoch's end, or (``select_every_steps = K``, the published HDL code's schedule, defect 6 of
+``original_code_notes.md``) only before the final round's steps 0, K, 2K, ... (so the last
+steps are never evaluated).
 """
 
 from __future__ import annotations
@@ -39,17 +42,25 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     robust_gradient: str = "jacobian"  # or "autograd": the general double-backprop path (reference)
+    select_every_steps: int | None = None  # None: select at epoch ends; K: before steps 0, K, 2K, ...
 
 
-def epochs_per_round(epochs: int, n_train: int, batch_size: int, max_steps: int | None = None) -> int:
-    """Epochs of one training round: ``train.epochs``, or, when ``train.max_steps_per_round``
-    (``max_steps``) is set and a round of ``epochs`` epochs would take more optimizer steps
-    than that, the most whole epochs that stay within it (at least one). A round has
-    ``ceil(n_train / batch_size)`` steps per epoch; the cap only shortens rounds on large
-    data sets (the ``uci`` profile caps skin-segmentation), small ones are unchanged."""
+def epochs_per_round(epochs: int, n_train: int, batch_size: int, max_steps: int | None = None,
+                     min_steps: int | None = None) -> int:
+    """Epochs of one training round: ``train.epochs``, raised to the fewest whole epochs of at
+    least ``min_steps`` optimizer steps when ``train.min_steps_per_round`` is set (the published
+    HDL code's floor, ``max(epochs, 3000 / iters_per_epoch)``: defect 8 of
+    ``original_code_notes.md``), then, when ``train.max_steps_per_round`` (``max_steps``) is set
+    and the round would take more steps than that, cut to the most whole epochs that stay
+    within it (at least one). A round has ``ceil(n_train / batch_size)`` steps per epoch; the
+    cap only shortens rounds on large data sets (the ``uci`` profile caps skin-segmentation),
+    the floor only lengthens them on small ones."""
+    spe = steps_per_epoch(n_train, batch_size)
+    if min_steps is not None:
+        epochs = max(epochs, math.ceil(min_steps / spe))
     if max_steps is None:
         return epochs
-    return max(1, min(epochs, max_steps // steps_per_epoch(n_train, batch_size)))
+    return max(1, min(epochs, max_steps // spe))
 
 
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
@@ -62,7 +73,8 @@ class TrainResult:
 
     params: dict[str, Tensor]  # effective parameters (a procedure's hard mask applied)
     state: dict[str, Tensor]   # the reduction's trained state (e.g. theta), may be empty
-    best_epoch: Tensor         # [G] epoch (of the final round) of the kept checkpoint
+    best_epoch: Tensor         # [G] epoch (of the final round) of the kept checkpoint; with
+                               # select_every_steps: the last epoch completed before it (-1: none)
     best_val_accuracy: Tensor  # [G] in [0, 1]
     val_curve: Tensor          # [epochs, G] validation accuracy per epoch of the final round
     steps: int                 # optimizer steps per model
@@ -130,6 +142,22 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
     trace = {"round_start_weight_sums": [], "s_max_after_reset": []}  # for tests and logs
     start = time.perf_counter()
     snapshot = lambda: [p.detach().clone() for p in kept.values()]  # noqa: E731
+    every = cfg.select_every_steps
+
+    @torch.no_grad()
+    def keep_best(epoch: int, eff: dict[str, Tensor], select: bool = True) -> Tensor:
+        """Validation accuracy [G] of ``eff``; where it beats the best so far (and ``select``),
+        ``eff`` (and the reduction's state) becomes the kept checkpoint, dated ``epoch``."""
+        nonlocal best_val, best_epoch
+        acc = accuracy(model, eff, data.X_val[split], data.y_val[split])
+        if select:
+            better = acc > best_val
+            best_val = torch.where(better, acc, best_val)
+            best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
+            for n, dst in best.items():
+                src = (eff[n] if n in eff else state[n]).detach()
+                dst.copy_(torch.where(better.view(-1, *([1] * (dst.dim() - 1))), src, dst))
+        return acc
 
     for r in range(n_rounds):
         final = r == n_rounds - 1
@@ -155,6 +183,10 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
                 if penalty is not None:
                     objective = objective + penalty
                 objective.sum().backward()
+                if every and final and (epoch * spe + step) % every == 0:  # before this step's update
+                    with torch.no_grad():
+                        keep_best(epoch - 1 if step == 0 else epoch,
+                                  procedure.effective(params, pstate, hp, True, 0, T)[0])
                 opt.step()
                 steps += 1
             if r == 0 and epoch + 1 == cfg.rewind_epoch:
@@ -162,14 +194,8 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
             if final:
                 with torch.no_grad():
                     eff, _ = procedure.effective(params, pstate, hp, True, 0, T)
-                    acc = accuracy(model, eff, data.X_val[split], data.y_val[split])
+                    acc = keep_best(epoch, eff, select=not every)
                     val_curve.append(acc)
-                    better = acc > best_val
-                    best_val = torch.where(better, acc, best_val)
-                    best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
-                    for n, dst in best.items():
-                        src = eff[n] if n in eff else state[n]
-                        dst.copy_(torch.where(better.view(-1, *([1] * (dst.dim() - 1))), src, dst))
             if log is not None and (epoch + 1 == cfg.epochs or (epoch + 1) % max(1, cfg.epochs // 4) == 0):
                 tail = f" mean val acc {float(val_curve[-1].mean()):.4f}" if final else ""
                 print(f"[{label}] G={G} round {r + 1}/{n_rounds} epoch {epoch + 1}/{cfg.epochs}{tail}",

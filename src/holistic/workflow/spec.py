@@ -152,6 +152,27 @@ def check_attack(attack: dict, source: str = "params") -> None:
                           f"attack.suite run on [val, test] (the tables select on val, report test)")
 
 
+def check_split(params: dict, dataset: str, source: str = "params") -> None:
+    """Split mode ``published`` only for the UCI sets (the HDL code's split of its tables),
+    taking every row; ParamsError naming the field otherwise."""
+    from ..data import registry as datasets_registry
+    from ..data.splits import split_params
+
+    sp = split_params(params, dataset)
+    if sp.get("mode") != "published":
+        return
+    own = (params["split"].get("per_dataset") or {}).get(dataset, {})
+    field = f"split.per_dataset.{dataset}.mode" if "mode" in own else "split.mode"
+    info = datasets_registry.get(dataset)
+    if info.source != "uci":
+        raise ParamsError(f"{source}: field '{field}': 'published' is the HDL code's split of the 45 UCI "
+                          f"sets; data set {dataset!r} is not one of them (use auto, random or official)")
+    for key in ("max_trainval_rows", "max_test_rows"):
+        if sp.get(key) is not None:
+            raise ParamsError(f"{source}: field 'split.{key}': split mode 'published' (data set {dataset!r}) "
+                              f"takes every row; unset it")
+
+
 def select(params: dict, source: str = "params", registry=None) -> list[StudyJobs]:
     """The studies of ``params`` with their data sets and methods; unknown names, a missing
     grid axis or an unknown data set raise ParamsError (before any job runs)."""
@@ -195,6 +216,7 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
                 datasets_registry.get(d)
             except HolisticError as exc:
                 raise ParamsError(f"{source}: field 'studies.{name}.datasets': {exc}") from None
+            check_split(params, d, source)
             rho = radius_for(params["aggregate"]["adversarial_rho"], d)
             if eps_key(rho) not in {eps_key(e) for e in params["attack"]["rho_test"]}:
                 raise ParamsError(f"{source}: field 'aggregate.adversarial_rho': the radius {rho:g} of data set "

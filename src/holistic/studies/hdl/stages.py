@@ -110,7 +110,8 @@ def fidelity_stage(s) -> Stage:
         args="--run {params.run} --out {output.md} --csv {output.csv}",
         inputs={"selected": s.selected, "tables": s.tables},
         outputs={"md": out(f"{s.root}/fidelity.md"), "csv": out(f"{s.root}/fidelity.csv")},
-        params=("split", "train.epochs", "train.max_steps_per_round", "train.grid", "aggregate.adversarial_rho",
+        params=("split", "train.epochs", "train.max_steps_per_round", "train.min_steps_per_round",
+                "train.select_every_steps", "train.batch_size", "train.grid", "aggregate.adversarial_rho",
                 "attack.adversarial", f"studies.{s.name}"),
         values={"run": lambda input, output: f"{label}={tables(input, output)}"},
         data=("src/holistic/studies/hdl/reference",))
