@@ -52,6 +52,33 @@ def test_step_cap_shortens_only_rounds_that_would_exceed_it():
     assert epochs_per_round(10, 1_000_000, 32, 10) == 1       # never below one whole epoch
 
 
+def test_published_step_floor_lengthens_only_short_rounds():
+    # iris under the published split: 96 training rows, batch 64 -> 2 steps an epoch
+    assert epochs_per_round(150, 96, 64, None, 3000) == 1500
+    assert epochs_per_round(150, 96, 64, None, None) == 150
+    assert epochs_per_round(150, 10_000, 64, None, 3000) == 150    # 157 steps an epoch: already above
+    assert epochs_per_round(150, 96, 64, 1000, 3000) == 500        # the cap, applied last, wins
+
+
+def test_published_checkpoint_selection_sees_only_every_kth_step(data):
+    """select_every_steps = 16 with 8 steps an epoch: only the weights before steps 0, 16 and 32
+    (after 0, 2 and 4 epochs) are candidates, never those of epochs 1, 3, 5 or the last step."""
+    specs = model_grid(hdl("DL"), GRID, 2)
+    res = train_grid(data, hdl("DL"), specs, TrainConfig(epochs=6, batch_size=16, select_every_steps=16), log=None)
+    assert res.val_curve.shape[0] == 6                         # the curve is still recorded per epoch
+    assert set(res.best_epoch.tolist()) <= {-1, 1, 3}          # -1: the initial weights
+    for g, e in enumerate(res.best_epoch.tolist()):
+        seen = res.val_curve[[1, 3], g].max()
+        assert res.best_val_accuracy[g] == (res.val_curve[e, g] if e >= 0 else res.best_val_accuracy[g])
+        assert res.best_val_accuracy[g] >= seen and (e >= 0 or res.best_val_accuracy[g] > seen)
+    split = torch.tensor([s.split for s in specs])
+    assert torch.allclose(accuracy(MODELS["mlp"], res.params, data.X_val[split], data.y_val[split]),
+                          res.best_val_accuracy)
+    # the training itself is unchanged: the same steps as selection at every epoch
+    every_epoch = train_grid(data, hdl("DL"), specs, TrainConfig(epochs=6, batch_size=16), log=None)
+    assert torch.equal(every_epoch.val_curve, res.val_curve)
+
+
 def test_training_steps_follow_the_capped_epochs(data):
     specs = model_grid(hdl("DL"), GRID, 2)
     n_train = data.X_train.shape[1]                          # 120 rows: 8 steps an epoch at batch 16

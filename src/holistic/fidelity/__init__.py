@@ -14,7 +14,8 @@ The commonly used names are re-exported here.
 
 from .claims import (MEAN, PER_DATASET, Claim, ClaimResult, MissingValue, claim_tables,
                      evaluate_claim, mean_table, value, values_from_selected)
-from .compare import COMPARISON_COLUMNS, compare, summarize_cells, within_tolerance
+from .compare import (COMPARISON_COLUMNS, cell_tolerance, compare, shares_by_method,
+                      summarize_by_test_size, summarize_cells, test_rows, within_tolerance)
 from .document import (RunFidelity, assess_run, assess_runs, cells_markdown, claims_markdown,
                        datasets_lines, evaluate_claims, fidelity_csv, fidelity_frame,
                        fidelity_markdown, run_datasets_sentence, summary_lines, write_fidelity)

@@ -4,7 +4,11 @@ For every compared or flagged data set (see :mod:`holistic.fidelity.match`), met
 method present on both sides: ``published`` (the published table's value),
 ``reproduced`` (the test value of the selection trace) - both rounded to the result
 tables' 2 decimals - and ``difference = reproduced - published`` in percentage points.
-A cell is *within tolerance* if ``|difference| <= tolerance``.
+A cell is *within tolerance* if ``|difference| <= tolerance``, the cell's tolerance being
+``max(publication tolerance, one test row)``: one row of the published test set,
+``100 / n_test`` points with ``n_test = ceil(test_fraction * n)``, is the smallest step a
+published accuracy can take (3.3 points on a 30-row test set), so a cell cannot be asked to
+agree more closely than that.
 """
 
 from __future__ import annotations
@@ -20,7 +24,21 @@ from .match import COMPARED, UNMATCHED, match_datasets
 from .reference import Publication, load_reference, load_reference_names
 
 COMPARISON_COLUMNS = ["dataset", "paper_name", "comparable", "metric", "method",
-                      "published", "reproduced", "difference"]
+                      "published", "reproduced", "difference", "n_test", "tolerance"]
+#: Upper ends of the test-set size groups of :func:`summarize_by_test_size` (rows).
+TEST_SIZE_GROUPS = (50, 200, 1000)
+
+
+def test_rows(pub: Publication, n) -> int | None:
+    """Rows of the published test set of a data set of ``n`` rows (None: unknown)."""
+    if pub.test_fraction is None or n is None or pd.isna(n):
+        return None
+    return math.ceil(pub.test_fraction * int(n))
+
+
+def cell_tolerance(pub: Publication, n_test: int | None) -> float:
+    """max(the publication's tolerance, one test row in points)."""
+    return pub.tolerance if n_test is None else max(pub.tolerance, 100.0 / n_test)
 
 
 def compare(pub: Publication, selected: pd.DataFrame, info: pd.DataFrame | None = None,
@@ -43,6 +61,8 @@ def compare(pub: Publication, selected: pd.DataFrame, info: pd.DataFrame | None 
     rows = []
     for d, m in matched[matched["status"] != UNMATCHED].iterrows():
         ref = reference[reference["dataset"] == m["paper_name"]]
+        n_test = test_rows(pub, m["n"])
+        tol = round(cell_tolerance(pub, n_test), TABLE_DECIMALS)
         published = {(r.metric, r.method): r.value for r in ref.itertuples()}
         for metric in METRICS:
             here = wide(selected[selected["dataset"] == d], metric)
@@ -59,7 +79,8 @@ def compare(pub: Publication, selected: pd.DataFrame, info: pd.DataFrame | None 
                 rows.append({"dataset": d, "paper_name": m["paper_name"],
                              "comparable": m["status"] == COMPARED, "metric": metric,
                              "method": method, "published": p, "reproduced": rep,
-                             "difference": round(rep - p, TABLE_DECIMALS) + 0.0})  # no -0.0
+                             "difference": round(rep - p, TABLE_DECIMALS) + 0.0,  # no -0.0
+                             "n_test": pd.NA if n_test is None else n_test, "tolerance": tol})
     out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
     if out.empty:
         return out
@@ -70,25 +91,79 @@ def compare(pub: Publication, selected: pd.DataFrame, info: pd.DataFrame | None 
               .drop(columns="_k").reset_index(drop=True)
 
 
-def within_tolerance(difference: pd.Series, tolerance: float) -> pd.Series:
-    """Cells with ``|difference| <= tolerance`` (differences are already rounded)."""
-    return difference.abs() <= tolerance + 1e-9
+def within_tolerance(difference: pd.Series, tolerance) -> pd.Series:
+    """Cells with ``|difference| <= tolerance`` (differences are already rounded);
+    ``tolerance`` a number or one per cell."""
+    tol = tolerance.to_numpy(dtype=float) if isinstance(tolerance, pd.Series) else tolerance
+    return difference.abs() <= tol + 1e-9
 
 
-def summarize_cells(comparison: pd.DataFrame, tolerance: float) -> pd.DataFrame:
-    """Per metric and ``all``: cells, cells within tolerance, their share, mean absolute
-    and mean signed difference; comparable cells only. Index: metric (table order), ``all``."""
-    comp = comparison[comparison["comparable"].astype(bool)] if len(comparison) else comparison
-    rows = []
-    for metric in list(METRICS) + ["all"]:
-        sub = comp if metric == "all" else comp[comp["metric"] == metric]
-        n = len(sub)
-        within = int(within_tolerance(sub["difference"], tolerance).sum()) if n else 0
-        rows.append({"metric": metric, "cells": n, "within": within,
-                     "share_within": within / n if n else math.nan,
-                     "mean_abs_difference": float(sub["difference"].abs().mean()) if n else math.nan,
-                     "mean_difference": float(sub["difference"].mean()) if n else math.nan})
+def _comparable(comparison: pd.DataFrame) -> pd.DataFrame:
+    return comparison[comparison["comparable"].astype(bool)] if len(comparison) else comparison
+
+
+def _counts(sub: pd.DataFrame, tolerance) -> dict:
+    n = len(sub)
+    tol = sub["tolerance"] if tolerance is None else tolerance
+    within = int(within_tolerance(sub["difference"], tol).sum()) if n else 0
+    return {"cells": n, "within": within, "share_within": within / n if n else math.nan,
+            "mean_abs_difference": float(sub["difference"].abs().mean()) if n else math.nan,
+            "mean_difference": float(sub["difference"].mean()) if n else math.nan}
+
+
+def summarize_cells(comparison: pd.DataFrame, tolerance: float | None = None) -> pd.DataFrame:
+    """Per metric and ``all``: cells, cells within tolerance (each cell's own, or a fixed
+    ``tolerance``), their share, mean absolute and mean signed difference; comparable cells
+    only. Index: metric (table order), ``all``."""
+    comp = _comparable(comparison)
+    rows = [{"metric": metric, **_counts(comp if metric == "all" else comp[comp["metric"] == metric],
+                                         tolerance)}
+            for metric in list(METRICS) + ["all"]]
     return pd.DataFrame(rows).set_index("metric")
 
 
-__all__ = ["COMPARISON_COLUMNS", "compare", "within_tolerance", "summarize_cells"]
+def shares_by_method(comparison: pd.DataFrame, methods) -> pd.DataFrame:
+    """Per metric (rows, table order) and method (columns, ``methods`` order, then ``all``):
+    ``(within, cells)`` of the comparable cells, each within its own tolerance; metrics and
+    methods without a cell are left out."""
+    comp = _comparable(comparison)
+    table = {}
+    for metric in METRICS:
+        sub = comp[comp["metric"] == metric] if len(comp) else comp
+        if not len(sub):
+            continue
+        row = {}
+        for m in [*methods, "all"]:
+            cells = sub if m == "all" else sub[sub["method"] == m]
+            if len(cells):
+                c = _counts(cells, None)
+                row[m] = (c["within"], c["cells"])
+        table[metric] = row
+    cols = [m for m in [*methods, "all"] if any(m in r for r in table.values())]
+    return pd.DataFrame.from_dict(table, orient="index").reindex(columns=cols)
+
+
+def summarize_by_test_size(comparison: pd.DataFrame, groups=TEST_SIZE_GROUPS) -> pd.DataFrame:
+    """Per group of published test-set size (``n_test <= 50``, ``51-200``, ..., ``> last``,
+    ``unknown``): data sets, cells, within tolerance, share, mean absolute and signed
+    difference (comparable cells, each within its own tolerance); empty groups left out."""
+    comp = _comparable(comparison)
+    if not len(comp):
+        return pd.DataFrame(columns=["group", "datasets", "cells", "within", "share_within",
+                                     "mean_abs_difference", "mean_difference"]).set_index("group")
+    edges = [0, *groups]
+    labels = [f"{lo + 1}-{hi}" if lo else f"<= {hi}" for lo, hi in zip(edges, edges[1:])] + [f"> {groups[-1]}"]
+    size = pd.to_numeric(comp["n_test"], errors="coerce")
+    which = pd.Series("unknown", index=comp.index)
+    for label, lo, hi in zip(labels, edges, [*groups, math.inf]):
+        which[(size > lo) & (size <= hi)] = label
+    rows = []
+    for label in [*labels, "unknown"]:
+        sub = comp[which == label]
+        if len(sub):
+            rows.append({"group": label, "datasets": sub["dataset"].nunique(), **_counts(sub, None)})
+    return pd.DataFrame(rows).set_index("group")
+
+
+__all__ = ["COMPARISON_COLUMNS", "TEST_SIZE_GROUPS", "test_rows", "cell_tolerance", "compare",
+           "within_tolerance", "summarize_cells", "shares_by_method", "summarize_by_test_size"]

@@ -25,7 +25,7 @@ from ..render.tables import frame_csv, markdown_table, number, ordered, percent
 from ..selection.select import METRICS
 from ..selection.tables import TABLE_DECIMALS
 from .claims import evaluate_claim, values_from_selected
-from .compare import compare, summarize_cells, within_tolerance
+from .compare import compare, shares_by_method, summarize_by_test_size, summarize_cells, within_tolerance
 from .match import COMPARED, SIZE_DIFFERS, UNMATCHED, match_datasets
 from .reference import Publication, load_reference, load_reference_names, named_datasets
 
@@ -94,15 +94,22 @@ def assess_runs(pub: Publication, runs: Mapping[str, pd.DataFrame],
 
 # --------------------------------------------------------------------------- Markdown
 
+def tolerance_words(pub: Publication) -> str:
+    """How the document names a cell's tolerance."""
+    if pub.test_fraction is None:
+        return f"{pub.tolerance:g} points"
+    return f"tolerance (max({pub.tolerance:g} points, one test row))"
+
+
 def summary_lines(pub: Publication, comparison: pd.DataFrame) -> list[str]:
-    """Markdown bullet lines: share of cells within the tolerance (overall and per
+    """Markdown bullet lines: share of cells within their tolerance (overall and per
     metric), mean absolute and mean signed difference per metric."""
-    tol = pub.tolerance
-    s = summarize_cells(comparison, tol)
+    words = tolerance_words(pub)
+    s = summarize_cells(comparison)
     a = s.loc["all"]
     if a["cells"] == 0:
         return ["- No cell compared (no data set of this run matches a published one in size)."]
-    lines = [f"- Cells compared: {int(a['cells'])}; within {tol:g} points of the published "
+    lines = [f"- Cells compared: {int(a['cells'])}; within {words} of the published "
              f"value: {int(a['within'])} ({percent(a['share_within'])}); mean |difference| "
              f"{_f(a['mean_abs_difference'])} points."]
     for metric in METRICS:
@@ -111,10 +118,33 @@ def summary_lines(pub: Publication, comparison: pd.DataFrame) -> list[str]:
             lines.append(f"- {pub.title(metric)}: no cell.")
             continue
         lines.append(f"- {pub.title(metric)}: {int(r['within'])}/{int(r['cells'])} within "
-                     f"{tol:g} points ({percent(r['share_within'])}); mean |difference| "
+                     f"{words} ({percent(r['share_within'])}); mean |difference| "
                      f"{_f(r['mean_abs_difference'])}, mean difference (here - published) "
                      f"{_f(r['mean_difference'], sign=True)} points.")
     return lines
+
+
+def shares_markdown(pub: Publication, comparison: pd.DataFrame) -> str:
+    """Per metric and method: data sets within tolerance / compared (share)."""
+    t = shares_by_method(comparison, pub.methods)
+    if t.empty:
+        return "No cell.\n"
+    rows = [[pub.title(metric)] + ["-" if not isinstance(c, tuple) else
+                                   f"{c[0]}/{c[1]} ({percent(c[0] / c[1])})" for c in t.loc[metric]]
+            for metric in t.index]
+    return markdown_table(["metric", *t.columns], rows, "l" + "r" * len(t.columns))
+
+
+def sizes_markdown(comparison: pd.DataFrame) -> str:
+    """The summary per group of published test-set size."""
+    t = summarize_by_test_size(comparison)
+    if t.empty:
+        return "No cell.\n"
+    rows = [[g, str(int(r["datasets"])), f"{int(r['within'])}/{int(r['cells'])}",
+             percent(r["share_within"]), _f(r["mean_abs_difference"]), _f(r["mean_difference"], sign=True)]
+            for g, r in t.iterrows()]
+    return markdown_table(["test rows", "data sets", "cells within", "share", "mean |diff.|",
+                           "mean diff."], rows, "lrrrrr")
 
 
 def claims_markdown(pub: Publication, claims: pd.DataFrame, n_compared: int, n_all: int,
@@ -131,7 +161,7 @@ def claims_markdown(pub: Publication, claims: pd.DataFrame, n_compared: int, n_a
 
 
 def cell_text(published: float, reproduced: float, difference: float, tolerance: float) -> str:
-    """``pub / here / diff``; the difference in bold when outside the tolerance."""
+    """``pub / here / diff``; the difference in bold when outside the (cell's) tolerance."""
     d = _f(difference, sign=True)
     if not within_tolerance(pd.Series([difference]), tolerance).iat[0]:
         d = f"**{d}**"
@@ -153,7 +183,7 @@ def cells_markdown(pub: Publication, comparison: pd.DataFrame, metric: str) -> s
         if not bool(first["comparable"]):
             label += " †"
         rows.append([label] + [cell_text(cells.at[m, "published"], cells.at[m, "reproduced"],
-                                         cells.at[m, "difference"], pub.tolerance)
+                                         cells.at[m, "difference"], cells.at[m, "tolerance"])
                                if m in cells.index else "-" for m in methods])
     return markdown_table(["data set", *methods], rows, "l" + "r" * len(methods))
 
@@ -189,6 +219,10 @@ def run_markdown(pub: Publication, run: RunFidelity, n_names: int) -> str:
     m = run.matched
     parts = [f"## Run `{run.label}`", "", "Data sets:", "", *datasets_lines(m), "",
              "### Summary", "", *summary_lines(pub, run.comparison), "",
+             f"Data sets within {tolerance_words(pub)}, per metric and method:", "",
+             shares_markdown(pub, run.comparison),
+             "By the published test set's size (a small test set moves 100 / rows points per row):", "",
+             sizes_markdown(run.comparison),
              "### Claims of the paper", "",
              claims_markdown(pub, run.claims, int((m["status"] == COMPARED).sum()), len(m),
                              n_names)]
@@ -226,7 +260,7 @@ def fidelity_frame(runs: Sequence[RunFidelity]) -> pd.DataFrame:
     """Tidy cells of all runs: run, dataset, metric, method, published, reproduced,
     difference, paper_name, comparable."""
     cols = ["run", "dataset", "metric", "method", "published", "reproduced", "difference",
-            "paper_name", "comparable"]
+            "tolerance", "n_test", "paper_name", "comparable"]
     frames = [r.comparison.assign(run=r.label) for r in runs if len(r.comparison)]
     if not frames:
         return pd.DataFrame(columns=cols)
@@ -236,7 +270,7 @@ def fidelity_frame(runs: Sequence[RunFidelity]) -> pd.DataFrame:
 def fidelity_csv(runs: Sequence[RunFidelity]) -> str:
     """:func:`fidelity_frame` as CSV text (2 decimals, ``true``/``false``)."""
     df = fidelity_frame(runs).copy()
-    for c in ("published", "reproduced", "difference"):
+    for c in ("published", "reproduced", "difference", "tolerance"):
         df[c] = df[c].map(lambda v: _f(v))
     df["comparable"] = df["comparable"].map(lambda b: "true" if b else "false")
     return frame_csv(df, decimals=None)
@@ -254,6 +288,7 @@ def write_fidelity(pub: Publication, runs: Mapping[str, pd.DataFrame],
 
 
 __all__ = ["evaluate_claims", "RunFidelity", "assess_run", "assess_runs", "summary_lines",
+           "tolerance_words", "shares_markdown", "sizes_markdown",
            "claims_markdown", "cell_text", "cells_markdown", "datasets_lines",
            "run_datasets_sentence", "run_markdown", "fidelity_markdown", "fidelity_frame",
            "fidelity_csv", "write_fidelity"]

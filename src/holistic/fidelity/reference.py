@@ -41,6 +41,9 @@ class Publication:
     claims: tuple = ()              # holistic.fidelity.claims.Claim, in document order
     untabulated: Mapping[str, str] = field(default_factory=dict)  # metric -> why not published
     tolerance: float = 2.0          # percentage points
+    # the published protocol's test share: a cell's tolerance is max(tolerance, one test row =
+    # 100 / ceil(test_fraction * n) points), n the data set's rows (None: ``tolerance`` alone)
+    test_fraction: float | None = None
 
     def title(self, metric: str) -> str:
         """A metric's title with its published table, e.g. ``Stability (Table A3)``."""

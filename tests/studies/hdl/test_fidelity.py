@@ -169,8 +169,29 @@ def test_compare_differences_and_share_within_two_points(reference, names):
     assert s.loc["all", "share_within"] == pytest.approx(25 / 31)
     assert s.loc["natural_accuracy", "mean_abs_difference"] == pytest.approx(19 / 8)
     assert s.loc["sparsity", "mean_difference"] == pytest.approx(-25.5 / 8)
+    # each cell's own tolerance: max(2 points, one row of the published 30-row test set = 3.33):
+    # natural -3 and 2.5, adversarial -2.01 now within -> 28 of 31
+    assert (iris["n_test"] == 30).all() and (iris["tolerance"] == 3.33).all()
+    own = fid.summarize_cells(comp)
+    assert own.loc["natural_accuracy", ["cells", "within"]].tolist() == [8, 7]
+    assert own.loc["adversarial_accuracy", ["cells", "within"]].tolist() == [8, 7]
+    assert own.loc["all", ["cells", "within"]].tolist() == [31, 28]
     lines = "\n".join(fid.summary_lines(PUB, comp))
-    assert "Cells compared: 31; within 2 points of the published value: 25 (80.6%)" in lines
+    assert ("Cells compared: 31; within tolerance (max(2 points, one test row)) of the published value: "
+            "28 (90.3%)") in lines
+    shares = fid.shares_by_method(comp, PUB.methods)
+    assert shares.at["natural_accuracy", "HDL"] == (0, 1) and shares.at["natural_accuracy", "DL"] == (1, 1)
+    assert shares.at["natural_accuracy", "all"] == (7, 8) and shares.at["stability", "all"] == (7, 7)
+    assert pd.isna(shares.at["stability", "HDL"])                  # its cell is missing
+    sizes = fid.summarize_by_test_size(comp)
+    assert list(sizes.index) == ["<= 50"]                           # my-digits is not comparable
+    assert sizes.loc["<= 50", ["datasets", "cells", "within"]].tolist() == [1, 31, 28]
+
+
+def test_a_large_test_set_keeps_the_two_point_tolerance():
+    assert fid.test_rows(PUB, 150) == 30 and fid.cell_tolerance(PUB, 30) == pytest.approx(100 / 30)
+    assert fid.test_rows(PUB, 5000) == 1000 and fid.cell_tolerance(PUB, 1000) == 2.0
+    assert fid.test_rows(PUB, None) is None and fid.cell_tolerance(PUB, None) == 2.0
 
 
 # --------------------------------------------------------------------------- claims
@@ -277,9 +298,13 @@ def test_markdown_of_two_runs_and_tidy_csv(reference, names):
     assert md == fid.fidelity_markdown(PUB, assessed, names=names, notes=["a note"])   # deterministic
     csv = fid.fidelity_csv(assessed)
     lines = csv.splitlines()
-    assert lines[0] == "run,dataset,metric,method,published,reproduced,difference,paper_name,comparable"
+    assert lines[0] == ("run,dataset,metric,method,published,reproduced,difference,tolerance,n_test,"
+                        "paper_name,comparable")
     assert len(lines) == 1 + (32 + 32) + (31 + 32)
-    assert "minmax,my-iris,natural_accuracy,HDL,99.33,89.33,-10.00,iris,true" in lines
+    assert "minmax,my-iris,natural_accuracy,HDL,99.33,89.33,-10.00,3.33,30,iris,true" in lines
+    # the per-metric-and-method shares and the summary by test-set size
+    assert "| Natural accuracy (Table A1) | 1/1 (100.0%) |" in md
+    assert "| <= 50 | 1 | 28/31 |" in md
     assert "-0.00" not in csv
 
 
@@ -316,6 +341,17 @@ def test_settings_notes_warn_on_other_radius():
     assert "10 epochs per round (at most 10000 steps a round)" in capped[0]
 
 
+def test_protocol_notes_name_the_split_and_the_published_schedule():
+    own = hdl.protocol_notes({"split": {"mode": "auto"}, "train": {"batch_size": 32}})
+    assert len(own) == 1 and "not the paper's" in own[0]
+    published = hdl.protocol_notes({"split": {"mode": "published"},
+                                    "train": {"batch_size": 64, "min_steps_per_round": 3000,
+                                              "select_every_steps": None}})
+    assert "same rows as Table A1" in published[0]
+    assert "batch size 64" in published[1] and "3000 steps" in published[1] and "1000" not in published[1]
+    assert hdl.protocol_notes({}) == []
+
+
 # --------------------------------------------------------------------------- stage
 
 def test_stage_writes_markdown_and_csv(tmp_path, reference):
@@ -333,7 +369,9 @@ def test_stage_writes_markdown_and_csv(tmp_path, reference):
     assert res.returncode == 0, res.stderr
     md = out.read_text()
     assert "## Run `minmax`" in md and "## Run `paper`" in md
-    assert "within 2 points of the published value: 64 (100.0%)" in md
+    assert "within tolerance (max(2 points, one test row)) of the published value: 64 (100.0%)" in md
+    # the quick profile's split is the project's own: the header says its test rows are not the paper's
+    assert "Split: `auto`, the project's own stratified split" in md
     assert len(csv.read_text().splitlines()) == 1 + 2 * 64
 
     (tables / "selected.csv").write_text("dataset,method\nx,DL\n")
