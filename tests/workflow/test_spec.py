@@ -182,3 +182,14 @@ def test_an_attack_switched_off_by_a_later_file_is_not_run():
 
     params = load_params([ROOT / "params.yaml", _write("attack:\n  suite: {rfgsm: [], deepfool: [test]}\n")])
     assert [name for name, _, _ in suite(params)] == ["pgd", "ensemble", "fgsm", "deepfool"]
+
+
+@pytest.mark.parametrize("profile", sorted(p.parent.name for p in (ROOT / "workflow/profiles").glob("*/params.yaml")))
+def test_every_profile_validates_and_its_uci_sets_use_the_published_split(profile):
+    from holistic.data import registry
+    from holistic.data.splits import split_params
+
+    spec = S.load([ROOT / "params.yaml", ROOT / "workflow/profiles" / profile / "params.yaml"])
+    if profile in ("paper", "published", "uci"):  # the profiles compared with Tables A1-A4
+        for d in spec.datasets:
+            assert registry.get(d).source == "uci" and split_params(spec.params, d)["mode"] == "published", d
