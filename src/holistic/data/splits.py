@@ -103,13 +103,13 @@ def published_splits(n: int, n_splits: int, test_fraction: float = 0.2, val_frac
     ``train`` [S, n_train], ``val`` [S, n_val] (int64 row indices, the code's order)."""
     rest, test = shuffle_split(n, math.ceil(test_fraction * n), PUBLISHED_TEST_SEED)
     n_val = int(val_fraction * len(rest))
+    if n_val == 0 or n_val == len(rest):
+        raise DataError(f"published split of {n} rows: empty part ({len(rest) - n_val} train, {n_val} val rows)")
     trains, vals = [], []
     for e in range(n_splits):
         tr, va = shuffle_split(len(rest), n_val, PUBLISHED_VAL_SEED * (e + 1))
         trains.append(rest[tr])
         vals.append(rest[va])
-    if n_val == 0 or len(trains[0]) == 0:
-        raise DataError(f"published split of {n} rows: empty part ({len(trains[0])} train, {n_val} val rows)")
     return {"test": test, "train": np.stack(trains), "val": np.stack(vals)}
 
 
