@@ -1,8 +1,13 @@
-"""Stage `train`: every configuration x split of one method of a study on one data set."""
+"""Stage `train`: every configuration x split of one method of a study on one data set, trained,
+saved, then measured by the attack suite (one process per job: torch is imported once)."""
+
+import time
 
 from holistic import cli
+from holistic.jobs import attack as attack_job
 from holistic.jobs import deterministic_torch
 from holistic.jobs import train as job
+from holistic.data.registry import get
 from holistic.data.stacked import load_stacked
 from holistic.io import write_json
 from holistic.records.train_log import log_record
@@ -18,17 +23,22 @@ def main():
     p.add_argument("--splits", required=True, help="data/splits/<dataset>.npz")
     p.add_argument("--out", required=True, help="models/<study>/<dataset>/<method>.safetensors")
     p.add_argument("--log", required=True, help="results/<study>/train/<dataset>/<method>.json (timing)")
+    p.add_argument("--eval", required=True, help="results/<study>/eval/<dataset>/<method>.json")
     args = p.parse_args()
     params = cli.params_from(args)
     method = STUDIES[args.study].method(args.method, params)
+    attack_job.suite(params)  # a bad attack setting fails before any training
     deterministic_torch(params)
 
     data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
     result, specs = job.run(params, method, data, label=f"{args.study}/{args.method}")
     meta = {"study": args.study, "dataset": args.dataset, "method": args.method, "model": method.model}
     job.save_trained(args.out, result, specs, meta)
+    start = time.perf_counter()
+    attack_job.run(params, get(args.dataset), data, args.out, args.eval)  # the saved models, as shared
     write_json(args.log, log_record(args.dataset, args.method, len(specs), result.steps, result.seconds,
-                                    result.best_epoch.tolist(), result.best_val_accuracy.tolist()))
+                                    result.best_epoch.tolist(), result.best_val_accuracy.tolist(),
+                                    eval_seconds=time.perf_counter() - start))
 
 
 if __name__ == "__main__":

@@ -29,9 +29,12 @@ def test_dvc_train_stages_list_exactly_the_params_each_method_uses():
     study = STUDIES["hdl"]
     for name, method in study.methods.items():
         stage = stages[f"train_hdl_{S.slug(name)}"]
-        assert stage["do"]["params"] == method.param_keys()
+        # the method's own keys, then the evaluation's (the job measures what it trained)
+        assert stage["do"]["params"] == method.param_keys() + ["attack"]
+        assert set(S.EVAL_KEYS) <= set(stage["do"]["params"])
         assert f"--method {name} " in stage["do"]["cmd"]
         assert f"models/hdl/${{item}}/{name}.safetensors" in stage["do"]["outs"]
+        assert f"results/hdl/eval/${{item}}/{name}.json" in stage["do"]["outs"]
 
 
 def test_default_params_validate_and_name_the_studies():
@@ -102,8 +105,8 @@ def test_job_grid_counts():
     spec = S.load([ROOT / "params.yaml"])
     names = [j[0] for j in spec.jobs()]
     n_d, n_m = 5, len(STUDIES["hdl"].methods)
-    assert sum(n.startswith("train_") for n in names) == n_d * n_m
-    assert sum(n.startswith("attack_") for n in names) == n_d * n_m
+    assert sum(n.startswith("train_") for n in names) == n_d * n_m   # each trains, then evaluates
+    assert not any(n.startswith("attack_") for n in names)
     assert len(names) == len(set(names))
 
 

@@ -11,6 +11,7 @@ rule fetch:
         files=PARAMS,
     log:
         "logs/fetch/{dataset}.log",
+    localrule: S.FETCH.local
     conda:
         ENV
     shell:
@@ -28,6 +29,7 @@ rule split:
         files=PARAMS,
     log:
         "logs/split/{dataset}.log",
+    localrule: S.SPLIT.local
     conda:
         ENV
     shell:

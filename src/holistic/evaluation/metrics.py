@@ -10,13 +10,16 @@ the direction in which it is better.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:  # the selection and report stages read METRICS and never pay a torch import
+    from torch import Tensor
 
 
 def sparsity_percent(W: list[Tensor]) -> Tensor:
     """Percentage of weights (connections, not biases) exactly 0, per model ``[G]``."""
+    import torch
+
     zeros = sum((w == 0).flatten(1).sum(dim=1) for w in W)
     total = sum(w[0].numel() for w in W)
     return 100.0 * zeros.to(torch.float64) / total
@@ -24,6 +27,8 @@ def sparsity_percent(W: list[Tensor]) -> Tensor:
 
 def share_percent(mask: Tensor) -> Tensor:
     """Per-model share of true entries in percent ``[G]`` of a ``[G, N]`` bool mask (on the CPU)."""
+    import torch
+
     return 100.0 * mask.to(torch.float64).mean(dim=1).cpu()
 
 

@@ -9,8 +9,21 @@ study's method up by name is the entry points' business (``holistic.studies``).
 
 
 def deterministic_torch(params: dict) -> None:
-    """Fixed thread count and deterministic kernels: reruns give bitwise-identical results."""
+    """Fixed thread count and deterministic kernels: reruns give bitwise-identical results.
+
+    ``torch.use_deterministic_algorithms(True)`` would also import ``torch._inductor`` just to set
+    the compiler's own flag: 2-3 s of every job's start-up on 2 CPU cores (``python -X
+    importtime``), for a compiler no job uses. The kernels' switch is set directly (and the
+    compiler's flag as well where something has loaded it)."""
+    import sys
+
     import torch
 
     torch.set_num_threads(params["threads"])
-    torch.use_deterministic_algorithms(True)
+    if not hasattr(torch._C, "_set_deterministic_algorithms"):  # another torch: the public call
+        torch.use_deterministic_algorithms(True)
+        return
+    torch._C._set_deterministic_algorithms(True)
+    inductor = sys.modules.get("torch._inductor.config")
+    if inductor is not None:
+        inductor.deterministic = True

@@ -27,8 +27,6 @@ import os
 from pathlib import Path
 from typing import Iterable, Mapping
 
-import pandas as pd
-
 from ..errors import DataError
 from ..io import write_json
 
@@ -136,6 +134,8 @@ def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>") ->
     non-numeric value, the radius absent from a model's rows, a (config_id, split) pair
     seen twice, or configurations that do not cover the same splits.
     """
+    import pandas as pd  # not at the top: the train job writes eval files without it
+
     if not isinstance(ev, Mapping):
         raise DataError(f"{source}: top level must be a JSON object")
     dataset = _get(ev, ("dataset",), source, "")
@@ -188,6 +188,8 @@ TIDY_COLUMNS = ["dataset", "method", "config_id", "split", "metric", "attack", "
 
 def tidy_rows(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """Every row of every model of the eval files, long format (columns :data:`TIDY_COLUMNS`)."""
+    import pandas as pd  # not at the top: the train job writes eval files without it
+
     out = []
     for path in paths:
         src = str(path)
@@ -216,6 +218,8 @@ def load_evals(paths: Iterable[str | os.PathLike],
     given twice, data set sizes that disagree between files, or files whose adversarial
     accuracy comes from different attacks (a table compares like with like).
     """
+    import pandas as pd  # not at the top: the train job writes eval files without it
+
     frames, infos, seen = [], {}, {}
     for path in paths:
         src = str(path)

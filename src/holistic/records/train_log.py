@@ -3,13 +3,15 @@
 Format (JSON object, written atomically by the ``train`` stage)::
 
     {"dataset": "iris", "method": "HDL", "models": 8, "steps": 1200, "seconds": 30.5,
-     "seconds_per_batch": 0.0254, "best_epoch": [...], "best_val_accuracy": [...]}
+     "seconds_per_batch": 0.0254, "best_epoch": [...], "best_val_accuracy": [...],
+     "eval_seconds": 12.1}
 
 ``models``: number of models of the grid, trained together in one vectorised batch;
 ``steps``: optimizer steps per model, all rounds included; ``seconds``: wall time of the
 whole grid; ``seconds_per_batch``: ``seconds / steps``, the time of one vectorised step
 of all ``models`` models; ``best_epoch`` and ``best_val_accuracy``: per model, the epoch
-kept and its validation accuracy. The reader checks the first six fields (the ones the
+kept and its validation accuracy; ``eval_seconds``: wall time of the attack suite on the saved
+models (the same job measures them; null in logs written before). The reader checks the first six fields (the ones the
 timing analyses use) and names the file and field of anything missing or malformed.
 """
 
@@ -20,14 +22,11 @@ import math
 import os
 from typing import Iterable, Sequence
 
-import pandas as pd
-
 from ..errors import DataError
-from ..render.tables import ordered
 
 #: Every field of a training log, in the order above.
 FIELDS = ("dataset", "method", "models", "steps", "seconds", "seconds_per_batch",
-          "best_epoch", "best_val_accuracy")
+          "best_epoch", "best_val_accuracy", "eval_seconds")
 #: The fields :func:`parse_log` checks and :func:`load_logs` returns, as frame columns.
 LOG_COLUMNS = list(FIELDS[:6])
 
@@ -60,10 +59,14 @@ def parse_log(log, source: str = "<log>", methods: Sequence[str] | None = None) 
 
 
 def load_logs(paths: Iterable[str | os.PathLike],
-              methods: Sequence[str] | None = None) -> pd.DataFrame:
+              methods: Sequence[str] | None = None) -> "pd.DataFrame":
     """Training logs as a frame (columns :data:`LOG_COLUMNS`) sorted by data set, then method
     in the order of ``methods`` (None: order of first appearance). DataError naming the
     file for a missing or invalid log or a (data set, method) given twice."""
+    import pandas as pd  # here, not at the top: the train job writes logs, and pays no pandas import
+
+    from ..render.tables import ordered
+
     rows, seen = [], {}
     for path in paths:
         src = str(path)
@@ -91,11 +94,11 @@ def load_logs(paths: Iterable[str | os.PathLike],
 
 
 def log_record(dataset: str, method: str, models: int, steps: int, seconds: float,
-               best_epoch: list[int], best_val_accuracy: list[float]) -> dict:
+               best_epoch: list[int], best_val_accuracy: list[float], eval_seconds: float | None = None) -> dict:
     """A training job's log (:data:`FIELDS`); ``seconds_per_batch`` is derived."""
     return {"dataset": dataset, "method": method, "models": models, "steps": steps, "seconds": seconds,
             "seconds_per_batch": seconds / max(steps, 1), "best_epoch": best_epoch,
-            "best_val_accuracy": best_val_accuracy}
+            "best_val_accuracy": best_val_accuracy, "eval_seconds": eval_seconds}
 
 
 __all__ = ["FIELDS", "LOG_COLUMNS", "parse_log", "load_logs", "log_record"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ..config import has_key
-from .spec import ATTACK, FETCH, SPLIT, TRAIN, Spec, job_code, job_params, rule_name, slug, study_stages
+from .spec import FETCH, SPLIT, TRAIN, Spec, job_code, job_params, rule_name, slug, study_stages
 from .stage import Stage
 
 HEADER = """\
@@ -99,13 +99,12 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
                                   for k in job_params(stage, dataset=d, params=spec.params)))
         out[stage.name] = {"foreach": spec.datasets, "do": _body(stage, files, item, keys, job_code(stage))}
     for s in spec.studies:
-        for stage in (TRAIN, ATTACK):
-            for m in s.methods:
-                keys = job_params(stage, s.method(m), params=spec.params, study=s.name)
-                wc = {"study": s.name, "method": m, **item}
-                out[f"{stage.name}_{s.name}_{slug(m)}"] = {
-                    "foreach": list(s.datasets),
-                    "do": _body(stage, files, wc, keys, job_code(stage, s.name, s.method(m)))}
+        for m in s.methods:
+            keys = job_params(TRAIN, s.method(m), params=spec.params, study=s.name)
+            wc = {"study": s.name, "method": m, **item}
+            out[f"{TRAIN.name}_{s.name}_{slug(m)}"] = {
+                "foreach": list(s.datasets),
+                "do": _body(TRAIN, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
         for stage in study_stages(s):
             if stage.dvc:
                 out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, stage.params,

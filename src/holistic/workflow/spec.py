@@ -6,7 +6,8 @@ One source for both front doors: the Snakefile reads it (rules in ``workflow/rul
 Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its methods):
 
     fetch, split           per data set (shared by the studies)
-    train, attack          per (study, data set, method)
+    train                  per (study, data set, method): trains the grid, then measures it with
+                           the attack suite (one process: torch and the data are loaded once)
     aggregate              per study
     the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
     html pages             per study, report only (Snakemake)
@@ -61,22 +62,22 @@ def slug(name: str) -> str:
 # --------------------------------------------------------------------------- generic stages
 
 TRAIN_ARGS = ("--study {wildcards.study} --dataset {wildcards.dataset} --method {wildcards.method}"
-              " --data {input.data} --splits {input.splits} --out {output.model} --log {output.log}")
+              " --data {input.data} --splits {input.splits} --out {output.model} --log {output.log}"
+              " --eval {output.eval}")
+#: Params keys of the evaluation part of every train job (beside the method's own keys).
+EVAL_KEYS = ("threads", "split.preprocessing", "attack")
 
 FETCH = Stage(name="fetch", script="stages/fetch.py", args="--dataset {wildcards.dataset} --out {output.data}",
-              outputs={"data": out(raw())}, data=("src/holistic/data/registry.csv",))  # params: per data set
+              outputs={"data": out(raw())}, data=("src/holistic/data/registry.csv",),
+              local=True)  # params: per data set; local: a cluster's login node has the network
 SPLIT = Stage(name="split", script="stages/split.py",
               args="--dataset {wildcards.dataset} --data {input.data} --out {output.splits}",
               inputs={"data": raw()}, outputs={"splits": out(splits())},
-              params=("seed", "split.test_fraction", "split.val_fraction", "split.n_splits"))
+              params=("seed", "split.test_fraction", "split.val_fraction", "split.n_splits"), local=True)
 TRAIN = Stage(name="train", script="stages/train.py", args=TRAIN_ARGS,
               inputs={"data": raw(), "splits": splits()},
-              outputs={"model": out(model()), "log": out(train_log(), cache=False)})  # params: per method
-ATTACK = Stage(name="attack", script="stages/attack.py",
-               args=("--study {wildcards.study} --dataset {wildcards.dataset} --method {wildcards.method}"
-                     " --data {input.data} --splits {input.splits} --models {input.model} --out {output.eval}"),
-               inputs={"data": raw(), "splits": splits(), "model": model()}, outputs={"eval": out(eval_file())},
-               params=("threads", "split.preprocessing", "attack"))
+              outputs={"model": out(model()), "log": out(train_log(), cache=False), "eval": out(eval_file())})
+              # params: per method (its pieces' keys) and EVAL_KEYS
 
 
 # --------------------------------------------------------------------------- the grid
@@ -233,6 +234,23 @@ def datasets(studies: list[StudyJobs]) -> list[str]:
 SPLIT_OPTIONAL = ("split.mode", "split.max_trainval_rows", "split.max_test_rows")
 
 
+#: Resident memory of a job's process before its data and models (Python, torch and the
+#: libraries): about 400 MB measured (Snakemake benchmark files, quick profile), rounded up.
+PROCESS_MB = 512
+
+
+def train_mem_mb(params: dict, dataset: str) -> int:
+    """Memory a train job asks a cluster for (Snakemake's ``mem_mb``): the process, the data set's
+    stacked splits (every split holds all n rows, float32) and the model grid, which the engine
+    trains (and evaluates) in chunks sized to ``train.memory_budget_mb``."""
+    from ..data import registry as datasets_registry
+    from ..data.splits import split_params
+
+    info = datasets_registry.get(dataset)
+    data_mb = (split_params(params, dataset)["n_splits"] + 2) * info.n * info.p * 4 / 2**20
+    return int(PROCESS_MB + data_mb + params["train"]["memory_budget_mb"])
+
+
 def job_params(stage: Stage, method=None, dataset: str | None = None, params: dict | None = None,
                study: str | None = None) -> list[str]:
     """The params keys of one job: a train job's come from its method's pieces (and the
@@ -245,23 +263,18 @@ def job_params(stage: Stage, method=None, dataset: str | None = None, params: di
 
         info = registry.get(dataset)
         return [] if info.source == "bundled" else [f"data.{info.section}"]
-    keys = method.param_keys() if stage is TRAIN else list(stage.params)
+    keys = method.param_keys() + [k for k in EVAL_KEYS if k not in method.param_keys()] if stage is TRAIN \
+        else list(stage.params)
     if stage is SPLIT:
         keys += [k for k in SPLIT_OPTIONAL + (f"split.per_dataset.{dataset}",) if has_key(params, k)]
-    if stage in (TRAIN, ATTACK) and study is not None and has_key(params, f"studies.{study}.model"):
+    if stage is TRAIN and study is not None and has_key(params, f"studies.{study}.model"):
         keys.append(f"studies.{study}.model")
     return keys
 
 
-def job_pieces(stage: Stage, method) -> list:
-    """The registered pieces a job runs: a train job all of its method's, an attack job only
-    the model (it measures the trained networks; the losses and procedure are not run)."""
-    pieces = method.pieces()
-    return pieces if stage is TRAIN else pieces[:1]
-
-
-def _piece_modules(stage: Stage, method) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(type(p).__module__ for p in job_pieces(stage, method)))
+def _piece_modules(method) -> tuple[str, ...]:
+    """The modules of the registered pieces a train job runs (all of its method's)."""
+    return tuple(dict.fromkeys(type(p).__module__ for p in method.pieces()))
 
 
 @lru_cache(maxsize=None)
@@ -276,7 +289,7 @@ def study_modules(study_name: str) -> tuple[str, ...]:
 def job_code(stage: Stage, study: str | None = None, method=None) -> list[str]:
     """Code files (and data files) of one job: the stage's import graph, plus through the
     registries its study's package and its method's piece modules."""
-    extra = (study_modules(study) if study else ()) + (_piece_modules(stage, method) if method is not None else ())
+    extra = (study_modules(study) if study else ()) + (_piece_modules(method) if method is not None else ())
     return list(_deps(stage.script, extra)) + list(stage.data)
 
 
@@ -293,7 +306,8 @@ def aggregate_stage(s: StudyJobs) -> Stage:
                  args=(f"--study {s.name} --evals {{input.evals}} --tables {{params.tables}}"
                        " --metrics {output.metrics} --plots {params.plots}"),
                  inputs={"evals": s.evals}, outputs=outputs, params=("aggregate",),
-                 values={"tables": dirname_of("output", "selected"), "plots": dirname_of("output", "plot")})
+                 values={"tables": dirname_of("output", "selected"), "plots": dirname_of("output", "plot")},
+                 local=True)
 
 
 def table_pages(s: StudyJobs) -> list[Stage]:
@@ -360,13 +374,12 @@ class Spec:
                 out_.append((f"{stage.name}@{d}", stage, {"dataset": d},
                              job_params(stage, dataset=d, params=self.params), job_code(stage)))
         for s in self.studies:
-            for stage in (TRAIN, ATTACK):
-                for m in s.methods:
-                    keys = job_params(stage, s.method(m), params=self.params, study=s.name)
-                    code = job_code(stage, s.name, s.method(m))
-                    for d in s.datasets:
-                        out_.append((f"{stage.name}_{s.name}_{slug(m)}@{d}", stage,
-                                     {"study": s.name, "dataset": d, "method": m}, keys, code))
+            for m in s.methods:
+                keys = job_params(TRAIN, s.method(m), params=self.params, study=s.name)
+                code = job_code(TRAIN, s.name, s.method(m))
+                for d in s.datasets:
+                    out_.append((f"{TRAIN.name}_{s.name}_{slug(m)}@{d}", TRAIN,
+                                 {"study": s.name, "dataset": d, "method": m}, keys, code))
             for stage in study_stages(s):
                 out_.append((rule_name(stage, s.name), stage, {"study": s.name}, list(stage.params),
                              job_code(stage, s.name)))

@@ -36,7 +36,7 @@ def figures_stage(s) -> Stage:
             "table5_md": out(f"{a}/table5.md"),
             "per_dataset": out(f"{a}/per_dataset.md"),
         },
-        params=("aggregate.adversarial_rho",), values={"out": dirname_of("output", "fig1")})
+        params=("aggregate.adversarial_rho",), values={"out": dirname_of("output", "fig1")}, local=True)
 
 
 def image_datasets(s) -> list[str]:
@@ -60,7 +60,7 @@ def images_stage(s) -> list[Stage]:
         params=("aggregate.adversarial_rho", "split", "train.epochs", "train.grid")
         + ((model,) if has_key(s.params, model) else ()),
         values={"out": dirname_of("output", "md")},
-        data=("src/holistic/studies/hdl/reference",))]
+        data=("src/holistic/studies/hdl/reference",), local=True)]
 
 
 def shap_stage(s) -> Stage:
@@ -114,7 +114,7 @@ def fidelity_stage(s) -> Stage:
                 "train.select_every_steps", "train.batch_size", "train.grid", "aggregate.adversarial_rho",
                 "attack.adversarial", f"studies.{s.name}"),
         values={"run": lambda input, output: f"{label}={tables(input, output)}"},
-        data=("src/holistic/studies/hdl/reference",))
+        data=("src/holistic/studies/hdl/reference",), local=True)
 
 
 def page_stages(s) -> list[Stage]:
