@@ -33,18 +33,20 @@ def init_params(sizes: list[int], generators: list[torch.Generator]) -> tuple[li
     return W, b
 
 
-def forward(W: list[Tensor], b: list[Tensor], x: Tensor) -> tuple[Tensor, list[Tensor]]:
-    """Logits ``z^L`` ``[G, B, K]`` and the ReLU gates ``1[z^l > 0]`` of each hidden layer."""
-    gates = []
+def forward(W: list[Tensor], b: list[Tensor], x: Tensor, gates: bool = True) -> tuple[Tensor, list[Tensor]]:
+    """Logits ``z^L`` ``[G, B, K]`` and the ReLU gates ``1[z^l > 0]`` of each hidden layer
+    (``[G, B, r_l]``; an empty list with ``gates=False``: the logits are the same)."""
+    D = []
     h = x
     for l, (w, bias) in enumerate(zip(W, b)):
         z = torch.baddbmm(bias.unsqueeze(1), h, w)
         if l < len(W) - 1:
             h = torch.relu(z)
-            gates.append((h > 0).to(h.dtype))
+            if gates:
+                D.append((h > 0).to(h.dtype))
         else:
             h = z
-    return h, gates
+    return h, D
 
 
 def input_directional_gradients(W: list[Tensor], gates: list[Tensor], V: Tensor) -> Tensor:
@@ -103,7 +105,7 @@ def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> T
     out = []
     with torch.no_grad():
         for start in range(0, x.shape[1], chunk):
-            logits, _ = forward(W, b, x[:, start:start + chunk])
+            logits, _ = forward(W, b, x[:, start:start + chunk], gates=False)
             out.append(logits.argmax(-1))
     return torch.cat(out, dim=1)
 
@@ -142,6 +144,11 @@ class MLP:
         """Logits ``[G, B, K]`` and the ReLU gates (the forward's by-product); inputs
         ``[G, B, *input_shape]`` are flattened (an image is its pixels)."""
         return forward(*self.split(params), x.flatten(2))
+
+    def logits(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
+        """Logits ``[G, B, K]`` only: :meth:`forward` without the gates (losses that read no
+        aux, e.g. cross-entropy; the same values)."""
+        return forward(*self.split(params), x.flatten(2), gates=False)[0]
 
     def predict(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
         return predict(*self.split(params), x.flatten(2))

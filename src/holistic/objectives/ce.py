@@ -12,10 +12,11 @@ def per_sample_loss(z: Tensor, y: Tensor) -> Tensor:
 
 
 class CrossEntropy:
-    """Registry entry ``ce``: no grid axis."""
+    """Registry entry ``ce``: no grid axis; reads only the logits of the forward output."""
 
     axes: tuple[str, ...] = ()
     param_keys: tuple[str, ...] = ()
+    uses_aux = False  # the trainer may run a model's logits-only forward (no ReLU gates)
 
     def per_sample(self, model, params: dict, x: Tensor, y: Tensor, hp: dict, out, reference: bool = False) -> Tensor:
         """``[G, B]`` losses from the forward output ``out = (logits, aux)``."""

@@ -57,6 +57,8 @@ class RobustLinear:
     axes: tuple[str, ...] = ("rho",)
     axis_bounds = {"rho": {"exclusiveMinimum": 0}}
     param_keys: tuple[str, ...] = ()
+    uses_aux = True  # the fast path reads the forward's aux (the MLP's ReLU gates)
+    input_gradients = True  # propagates K-1 logit-difference directions to the input (chunk sizing)
 
     def per_sample(self, model, params: dict, x: Tensor, y: Tensor, hp: dict, out, reference: bool = False) -> Tensor:
         z, aux = out

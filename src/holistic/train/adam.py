@@ -2,6 +2,15 @@
 
 Every update is element-wise, so one model's step never depends on another's:
 a model trained inside a grid follows the same trajectory as when trained alone.
+
+On CPU the update runs as seven ``torch._foreach_*`` calls over all parameters instead of
+seven calls per parameter: PyTorch's CPU ``_foreach_*`` kernels loop over the tensors in C++
+and call the very same per-tensor kernels (``lerp_``, ``mul_``, ``addcmul_``, ``sqrt``,
+``add_``, ``div_``, ``addcdiv_``), so the arithmetic, and every bit, is unchanged; only the
+Python dispatch goes. Small grids go further: all parameters in one flat buffer, seven
+kernels in all (:class:`StackedAdam`). On CUDA the ``_foreach_*`` ops are separate multi-tensor kernels
+with their own element-wise code, whose bitwise agreement with the per-tensor kernels is not
+established (no GPU was at hand to check it), so there the per-tensor loop is kept.
 """
 
 from __future__ import annotations
@@ -12,28 +21,132 @@ import torch
 from torch import Tensor
 
 
+#: Floats per 64 bytes: each parameter's segment of the flat buffers starts 64-byte aligned,
+#: as PyTorch's own CPU allocations do (a batched matmul meets the same memory layout).
+ALIGN = 16
+
+#: Parameters of at most this many floats in all are updated in one flat buffer (up to 7
+#: iris-sized or 5 spambase-sized MLPs of 17.5k or 24.2k floats). Measured on 2 CPU cores
+#: (1 thread, 2026-12-04), one step: G = 1: 167 us flat, 270 us ``_foreach_*``; G = 4:
+#: 378 vs 442 us; G = 8: even (773 vs 770 us); G = 64: 7.8 vs 6.5 ms (the gradients' copy
+#: and the per-element ``lr`` are two more passes over memory).
+FLAT_MAX_FLOATS = 2**17
+
+
+def per_model(lr: Tensor, p: Tensor) -> Tensor:
+    """``lr`` ``[G]`` as ``[G, 1, ..., 1]``, broadcastable against ``p`` ``[G, ...]``."""
+    return lr.view(-1, *([1] * (p.dim() - 1)))
+
+
+def segments(sizes: list[int]) -> tuple[list[int], int]:
+    """Offsets of consecutive segments of ``sizes`` floats, each rounded up to :data:`ALIGN`
+    floats, and the total length."""
+    offsets, total = [], 0
+    for n in sizes:
+        offsets.append(total)
+        total += -(-n // ALIGN) * ALIGN
+    return offsets, total
+
+
+def segment(buf: Tensor, offset: int, like: Tensor) -> Tensor:
+    """The view of ``buf`` at ``offset`` shaped (and strided) like ``like``."""
+    return buf[offset:offset + like.numel()].view_as(like)
+
+
 class StackedAdam:
+    """Adam over a list of stacked parameters ``[G, ...]`` with per-model learning rates ``lr``
+    ``[G]``. Three ways to run the same element-wise update (the same bits, see :meth:`step`):
+    one flat buffer (CPU, small grids), ``_foreach_*`` calls (CPU), a loop per parameter (CUDA).
+
+    Flat: the parameters' data is moved into segments of one buffer ``P`` (``p.data`` becomes
+    a view of its segment, the same shape and strides, 64-byte aligned), with flat ``m``, ``v``,
+    gradients and a per-element copy of ``lr``, so one step is eight calls whatever the number
+    of parameters (the gradients are copied in by one ``_foreach_copy_``). The padding between
+    segments is zero in ``P``, ``m``, ``v`` and the gradients and stays zero.
+    """
+
     def __init__(self, params: list[Tensor], lr: Tensor, betas=(0.9, 0.999), eps: float = 1e-8):
         self.params = params
         self.lr = lr
         self.b1, self.b2 = betas
         self.eps = eps
         self.t = 0
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
+        on_cpu = all(p.device.type == "cpu" for p in params)
+        self.flat = on_cpu and sum(p.numel() for p in params) <= FLAT_MAX_FLOATS
+        self.foreach = on_cpu and not self.flat
+        if self.flat:
+            self._init_flat()
+        else:
+            self.m = [torch.zeros_like(p) for p in params]
+            self.v = [torch.zeros_like(p) for p in params]
+            self.lr_views = [per_model(lr, p) for p in params]
+
+    @torch.no_grad()
+    def _init_flat(self) -> None:
+        """Move every parameter into its segment of ``P``; flat ``m``, ``v``, gradient and
+        learning-rate buffers (``lr`` of model g at every element of model g)."""
+        offsets, total = segments([p.numel() for p in self.params])
+        zeros = lambda: self.params[0].new_zeros(total)  # noqa: E731
+        self.P, self.m, self.v, self.grad = zeros(), zeros(), zeros(), zeros()
+        self.lr_flat = self.params[0].new_ones(total)
+        self.grad_views = [segment(self.grad, o, p) for p, o in zip(self.params, offsets)]
+        for p, o in zip(self.params, offsets):
+            segment(self.P, o, p).copy_(p)
+            segment(self.lr_flat, o, p).copy_(per_model(self.lr, p).expand_as(p))
+            p.data = segment(self.P, o, p)
 
     @torch.no_grad()
     def step(self) -> None:
-        """``p -= lr * m_hat / (sqrt(v_hat) + eps)``, rearranged into four in-place passes:
-        ``m_hat / (sqrt(v_hat) + eps) = (sqrt(c2) / c1) * m / (sqrt(v) + eps sqrt(c2))``."""
+        """``p -= lr * m_hat / (sqrt(v_hat) + eps)``, rearranged into in-place passes:
+        ``m_hat / (sqrt(v_hat) + eps) = (sqrt(c2) / c1) * m / (sqrt(v) + eps sqrt(c2))``,
+        with ``c1 = 1 - b1^t``, ``c2 = 1 - b2^t``. Per parameter ``p`` ``[G, ...]``:
+
+            m <- lerp(m, g, 1 - b1);  v <- b2 v + (1 - b2) g g
+            p <- p - (sqrt(c2) / c1) * m / ((sqrt(v) + eps sqrt(c2)) / lr)
+
+        Each element meets the same seven operations in every path. Whether PyTorch's CPU
+        kernels run an element in their vectorised body or their scalar tail (which the flat
+        layout, the grid size and the thread count decide) does not change its bits: checked
+        for each of the seven operations on 12.6 million random elements (2026-12-04).
+        """
         self.t += 1
         c1 = 1 - self.b1 ** self.t
         c2 = 1 - self.b2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            g = p.grad
+        grads = [p.grad for p in self.params]
+        if self.flat:
+            self._step_flat(grads, c1, c2)
+        elif self.foreach:
+            self._step_foreach(grads, c1, c2)
+        else:
+            self._step_loop(grads, c1, c2)
+        for p in self.params:
+            p.grad = None
+
+    def _step_flat(self, grads: list[Tensor], c1: float, c2: float) -> None:
+        """The update on the flat buffers: eight calls in all."""
+        torch._foreach_copy_(self.grad_views, grads)
+        g = self.grad
+        self.m.lerp_(g, 1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+        denom = self.v.sqrt().add_(self.eps * math.sqrt(c2))
+        denom.div_(self.lr_flat)
+        self.P.addcdiv_(self.m, denom, value=-math.sqrt(c2) / c1)
+
+    def _step_foreach(self, grads: list[Tensor], c1: float, c2: float) -> None:
+        """The update as seven ``_foreach_*`` calls (CPU: the per-tensor kernels, bit for bit)."""
+        torch._foreach_lerp_(self.m, grads, 1 - self.b1)
+        torch._foreach_mul_(self.v, self.b2)
+        torch._foreach_addcmul_(self.v, grads, grads, value=1 - self.b2)
+        denom = torch._foreach_sqrt(self.v)
+        torch._foreach_add_(denom, self.eps * math.sqrt(c2))
+        torch._foreach_div_(denom, self.lr_views)
+        torch._foreach_addcdiv_(self.params, self.m, denom, value=-math.sqrt(c2) / c1)
+
+    def _step_loop(self, grads: list[Tensor], c1: float, c2: float) -> None:
+        """The update one parameter at a time (CUDA)."""
+        for p, g, m, v, lr in zip(self.params, grads, self.m, self.v, self.lr_views):
             m.lerp_(g, 1 - self.b1)
             v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
             denom = v.sqrt().add_(self.eps * math.sqrt(c2))
-            denom.div_(self.lr.view(-1, *([1] * (p.dim() - 1))))
+            denom.div_(lr)
             p.addcdiv_(m, denom, value=-math.sqrt(c2) / c1)
-            p.grad = None

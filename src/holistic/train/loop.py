@@ -8,9 +8,17 @@ reduction (with its own trained state, e.g. the stable loss's theta) and the pro
 (the round structure, e.g. continuous sparsification's soft-mask rounds, hard mask and
 rewind). Per step::
 
+    x, y = batches.batch(step)                           # [G, B, ...], [G, B]: one index_select each
     eff, penalty = procedure.effective(params, ...)      # e.g. W * sigma(beta s)
     L = loss.per_sample(model, eff, x, y, hp, model.forward(eff, x))     # [G, B]
     objective = reduction.reduce(L, state, hp) (+ penalty)               # [G]
+    objective.backward(ones); opt.step()                 # d sum_g objective_g, then Adam
+
+A loss that reads only the logits (``uses_aux = False``, cross-entropy) gets the model's
+logits-only forward where it has one (the MLP's skips the ReLU gates). None of this changes
+an operation on a model's numbers (the same operations, in the same order, on every element),
+so every model is bitwise what the straightforward loop (advanced indexing, the forward with
+its gates, ``sum().backward()``, Adam one tensor at a time) gives.
 
 Each model is kept at its best validation accuracy of the final round: checked at every
 epoch's end, or (``select_every_steps = K``, the published HDL code's schedule, defect 6 of
@@ -108,6 +116,49 @@ def hyperparameters(method: Method, specs: list[ModelSpec], device) -> dict[str,
             for a in method.axes()}
 
 
+class Batches:
+    """Minibatches of every model: model g draws from its own split's training rows, in the
+    order of a permutation drawn per split and epoch (``torch.randperm`` with the split's
+    generator, one draw per split and epoch).
+
+    The splits' rows are flattened once to ``[S * n_train, ...]``; an epoch's orders become
+    row numbers ``split * n_train + order`` ``[G, n_train]``, and a step's batch is one
+    ``index_select`` of those rows (the same values as indexing ``X_train[split, order]``).
+    """
+
+    def __init__(self, data: SplitTensors, split: Tensor, seed: int, batch_size: int):
+        self.n_train = data.X_train.shape[1]
+        self.batch_size = batch_size
+        self.G = len(split)
+        self.X = data.X_train.reshape(-1, *data.X_train.shape[2:])
+        self.y = data.y_train.reshape(-1)
+        self.split = split.tolist()
+        self.offset = split[:, None] * self.n_train  # [G, 1]
+        self.gen = {sp: torch.Generator().manual_seed(batch_order_seed(seed, sp)) for sp in sorted(set(self.split))}
+        self.rows = None
+
+    def new_epoch(self) -> None:
+        """Draw the epoch's permutation of every split (in increasing split order)."""
+        perms = {sp: torch.randperm(self.n_train, generator=g) for sp, g in self.gen.items()}
+        order = torch.stack([perms[sp] for sp in self.split]).to(self.offset.device)  # [G, n_train]
+        self.rows = self.offset + order
+
+    def batch(self, step: int) -> tuple[Tensor, Tensor]:
+        """Inputs ``[G, B, ...]`` and labels ``[G, B]`` of the epoch's step ``step``."""
+        idx = self.rows[:, step * self.batch_size:(step + 1) * self.batch_size].reshape(-1)
+        x = self.X.index_select(0, idx)
+        return x.view(self.G, -1, *x.shape[1:]), self.y.index_select(0, idx).view(self.G, -1)
+
+
+def forward_for(model, loss_fn):
+    """``(params, x) -> (logits, aux)``: the model's forward, or, when the loss reads only the
+    logits (``loss_fn.uses_aux`` False) and the model has a logits-only path (``logits``), that
+    path with aux None (the MLP then skips its ReLU gates, which only the robust loss reads)."""
+    if not getattr(loss_fn, "uses_aux", True) and hasattr(model, "logits"):
+        return lambda params, x: (model.logits(params, x), None)
+    return model.forward
+
+
 def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: TrainConfig,
                log=sys.stderr, label: str = "") -> TrainResult:
     """Train every model of ``specs`` (one method) and return their best checkpoints."""
@@ -126,10 +177,12 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
     pstate = procedure.init_state(params, prunable)
     kept = {**params, **state}  # what rewinding restores and the checkpoint keeps
 
-    splits_used = sorted(set(int(x) for x in split.tolist()))
-    order_gen = {sp: torch.Generator().manual_seed(batch_order_seed(cfg.seed, sp)) for sp in splits_used}
-    n_train = data.X_train.shape[1]
-    spe = steps_per_epoch(n_train, cfg.batch_size)
+    batches = Batches(data, split, cfg.seed, cfg.batch_size)
+    X_val, y_val = data.X_val[split], data.y_val[split]  # [G, n_val, ...]: each model's validation rows
+    forward = forward_for(model, loss_fn)
+    reference = cfg.robust_gradient == "autograd"
+    ones = torch.ones(G, device=device)  # d sum_g objective_g / d objective: backward without the sum
+    spe = steps_per_epoch(batches.n_train, cfg.batch_size)
     T = cfg.epochs * spe
     n_rounds = procedure.n_rounds(cfg)
 
@@ -149,14 +202,15 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
         """Validation accuracy [G] of ``eff``; where it beats the best so far (and ``select``),
         ``eff`` (and the reduction's state) becomes the kept checkpoint, dated ``epoch``."""
         nonlocal best_val, best_epoch
-        acc = accuracy(model, eff, data.X_val[split], data.y_val[split])
+        acc = accuracy(model, eff, X_val, y_val)
         if select:
             better = acc > best_val
             best_val = torch.where(better, acc, best_val)
-            best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
-            for n, dst in best.items():
-                src = (eff[n] if n in eff else state[n]).detach()
-                dst.copy_(torch.where(better.view(-1, *([1] * (dst.dim() - 1))), src, dst))
+            best_epoch = torch.where(better, epoch, best_epoch)
+            if bool(better.any()):
+                for n, dst in best.items():
+                    src = (eff[n] if n in eff else state[n]).detach()
+                    torch.where(better.view(-1, *([1] * (dst.dim() - 1))), src, dst, out=dst)
         return acc
 
     for r in range(n_rounds):
@@ -170,19 +224,15 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
         if r == 0 and cfg.rewind_epoch == 0:
             rewind = snapshot()
         for epoch in range(cfg.epochs):
-            perms = {sp: torch.randperm(n_train, generator=g).to(device) for sp, g in order_gen.items()}
-            order = torch.stack([perms[int(sp)] for sp in split.tolist()])  # [G, n_train]
+            batches.new_epoch()
             for step in range(spe):
-                idx = order[:, step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                x = data.X_train[split[:, None], idx]
-                y = data.y_train[split[:, None], idx]
+                x, y = batches.batch(step)
                 eff, penalty = procedure.effective(params, pstate, hp, final, epoch * spe + step, T)
-                L = loss_fn.per_sample(model, eff, x, y, hp, model.forward(eff, x),
-                                       reference=cfg.robust_gradient == "autograd")
+                L = loss_fn.per_sample(model, eff, x, y, hp, forward(eff, x), reference=reference)
                 objective = reduction.reduce(L, state, hp)
                 if penalty is not None:
                     objective = objective + penalty
-                objective.sum().backward()
+                objective.backward(ones)
                 if every and final and (epoch * spe + step) % every == 0:  # before this step's update
                     with torch.no_grad():
                         keep_best(epoch - 1 if step == 0 else epoch,
