@@ -1,29 +1,19 @@
 """The engine's speed-ups change no bit: Adam's three paths, the logits-only forward, the
 batch gathering, and chunk sizes from the cache (read from sysfs, capped by the memory budget)."""
 
-import numpy as np
 import pytest
 import torch
 
-from conftest import blobs, hdl
-from holistic.data.stacked import stack_splits
+from conftest import hdl
 from holistic.methods import model_grid
 from holistic.models import MODELS
 from holistic.train import adam as adam_module
 from holistic.train import chunks
 from holistic.train.adam import StackedAdam, segments
 from holistic.train.loop import Batches, TrainConfig, train_grid
+from test_loop import data  # noqa: F401  (the same small split, one fixture)
 
 GRID = {"lr": [0.01, 0.001], "rho": [0.1], "lambda": [1e-6], "beta_bar": [200.0], "a": [0.8, 0.9]}
-
-
-@pytest.fixture(scope="module")
-def data():
-    X, y = blobs(200, 5, 3, seed=2)
-    idx = np.random.default_rng(1).permutation(200)
-    test, rest = idx[:40], idx[40:]
-    splits = {"test": test, "train": np.stack([rest[:120], rest[40:]]), "val": np.stack([rest[120:], rest[:40]])}
-    return stack_splits(X, y, splits, "minmax")
 
 
 def adam_run(path: str, monkeypatch, steps: int = 5) -> list[torch.Tensor]:
