@@ -107,7 +107,7 @@ def predict(W: list[Tensor], b: list[Tensor], x: Tensor, chunk: int = 4096) -> T
         for start in range(0, x.shape[1], chunk):
             logits, _ = forward(W, b, x[:, start:start + chunk], gates=False)
             out.append(logits.argmax(-1))
-    return torch.cat(out, dim=1)
+    return out[0] if len(out) == 1 else torch.cat(out, dim=1)
 
 
 class MLP:

@@ -28,16 +28,17 @@ pipeline runs them); it falls beyond G = 256 (G W about 40 times the share at 38
 capped by the memory budget (:func:`models_per_chunk`): here 120 (iris DL), 91 (iris Robust),
 89 (spambase DL) and 78 (spambase Robust) models, each within 5 % of its curve's peak. The
 cache is read from sysfs (:func:`last_level_cache`; 8 MiB shared by one CPU where it cannot
-be read), the share scales with the job's torch threads. A grid of 1024 iris-sized models,
-which the memory budget alone (2048 MB) runs as one chunk: 1742 (DL) and 818 (Robust)
-model-steps/s in one chunk, 2187 and 1049 in chunks of at most 120 and 91 (+26 % and +28 %;
-CPU time, fastest of 2, the same day). On CUDA the memory budget alone
-decides: there a larger batch of models only fills the device better.
+be read); the share scales with the job's torch threads (an assumption: with 2 threads the
+curve could not be measured on the shared machine, see ``bench/train_throughput.py``).
+
+A grid of 1024 iris-sized models, which the memory budget alone (2048 MB) runs as one chunk:
+1742 (DL) and 818 (Robust) model-steps/s in one chunk, 2187 and 1049 in chunks of at most 120
+and 91 (+26 % and +28 %; CPU time, fastest of 2, the same day). On CUDA the memory budget
+alone decides: there a larger batch of models only fills the device better.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -62,12 +63,13 @@ def model_bytes(model, input_shape: tuple[int, ...], k: int, n_val: int, batch_s
     floats += 4 * batch_size * width                     # activations, gates and their gradients
     floats += 6 * batch_size * max(k - 1, 1) * width     # robust term: direction chain, forward and backward
     floats += min(n_val, 4096) * width                   # validation forward (evaluated in chunks of rows)
-    floats += n_val * math.prod(input_shape)             # the model's validation inputs, gathered once
     return 4 * floats
 
 
 def models_per_chunk(data: SplitTensors, model, cfg: TrainConfig, budget_mb: float) -> int:
-    """How many models fit in ``budget_mb`` at once (at least one)."""
+    """How many models fit in ``budget_mb`` at once (at least one). Unchanged since before the
+    cache rule: on CUDA it alone decides, so the chunks there stay what they were (a batched
+    matmul on CUDA may choose its algorithm by the number of models; not checked here)."""
     per_model = model_bytes(model, data.input_shape, data.k, data.X_val.shape[1], cfg.batch_size)
     return max(1, int(budget_mb * 2**20) // per_model)
 
