@@ -24,21 +24,25 @@ def main():
     p.add_argument("--out", required=True, help="models/<study>/<dataset>/<method>.safetensors")
     p.add_argument("--log", required=True, help="results/<study>/train/<dataset>/<method>.json (timing)")
     p.add_argument("--eval", required=True, help="results/<study>/eval/<dataset>/<method>.json")
+    p.add_argument("--curves", required=True, help="results/<study>/curves/<dataset>/<method>.csv")
     args = p.parse_args()
     params = cli.params_from(args)
     method = STUDIES[args.study].method(args.method, params)
-    attack_job.suite(params)  # a bad attack setting fails before any training
+    attack_job.check(params, " + ".join(args.params))  # a bad attack setting fails before any training
     deterministic_torch(params)
 
     data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
-    result, specs = job.run(params, method, data, label=f"{args.study}/{args.method}")
+    resume = job.checkpoint(args.out, params, method, (args.data, args.splits))  # a killed run goes on from it
+    result, specs = job.run(params, method, data, label=f"{args.study}/{args.method}", resume=resume)
     meta = {"study": args.study, "dataset": args.dataset, "method": args.method, "model": method.model}
     job.save_trained(args.out, result, specs, meta)
+    job.save_curves(args.curves, result, specs, meta)
     start = time.perf_counter()
     attack_job.run(params, get(args.dataset), data, args.out, args.eval)  # the saved models, as shared
     write_json(args.log, log_record(args.dataset, args.method, len(specs), result.steps, result.seconds,
                                     result.best_epoch.tolist(), result.best_val_accuracy.tolist(),
                                     eval_seconds=time.perf_counter() - start))
+    resume.discard()  # the job is done
 
 
 if __name__ == "__main__":

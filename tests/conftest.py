@@ -8,6 +8,18 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests" / "workflow"))  # `pipeline`: the end-to-end tests' project helpers
+
+
+@pytest.fixture(scope="session")
+def snakemake_run(tmp_path_factory):
+    """A copy of the project after `snakemake` on the tiny profile: run once per session and
+    shared by the end-to-end tests (which copy it before changing anything)."""
+    from pipeline import smk, tiny_project
+
+    d = tiny_project(tmp_path_factory.mktemp("smk") / "project")
+    smk(d)
+    return d
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,22 @@ def save_models(path: str | os.PathLike, params: dict[str, Tensor], state: dict[
                 "params": json.dumps(list(params)), "state": json.dumps(list(state))}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
+        sort_header(tmp)
+
+
+def sort_header(path: str | os.PathLike) -> None:
+    """Sort the keys of a safetensors file's JSON header, in place: safetensors writes its
+    metadata in the order of a randomly seeded hash map, a new order in every process
+    (safetensors issue #584), so the same models would give other bytes on every run. Only
+    the order changes, so the sorted header fills the same length (the padding kept)."""
+    with open(path, "r+b") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(text) > n:
+            raise RuntimeError(f"{path}: the sorted safetensors header is longer than the written one")
+        f.seek(8)
+        f.write(text + b" " * (n - len(text)))
 
 
 def load_models(path: str | os.PathLike) -> tuple[dict[str, Tensor], list[ModelSpec], dict]:

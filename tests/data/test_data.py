@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import hashlib
 import http.server
 import re
@@ -277,3 +278,18 @@ def test_fetch_and_split_stages(tmp_path):
     n_splits = yaml.safe_load((ROOT / "params.yaml").read_text())["split"]["n_splits"]
     assert s["train"].shape[0] == s["val"].shape[0] == n_splits
     assert len(s["test"]) + s["train"].shape[1] + s["val"].shape[1] == 178
+
+
+def test_relative_mirror_is_relative_to_the_dvc_root(tmp_path, iris_mirror, monkeypatch):
+    """`dvc exp run --temp` runs a stage in a copy under .dvc/tmp/exps/ with DVC_ROOT set to the
+    project: the default relative mirror (``../shared/...``) still finds the files."""
+    project, elsewhere = tmp_path / "project", tmp_path / "project" / ".dvc" / "tmp" / "exps" / "run"
+    elsewhere.mkdir(parents=True)
+    rel = os.path.relpath(iris_mirror, project)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    with pytest.raises(DataError, match="file not found"):
+        fetch(registry.get("iris"), {"mirror": rel}, tmp_path / "a.npz")
+    monkeypatch.setenv("DVC_ROOT", str(project))
+    fetch(registry.get("iris"), {"mirror": rel}, tmp_path / "a.npz")
+    assert load_dataset(tmp_path / "a.npz")[0].shape == (150, 4)

@@ -16,68 +16,8 @@ import yaml
 from holistic.config import deep_merge
 from holistic.studies import STUDIES
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
-PROJECT_FILES = ["Snakefile", "dvc.yaml", "params.yaml", "pyproject.toml", "src", "stages", "workflow"]
-BIN = Path(sys.executable).parent
-TABLES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank", "robustness", "verified_accuracy"]
-P_OBJECTIVES = {"natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "mean", "weighted"}
-HDL = list(STUDIES["hdl"].methods)
-METRICS = "src/holistic/evaluation/metrics.py"
-
-
-def tiny_params() -> dict:
-    """tests/profiles/tiny.yaml, its MNIST mirror made absolute (the copies live elsewhere)."""
-    tiny = yaml.safe_load(TINY.read_text())
-    tiny["data"]["mnist"]["mirror"] = str((ROOT / tiny["data"]["mnist"]["mirror"]).resolve())
-    return tiny
-
-
-def copy_project(dst: Path) -> Path:
-    dst.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, dst / name)
-    return dst
-
-
-def env(project=None):
-    e = dict(os.environ, DVC_NO_ANALYTICS="1", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    # the stage scripts import the copy's package (the project's code is what the test edits)
-    e["PYTHONPATH"] = str(project / "src") if project else ""
-    return e
-
-
-def run(cmd, cwd):
-    res = subprocess.run(cmd, cwd=cwd, env=env(cwd), capture_output=True, text=True, timeout=900)
-    assert res.returncode == 0, f"{cmd} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
-    return res
-
-
-def smk(d, *args):
-    return run([str(BIN / "snakemake"), "--cores", "2", "--configfile", "tiny.yaml", *args], d)
-
-
-def outputs(d: Path, study="hdl") -> dict:
-    r = d / "results" / study
-    files = [r / "metrics.json"] + [r / "tables" / f"{t}.csv" for t in TABLES] + [r / "analysis" / "images.csv"]
-    return {f.relative_to(d).as_posix(): f.read_bytes() for f in files}
-
-
-def tree_bytes(d: Path, *parts) -> dict:
-    base = d.joinpath(*parts)
-    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def snakemake_run(tmp_path_factory):
-    d = copy_project(tmp_path_factory.mktemp("smk") / "project")
-    (d / "tiny.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    smk(d)
-    return d
+from pipeline import (BIN, HDL, METRICS, P_OBJECTIVES, ROOT, TABLES, copy_project, env, outputs, run,
+                      smk, tiny_params, tree_bytes)
 
 
 @pytest.mark.e2e
@@ -133,14 +73,22 @@ def dvc_project(tmp_path) -> Path:
     return d
 
 
+@pytest.fixture(scope="module")
+def dvc_run(tmp_path_factory):
+    """The dvc project after `dvc repro`."""
+    d = dvc_project(tmp_path_factory.mktemp("dvc"))
+    run([str(BIN / "dvc"), "repro"], d)
+    return d
+
+
 @pytest.mark.e2e
-def test_dvc_repro_gives_the_same_metrics_as_snakemake(snakemake_run, tmp_path):
+def test_dvc_repro_gives_the_same_metrics_as_snakemake(snakemake_run, dvc_run, tmp_path):
     """Two independent runs of the same params (Snakemake, then DVC in a fresh copy) give
     byte-identical metrics and tables: the pipeline is deterministic across front doors."""
-    d = dvc_project(tmp_path)
-    run([str(BIN / "dvc"), "repro"], d)
-    assert outputs(d) == outputs(snakemake_run)
+    assert outputs(dvc_run) == outputs(snakemake_run)
     # an edit of the sparsity counter: `dvc status` names exactly the stages whose code imports it
+    d = tmp_path / "edited"
+    shutil.copytree(dvc_run, d, symlinks=True)
     expected = {name for name, *_ , code in _jobs(d) if METRICS in code}
     (d / METRICS).write_text((d / METRICS).read_text() + "\n# edited\n")
     status = json.loads(run([str(BIN / "dvc"), "status", "--json"], d).stdout)
@@ -149,6 +97,44 @@ def test_dvc_repro_gives_the_same_metrics_as_snakemake(snakemake_run, tmp_path):
     assert changed == expected and expected
     assert any(n.startswith("train_") for n in changed)   # a train job measures what it trains
     assert not any(n.startswith(("fetch", "split")) for n in changed)
+
+
+GIT_ID = ["-c", "user.name=holistic-test", "-c", "user.email=test@holistic.invalid"]
+
+
+@pytest.mark.e2e
+def test_models_shared_through_a_dvc_remote_need_no_rerun(dvc_run, tmp_path):
+    """README, "Sharing models": commit, `dvc push` to a remote (here a directory); a fresh clone
+    `dvc pull`s and has nothing to rerun, for DVC and for Snakemake; a pulled model file measures
+    to the eval file that was pulled beside it; `dvc metrics diff` compares against the commit."""
+    d, remote = dvc_run, tmp_path / "remote"
+    run([str(BIN / "dvc"), "remote", "add", "-d", "shared", str(remote)], d)
+    run(["git", "add", "-A"], d)
+    run(["git", *GIT_ID, "commit", "-q", "-m", "tiny run"], d)
+    tracked = run(["git", "ls-files"], d).stdout.split()
+    assert "dvc.lock" in tracked and "results/hdl/metrics.json" in tracked
+    assert not [f for f in tracked if f.startswith(("data/", "models/")) or f.endswith(".safetensors")]
+    run([str(BIN / "dvc"), "push", "-q"], d)
+
+    c = tmp_path / "clone"
+    run(["git", "clone", "-q", str(d), str(c)], tmp_path)
+    run([str(BIN / "dvc"), "pull", "-q"], c)
+    status = run([str(BIN / "dvc"), "status"], c).stdout
+    assert "Data and pipelines are up to date" in status, status
+    run([str(BIN / "snakemake"), "--cores", "1", "--touch"], c)  # pulled files: mtimes in job order
+    dry = run([str(BIN / "snakemake"), "--cores", "1", "-n"], c).stdout
+    assert "Nothing to be done" in dry, dry[-2000:]
+    assert tree_bytes(c, "models") == tree_bytes(d, "models")
+    assert "no changes" in run([str(BIN / "dvc"), "metrics", "diff"], c).stdout.lower() or \
+        not run([str(BIN / "dvc"), "metrics", "diff", "--json"], c).stdout.strip("{}\n ")
+
+    measure = ("import sys; from holistic.config import load_params; from holistic.data.registry import get;"
+               "from holistic.data.stacked import load_stacked; from holistic.jobs import attack, deterministic_torch;"
+               "p = load_params(['params.yaml']); deterministic_torch(p);"
+               "data = load_stacked('data/raw/sklearn-wine.npz', 'data/splits/sklearn-wine.npz', p['split']['preprocessing']);"
+               "attack.run(p, get('sklearn-wine'), data, 'models/hdl/sklearn-wine/HDL.safetensors', sys.argv[1])")
+    run([str(BIN / "python"), "-c", measure, str(tmp_path / "again.json")], c)
+    assert (tmp_path / "again.json").read_bytes() == (c / "results/hdl/eval/sklearn-wine/HDL.json").read_bytes()
 
 
 def _jobs(d):
@@ -372,7 +358,7 @@ def test_report_shows_figures_and_fidelity_in_chromium(snakemake_run):
     run([str(BIN / "snakemake"), "--configfile", "tiny.yaml", "--report", "results/report.html"], d)
     shown = report_results(d / "results" / "report.html")
     figures = {"Figure 1": "figure1.png", "Figure 2": "figure2.png", "Figure 3": "shap.png",
-               "means over data sets": "metrics.png",
+               "means over data sets": "metrics.png", "validation curves": "curves.png",
                **{f"tree: {o}": f"tree_{o}.png" for o in P_OBJECTIVES}}
     for label, filename in figures.items():
         [(kind, *what)] = [v for (cat, lab), v in shown.items() if lab == label]

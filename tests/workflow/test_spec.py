@@ -1,5 +1,6 @@
 """The workflow spec: params layout, studies check, dvc.yaml generated from the spec, lint."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,9 @@ def test_dvc_train_stages_list_exactly_the_params_each_method_uses():
         assert f"--method {name} " in stage["do"]["cmd"]
         assert f"models/hdl/${{item}}/{name}.safetensors" in stage["do"]["outs"]
         assert f"results/hdl/eval/${{item}}/{name}.json" in stage["do"]["outs"]
+        # every model's validation curve, for `dvc plots show`
+        assert {f"results/hdl/curves/${{item}}/{name}.csv": {"x": "epoch", "y": "val_accuracy", "template": "scatter"}} \
+            in stage["do"]["plots"]
 
 
 def test_default_params_validate_and_name_the_studies():
@@ -64,19 +68,52 @@ def _write(text, name="extra.yaml"):
     return d / name
 
 
-def test_unknown_study_is_refused_with_the_field():
-    with pytest.raises(ParamsError, match=r"studies\.nope.*unknown study 'nope'"):
-        S.load([ROOT / "params.yaml", _write("studies:\n  nope:\n    datasets: [sklearn-iris]\n")])
+def _unknown_names():
+    """(params override, field, the known names the message lists) of each kind of name."""
+    from holistic.attacks import ATTACKS
+    from holistic.data.registry import names
+    from holistic.verify import BOUNDS
+
+    return {
+        "study": ("studies:\n  nope:\n    datasets: [sklearn-iris]\n", "field 'studies.nope'", ", ".join(sorted(STUDIES))),
+        "method": ("studies:\n  hdl:\n    methods: [DL, Nope]\n", "field 'studies.hdl.methods'",
+                   ", ".join(STUDIES["hdl"].methods)),
+        "data set": ("studies:\n  hdl:\n    datasets: [sklearn-iris, no-such-set]\n",
+                     "field studies.hdl.datasets", ", ".join(names())),
+        "attack": ("attack:\n  suite: {no-such: [test]}\n", "field 'attack.suite.no-such'", ", ".join(ATTACKS)),
+        "ensemble member": ("attack:\n  ensemble: {members: [apgd-ce, apgd-xx]}\n",
+                            "field 'attack.suite.ensemble': attack.ensemble.members", ", ".join(ATTACKS)),
+        "bound": ("attack:\n  verify: [ibp, zonotope]\n", "field 'attack.verify'", ", ".join(BOUNDS)),
+    }
 
 
-def test_unknown_method_is_refused_with_the_field():
-    with pytest.raises(ParamsError, match=r"studies\.hdl\.methods.*'Nope'"):
-        S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    methods: [DL, Nope]\n")])
+@pytest.mark.parametrize("kind", ["study", "method", "data set", "attack", "ensemble member", "bound"])
+def test_an_unknown_name_is_refused_at_load_with_the_file_the_field_and_the_known_names(kind):
+    """Before any job starts (the Snakefile and the dvc.yaml generator call ``S.load``)."""
+    text, field, known = _unknown_names()[kind]
+    extra = _write(text, name="bad.yaml")
+    with pytest.raises(ParamsError) as err:
+        S.load([ROOT / "params.yaml", extra])
+    message = str(err.value)
+    assert message.startswith(f"{ROOT / 'params.yaml'} + {extra}: "), message
+    assert field in message and message.endswith(f"known: {known}" if kind in ("study", "method", "data set")
+                                                 else f"registered: {known}"), message
 
 
-def test_unknown_dataset_is_refused_with_the_field():
-    with pytest.raises(ParamsError, match=r"studies\.hdl\.datasets"):
-        S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    datasets: [no-such-set]\n")])
+def test_the_train_job_refuses_an_unknown_attack_before_it_reads_any_data(tmp_path):
+    """``dvc repro`` after an edit of params.yaml reaches the job without the spec: the job runs
+    the spec's attack check itself, exits 2 with the file and the field, and writes nothing."""
+    bad = _write("attack:\n  suite: {no-such: [test]}\n", name="bad.yaml")
+    out = tmp_path / "out"
+    res = subprocess.run([str(BIN / "python"), "stages/train.py", "--params", "params.yaml", "--params", str(bad),
+                          "--study", "hdl", "--dataset", "sklearn-iris", "--method", "DL",
+                          "--data", str(tmp_path / "missing.npz"), "--splits", str(tmp_path / "missing.npz"),
+                          "--out", str(out / "m.safetensors"), "--log", str(out / "log.json"),
+                          "--eval", str(out / "eval.json"), "--curves", str(out / "curves.csv")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert f"error: params.yaml + {bad}: field 'attack.suite.no-such': unknown attack 'no-such'" in res.stderr
+    assert not out.exists()
 
 
 def test_published_split_mode_is_checked_per_data_set_before_any_job():
@@ -117,7 +154,7 @@ def test_eval_files_follow_dataset_then_method_order():
 
 def test_snakemake_lint_passes():
     res = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300, env={"PATH": f"{BIN}", "DVC_NO_ANALYTICS": "1", "HOME": str(ROOT)})
+                         timeout=300, env={"PATH": f"{BIN}{os.pathsep}/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(ROOT)})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
 
@@ -167,14 +204,10 @@ def test_the_attack_settings_are_checked_before_any_job():
     """The tables' attack must be a budgeted attack of the suite run on val and test; an unknown
     attack, member or bound is refused with its field; CROWN on a max-pooling CNN is refused."""
     load = lambda text: S.load([ROOT / "params.yaml", _write(text)])  # noqa: E731
-    with pytest.raises(ParamsError, match=r"attack\.adversarial.*'fgsm'"):
+    with pytest.raises(ParamsError, match=r"attack\.adversarial.*'fgsm'.*this suite's: pgd, ensemble$"):
         load("attack:\n  adversarial: fgsm\n")
-    with pytest.raises(ParamsError, match=r"attack\.suite\.no-such.*unknown attack"):
-        load("attack:\n  suite: {no-such: [test]}\n")
-    with pytest.raises(ParamsError, match=r"attack\.suite\.ensemble.*unknown attack 'apgd-xx'"):
+    with pytest.raises(ParamsError, match=r"attack\.suite\.ensemble.*attack\.ensemble\.members.*'apgd-xx'"):
         load("attack:\n  ensemble: {members: [apgd-ce, apgd-xx]}\n")
-    with pytest.raises(ParamsError, match=r"attack\.verify"):
-        load("attack:\n  verify: [ibp, zonotope]\n")
     with pytest.raises(ParamsError, match=r"attack\.verify.*crown.*'alex'.*max-pooling"):
         load("studies:\n  hdl:\n    model: alex\n")
     assert load("studies:\n  hdl:\n    model: alex\nattack:\n  verify: [ibp]\n").study("hdl")

@@ -14,6 +14,7 @@ rule train:
         model=S.TRAIN.outputs["model"].path,
         log=S.TRAIN.outputs["log"].path,
         eval=S.TRAIN.outputs["eval"].path,
+        curves=S.TRAIN.outputs["curves"].path,
     params:
         settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w), params=P, study=w.study)),
         files=PARAMS,

@@ -106,7 +106,11 @@ class WorstCase:
         from . import lookup  # the registry imports this module
 
         names = list(options(attack, "ensemble", DEFAULTS)["members"])
-        return cls([(name, lookup(name).from_params(attack)) for name in names])
+        try:
+            classes = [lookup(name) for name in names]
+        except ValueError as exc:
+            raise ValueError(f"attack.ensemble.members: {exc}") from None
+        return cls([(name, c.from_params(attack)) for name, c in zip(names, classes)])
 
     def settings(self) -> dict:
         return {name: attack.settings() for name, attack in self.members}

@@ -125,13 +125,24 @@ def _load_bundled(info: DatasetInfo) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(X, dtype=np.float64), np.asarray(y)
 
 
+def mirror_dir(mirror: str) -> Path:
+    """A ``mirror`` directory of params: an absolute path as it is; a relative one (the default
+    ``../shared/data/...``) is relative to the project, i.e. to ``$DVC_ROOT`` when DVC runs the
+    stage (``dvc exp run --temp`` / ``--queue`` run it in a copy under ``.dvc/tmp/exps/``, where
+    the working directory is not the project) and to the working directory otherwise."""
+    path = Path(mirror)
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get("DVC_ROOT", ".")) / path
+
+
 def _read_bytes(info: DatasetInfo, filename: str, source: dict, **fields: str) -> tuple[bytes, str]:
     """Raw bytes of ``filename`` from the data set's source and a label (path or URL) for
     messages: ``<mirror>/<filename>``, or the ``url`` template filled with ``fields``."""
     section = f"data.{info.section}"
     mirror = source.get("mirror")
     if mirror:
-        path = Path(mirror) / filename
+        path = mirror_dir(mirror) / filename
         if not path.is_file():
             raise DataError(f"{path}: file not found (data set '{info.name}', field {section}.mirror)")
         return path.read_bytes(), str(path)

@@ -137,9 +137,21 @@ def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int
     return max(1, int(budget_mb * 2**20) // (4 * floats))
 
 
+def measurements(suite: list[tuple[str, object, tuple[str, ...]]], eps: list[float], bounds: tuple[str, ...]) -> int:
+    """The progress units of one model's evaluation (``progress`` of :func:`evaluate_models`):
+    each minimal attack per part; per part and radius each budgeted attack, the bound pass
+    (the reported bounds on the test points, the pruning bounds on the validation points)
+    and each ensemble."""
+    minimal = sum(len(parts) for _, attack, parts in suite if not attack.budgeted)
+    per_radius = sum(len(parts) for _, attack, parts in suite if attack.budgeted)
+    passes = (1 if bounds else 0) + 1  # test: the reported bounds (if any); val: the pruning bounds
+    return minimal + len(eps) * (per_radius + passes)
+
+
 def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split: Tensor,
                     suite: list[tuple[str, object, tuple[str, ...]]], eps: list[float], seed: int,
-                    models_per_call: int | None = None, bounds: tuple[str, ...] = ()) -> list[list[dict]]:
+                    models_per_call: int | None = None, bounds: tuple[str, ...] = (),
+                    progress=None) -> list[list[dict]]:
     """Tidy rows of each of the G models; model g is evaluated on split ``split[g]``.
 
     ``suite`` lists ``(name, attack, parts)``: each attack runs on the given parts (``val``,
@@ -147,6 +159,7 @@ def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split:
     ``holistic.verify``) certify the test points at every radius. Models are evaluated
     ``models_per_call`` at a time (all by default); each model's random starts come from its
     own generator, seeded by ``seed`` and its index, so the chunking never changes a result.
+    ``progress`` (``holistic.progress.Progress``) counts models x :func:`measurements`.
     """
     G = len(split)
     size = models_per_call or G
@@ -155,15 +168,16 @@ def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split:
         sl = slice(start, start + size)
         gens = [torch.Generator().manual_seed(1_000_003 * seed + g) for g in range(start, min(G, start + size))]
         rows += _evaluate_chunk(model, {n: p[sl] for n, p in params.items()}, data, split[sl], suite, eps, gens,
-                                bounds)
+                                bounds, progress)
     return rows
 
 
 def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps, gens,
-                    bounds) -> list[list[dict]]:
+                    bounds, progress=None) -> list[list[dict]]:
     """Per part and radius: the budgeted attacks (suite order), then the bounds on the points
     they left robust, then the ensembles on the points still robust and not certified."""
     f = lambda x: model.forward(params, x)[0]  # noqa: E731
+    done = (lambda: None) if progress is None else (lambda: progress.update(len(split)))  # noqa: E731
     sets = {"val": (data.X_val[split], data.y_val[split]), "test": (data.X_test[split], data.y_test[split])}
     layers = from_model(model, params, data.input_shape, data.k)
     pruning = PRUNING_BOUNDS if crown_supported(layers) else ("ibp",)
@@ -181,6 +195,7 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
             value, failures = r2(dist, success, correct[part])
             columns.append((_row("r2", name, attack.norm, None, part), value))
             columns.append((_row("failures", name, attack.norm, None, part), failures))
+            done()
     for part, (X, y) in sets.items():
         for e in map(float, eps):
             robust = correct[part]
@@ -189,18 +204,22 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
                     ok = attacked_correct(f, X, y, attack, e, data.box, gens)[""]
                     columns.append((_row("accuracy", name, attack.norm, e, part), share_percent(ok)))
                     robust = robust & ok
+                    done()
             certified = torch.zeros_like(robust)
             for bound in bounds if part == "test" else pruning:
                 cert = verified(bound, layers, X, y, e, data.box, robust)
                 if part == "test":
                     columns.append((_row("verified_accuracy", bound, "inf", e, part), share_percent(cert)))
                 certified = certified | cert
+            if bounds or part != "test":
+                done()
             for name, attack, parts in suite:
                 if part in parts and isinstance(attack, WorstCase):
                     ok = attacked_correct(f, X, y, attack, e, data.box, gens, robust=robust, certified=certified)
                     for member, mask in ok.items():
                         label = name if not member else f"{name}:{member}"
                         columns.append((_row("accuracy", label, attack.norm, e, part), share_percent(mask)))
+                    done()
     prunable = [params[n] for n in model.prunable(params)]
     columns.append((_row("sparsity", "none", None, None, "model"), sparsity_percent(prunable)))
     columns.append((_row("activation_sparsity", "none", None, None, "test"),

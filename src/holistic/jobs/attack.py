@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import torch
 
 from ..attacks import lookup
@@ -9,12 +11,39 @@ from ..verify import lookup as verify_lookup
 from ..checkpoint import load_models
 from ..data.registry import DatasetInfo
 from ..data.stacked import SplitTensors
-from ..evaluation.run import evaluate_models, models_per_eval_chunk
+from ..errors import ParamsError
+from ..evaluation.run import evaluate_models, measurements, models_per_eval_chunk
 from ..methods import ModelSpec
 from ..models import MODELS
+from ..progress import Progress
 from ..records.evals import write_eval
 
 PARTS = ("val", "test")
+
+
+def check(params: dict, source: str = "params") -> None:
+    """The attack section as the job runs it, checked before any job: every attack named in
+    ``attack.suite`` registered and configurable (an ensemble's members included; one switched
+    off with ``[]`` too), every bound of ``attack.verify`` registered, and ``attack.adversarial``
+    a budgeted attack of the suite run on both parts. ParamsError naming ``source``, the field
+    and the registered names otherwise. The workflow spec runs it when it loads the params files
+    (before Snakemake or DVC starts a job), the train job before it trains."""
+    attack = params["attack"]
+    suite_ = attack["suite"]
+    for name in suite_:
+        try:
+            lookup(name).from_params(attack)
+        except ValueError as exc:
+            raise ParamsError(f"{source}: field 'attack.suite.{name}': {exc}") from None
+    try:
+        bounds(params)
+    except ValueError as exc:
+        raise ParamsError(f"{source}: field 'attack.verify': {exc}") from None
+    fit = [n for n, parts in suite_.items() if set(parts) == set(PARTS) and lookup(n).budgeted]
+    if attack["adversarial"] not in fit:
+        raise ParamsError(f"{source}: field 'attack.adversarial': {attack['adversarial']!r} must be a budgeted "
+                          f"attack of attack.suite run on [val, test] (the tables select on val, report test); "
+                          f"this suite's: {', '.join(fit) or 'none'}")
 
 
 def suite(params: dict) -> list[tuple[str, object, tuple[str, ...]]]:
@@ -41,15 +70,20 @@ def bounds(params: dict) -> tuple[str, ...]:
 
 
 def measure(params: dict, model_name: str, model_params: dict, specs: list[ModelSpec], data: SplitTensors,
-            device: str = "cpu") -> list[dict]:
-    """Every model's tidy measurement rows (``holistic.records.evals``), with its grid entry."""
+            device: str = "cpu", log=None, label: str = "") -> list[dict]:
+    """Every model's tidy measurement rows (``holistic.records.evals``), with its grid entry;
+    the progress (models x measurements) reported on ``log``."""
     a = params["attack"]
     model = MODELS[model_name]
     model_params = {n: p.to(device) for n, p in model_params.items()}
     split = torch.tensor([s.split for s in specs], device=device)
-    rows = evaluate_models(model, model_params, data.to(device), split, suite(params), a["rho_test"],
+    attacks = suite(params)
+    progress = Progress(len(specs) * measurements(attacks, a["rho_test"], bounds(params)), label, "eval", stream=log,
+                        unit="model-measurement")
+    rows = evaluate_models(model, model_params, data.to(device), split, attacks, a["rho_test"],
                            a.get("seed", 0), models_per_eval_chunk(data, model, params["train"]["memory_budget_mb"]),
-                           bounds(params))
+                           bounds(params), progress)
+    progress.close()
     return [{"config_id": s.config_id, "config": s.config, "split": s.split, "rows": r} for s, r in zip(specs, rows)]
 
 
@@ -62,8 +96,9 @@ def eval_header(params: dict, meta: dict, info: DatasetInfo) -> dict:
             "attacks": attacks, "adversarial": params["attack"]["adversarial"], "bounds": list(bounds(params)), "eps": params["attack"]["rho_test"]}
 
 
-def run(params: dict, info: DatasetInfo, data: SplitTensors, model_path, out_path) -> None:
-    """The attack job: measure every model of a model file and write its eval file."""
+def run(params: dict, info: DatasetInfo, data: SplitTensors, model_path, out_path, log=sys.stderr) -> None:
+    """The attack job: measure every model of a model file and write its eval file (progress on ``log``)."""
     model_params, specs, meta = load_models(model_path)
-    models = measure(params, meta["model"], model_params, specs, data)
+    models = measure(params, meta["model"], model_params, specs, data, log=log,
+                     label=f"{meta['study']}/{meta['method']}")
     write_eval(out_path, eval_header(params, meta, info), models)

@@ -1,4 +1,5 @@
 """Every file format of the platform, each in one module with its writer and reader:
 ``evals`` (a job's measurements as tidy rows), ``train_log`` (a training job's log),
-``selected`` (the selection trace of Section 4). Model files: ``holistic.checkpoint``.
+``curves`` (a training job's per-epoch validation accuracy), ``selected`` (the selection
+trace of Section 4). Model files: ``holistic.checkpoint``.
 """

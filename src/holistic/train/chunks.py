@@ -39,6 +39,8 @@ alone decides: there a larger batch of models only fills the device better.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sys
 from pathlib import Path
 
@@ -46,7 +48,9 @@ import torch
 
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec
-from .loop import TrainConfig, TrainResult, resolve_device, train_grid
+from ..progress import Progress
+from .loop import TrainConfig, TrainResult, resolve_device, steps_per_epoch, train_grid
+from .resume import Checkpoint
 
 #: The last-level cache assumed where sysfs does not tell (bytes).
 DEFAULT_CACHE_BYTES = 8 * 2**20
@@ -156,15 +160,38 @@ def balanced(n: int, size: int) -> list[int]:
 
 
 def train_in_chunks(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: TrainConfig,
-                    budget_mb: float, log=sys.stderr, label: str = "") -> TrainResult:
+                    budget_mb: float, log=sys.stderr, label: str = "", resume: Checkpoint | None = None) -> TrainResult:
     """:func:`train_grid` over consecutive chunks of the grid (:func:`chunk_size`, cut evenly).
 
-    Models are independent, so the chunking never changes any model's result.
+    Models are independent, so the chunking never changes any model's result. With ``resume``
+    (``holistic.train.resume``) every finished round and chunk is saved there, and a run finds
+    the chunks and rounds an earlier run of the same job finished: it goes on from them, to
+    the same bits. Progress (model-steps of every chunk and round) is reported on ``log``.
     """
     bounds = [0]
     for n in balanced(len(specs), chunk_size(data, method, cfg, budget_mb)):
         bounds.append(bounds[-1] + n)
-    parts = [train_grid(data, method, specs[a:b], cfg, log=log, label=label) for a, b in zip(bounds, bounds[1:])]
+    n_rounds = method.pieces()[3].n_rounds(cfg)
+    parts, current = [], None
+    if resume is not None:
+        resume = resume.keyed(**training_key(method, specs, cfg, bounds))
+        parts, current = resumed(resume, len(bounds) - 1, n_rounds, log, label)
+    per_round = cfg.epochs * steps_per_epoch(data.X_train.shape[1], cfg.batch_size)  # one model's steps
+    done = bounds[len(parts)] * n_rounds * per_round
+    if current is not None:
+        i, st = current
+        done += (bounds[i + 1] - bounds[i]) * st.round * per_round
+    progress = Progress(len(specs) * n_rounds * per_round, label, "train", stream=log, done=done, unit="model-step")
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        if i < len(parts):
+            continue
+        on_round = None if resume is None else functools.partial(resume.save_round, i)
+        part = train_grid(data, method, specs[a:b], cfg, log=log, label=label, on_round=on_round, progress=progress,
+                          resume=current[1] if current is not None and current[0] == i else None)
+        if resume is not None:
+            resume.save_chunk(i, vars(part))
+        parts.append(part)
+    progress.close()
     if len(parts) == 1:
         return parts[0]
     cat = lambda xs, dim=0: torch.cat(xs, dim=dim)  # noqa: E731
@@ -177,3 +204,23 @@ def train_in_chunks(data: SplitTensors, method: Method, specs: list[ModelSpec], 
         best_val_accuracy=cat([p.best_val_accuracy for p in parts]),
         val_curve=cat([p.val_curve for p in parts], dim=1),
         steps=parts[0].steps, seconds=sum(p.seconds for p in parts), extra=extra)
+
+
+def resumed(resume: Checkpoint, n_chunks: int, n_rounds: int, log, label: str):
+    """The finished chunks' results and ``(chunk, state)`` of a chunk stopped after a round, as
+    ``resume`` holds them for this training (none where it holds another's); said on ``log``."""
+    fields, current = resume.load()
+    parts = [TrainResult(**f) for f in fields]
+    if (parts or current) and log is not None:
+        where = f"; chunk {current[0] + 1} goes on at round {current[1].round + 1}/{n_rounds}" if current else ""
+        print(f"[{label}] resuming from {resume.path}: {len(parts)} of {n_chunks} chunks done{where}",
+              file=log, flush=True)
+    return parts, current
+
+
+def training_key(method: Method, specs: list[ModelSpec], cfg: TrainConfig, bounds: list[int]) -> dict:
+    """What determines a chunked training's result beside its data and code: the method, the
+    grid, the training settings (the device resolved), the chunk layout and torch's version."""
+    return {"method": dataclasses.asdict(method), "specs": [[s.config_id, s.config, s.split] for s in specs],
+            "config": {**dataclasses.asdict(cfg), "device": str(resolve_device(cfg.device))},
+            "layout": bounds, "torch": torch.__version__}

@@ -24,6 +24,9 @@ Each model is kept at its best validation accuracy of the final round: checked a
 epoch's end, or (``select_every_steps = K``, the published HDL code's schedule, defect 6 of
 ``original_code_notes.md``) only before the final round's steps 0, K, 2K, ... (so the last
 steps are never evaluated).
+
+Every round starts with a fresh Adam, so a round's end is a point to stop and resume at
+(:class:`holistic.train.resume.RoundState`): the training goes on from it to the same bits.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from torch import Tensor
 
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec
+from ..progress import Progress
 from .adam import StackedAdam
+from .resume import RoundState, to_device
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,14 @@ class Batches:
         self.gen = {sp: torch.Generator().manual_seed(batch_order_seed(seed, sp)) for sp in sorted(set(self.split))}
         self.rows = None
 
+    def states(self) -> dict[int, Tensor]:
+        """Every split's generator state (``torch.Generator.get_state``): where its orders go on."""
+        return {sp: g.get_state() for sp, g in self.gen.items()}
+
+    def set_states(self, states: dict[int, Tensor]) -> None:
+        for sp, g in self.gen.items():
+            g.set_state(states[sp])
+
     def new_epoch(self) -> None:
         """Draw the epoch's permutation of every split (in increasing split order)."""
         perms = {sp: torch.randperm(self.n_train, generator=g) for sp, g in self.gen.items()}
@@ -160,40 +173,54 @@ def forward_for(model, loss_fn):
 
 
 def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: TrainConfig,
-               log=sys.stderr, label: str = "") -> TrainResult:
-    """Train every model of ``specs`` (one method) and return their best checkpoints."""
+               log=sys.stderr, label: str = "", resume: RoundState | None = None, on_round=None,
+               progress: Progress | None = None) -> TrainResult:
+    """Train every model of ``specs`` (one method) and return their best checkpoints.
+
+    ``resume``: the training after a round (``holistic.train.resume``) to go on from, with the
+    same bits as if it had never stopped; ``on_round(state)`` receives that state after every
+    round but the final one. ``progress`` counts model-steps (G per optimizer step; by default
+    this grid's own report on ``log``)."""
     model, loss_fn, reduction, procedure = method.pieces()
     device = resolve_device(cfg.device)
     data = data.to(device)
     G = len(specs)
     split = torch.tensor([s.split for s in specs], device=device)
     hp = hyperparameters(method, specs, device)
-
-    init = model.init(data.input_shape, data.k,
-                      [torch.Generator().manual_seed(model_seed(cfg.seed, s.split)) for s in specs])
-    params = {n: p.to(device).requires_grad_() for n, p in init.items()}
-    prunable = model.prunable(params)
-    state = reduction.init_state(G, device)
-    pstate = procedure.init_state(params, prunable)
-    kept = {**params, **state}  # what rewinding restores and the checkpoint keeps
-
     batches = Batches(data, split, cfg.seed, cfg.batch_size)
-    X_val, y_val = data.X_val[split], data.y_val[split]  # [G, n_val, ...]: each model's validation rows
-    forward = forward_for(model, loss_fn)
-    reference = cfg.robust_gradient == "autograd"
-    ones = torch.ones(G, device=device)  # d sum_g objective_g / d objective: backward without the sum
     spe = steps_per_epoch(batches.n_train, cfg.batch_size)
     T = cfg.epochs * spe
     n_rounds = procedure.n_rounds(cfg)
 
-    best_val = torch.full((G,), -1.0, dtype=torch.float64, device=device)
-    best_epoch = torch.zeros(G, dtype=torch.long, device=device)
-    best = {n: p.detach().clone() for n, p in kept.items()}
-    val_curve = []
-    rewind = None
-    steps = 0
-    trace = {"round_start_weight_sums": [], "s_max_after_reset": []}  # for tests and logs
-    start = time.perf_counter()
+    if resume is None:
+        init = model.init(data.input_shape, data.k,
+                          [torch.Generator().manual_seed(model_seed(cfg.seed, s.split)) for s in specs])
+        params = {n: p.to(device).requires_grad_() for n, p in init.items()}
+        state = reduction.init_state(G, device)
+        pstate = procedure.init_state(params, model.prunable(params))
+        kept = {**params, **state}  # what rewinding restores and the checkpoint keeps
+        best_val = torch.full((G,), -1.0, dtype=torch.float64, device=device)
+        best_epoch = torch.zeros(G, dtype=torch.long, device=device)
+        best = {n: p.detach().clone() for n, p in kept.items()}
+        val_curve, rewind, steps, first, spent = [], None, 0, 0, 0.0
+        trace = {"round_start_weight_sums": [], "s_max_after_reset": []}  # for tests and logs
+    else:
+        saved = to_device(vars(resume), device)
+        params, state, pstate, best, rewind = (saved[k] for k in ("params", "state", "pstate", "best", "rewind"))
+        best_val, best_epoch, val_curve, trace = (saved[k] for k in ("best_val", "best_epoch", "val_curve", "trace"))
+        steps, first, spent = resume.steps, resume.round, resume.seconds
+        kept = {**params, **state}
+        batches.set_states(resume.generators)
+    prunable = model.prunable(params)
+
+    X_val, y_val = data.X_val[split], data.y_val[split]  # [G, n_val, ...]: each model's validation rows
+    forward = forward_for(model, loss_fn)
+    reference = cfg.robust_gradient == "autograd"
+    ones = torch.ones(G, device=device)  # d sum_g objective_g / d objective: backward without the sum
+    own_progress = progress is None
+    if own_progress:
+        progress = Progress(n_rounds * T * G, label, "train", stream=log, done=first * T * G, unit="model-step")
+    start = time.perf_counter() - spent
     snapshot = lambda: [p.detach().clone() for p in kept.values()]  # noqa: E731
     every = cfg.select_every_steps
 
@@ -213,7 +240,7 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
                     torch.where(better.view(-1, *([1] * (dst.dim() - 1))), src, dst, out=dst)
         return acc
 
-    for r in range(n_rounds):
+    for r in range(first, n_rounds):
         final = r == n_rounds - 1
         if r > 0:
             with torch.no_grad():
@@ -239,6 +266,7 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
                                   procedure.effective(params, pstate, hp, True, 0, T)[0])
                 opt.step()
                 steps += 1
+                progress.update(G)
             if r == 0 and epoch + 1 == cfg.rewind_epoch:
                 rewind = snapshot()
             if final:
@@ -248,14 +276,19 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
                     val_curve.append(acc)
             if log is not None and (epoch + 1 == cfg.epochs or (epoch + 1) % max(1, cfg.epochs // 4) == 0):
                 tail = f" mean val acc {float(val_curve[-1].mean()):.4f}" if final else ""
-                print(f"[{label}] G={G} round {r + 1}/{n_rounds} epoch {epoch + 1}/{cfg.epochs}{tail}",
-                      file=log, flush=True)
+                progress.write(f"[{label}] G={G} round {r + 1}/{n_rounds} epoch {epoch + 1}/{cfg.epochs}{tail}")
         if not final:
             procedure.end_round(pstate, r, n_rounds, hp, trace)
         if rewind is None:  # rewind_epoch beyond the first round: rewind to its end
             rewind = snapshot()
+        if not final and on_round is not None:
+            on_round(RoundState(round=r + 1, params=params, state=state, pstate=pstate, rewind=rewind, best=best,
+                                best_val=best_val, best_epoch=best_epoch, val_curve=val_curve, steps=steps,
+                                trace=trace, generators=batches.states(), seconds=time.perf_counter() - start))
 
     seconds = time.perf_counter() - start
+    if own_progress:
+        progress.close()
     return TrainResult(params={n: best[n].cpu() for n in params}, state={n: best[n].cpu() for n in state},
                        best_epoch=best_epoch.cpu(), best_val_accuracy=best_val.cpu(),
                        val_curve=torch.stack(val_curve).cpu(), steps=steps, seconds=seconds, extra=trace)

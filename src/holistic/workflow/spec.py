@@ -6,9 +6,11 @@ One source for both front doors: the Snakefile reads it (rules in ``workflow/rul
 Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its methods):
 
     fetch, split           per data set (shared by the studies)
-    train                  per (study, data set, method): trains the grid, then measures it with
+    train                  per (study, data set, method): trains the grid (its models, and their
+                           validation accuracy per epoch: a curve file), then measures it with
                            the attack suite (one process: torch and the data are loaded once)
     aggregate              per study
+    curves                 per study: the train jobs' validation curves as one figure
     the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
     html pages             per study, report only (Snakemake)
 
@@ -31,6 +33,7 @@ from .stage import Stage, dirname_of, html_page, out
 TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank",
                "robustness", "verified_accuracy")
 TABLES_CATEGORY = "1. Tables A1-A4"
+CURVES_CATEGORY = "6. Training"
 
 # --------------------------------------------------------------------------- paths
 
@@ -54,6 +57,10 @@ def eval_file(study="{study}", dataset="{dataset}", method="{method}"):
     return f"results/{study}/eval/{dataset}/{method}.json"
 
 
+def curves_file(study="{study}", dataset="{dataset}", method="{method}"):
+    return f"results/{study}/curves/{dataset}/{method}.csv"
+
+
 def slug(name: str) -> str:
     """A method name as part of a DVC stage name: ``Robust+Sparse`` -> ``robust_sparse``."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
@@ -63,7 +70,7 @@ def slug(name: str) -> str:
 
 TRAIN_ARGS = ("--study {wildcards.study} --dataset {wildcards.dataset} --method {wildcards.method}"
               " --data {input.data} --splits {input.splits} --out {output.model} --log {output.log}"
-              " --eval {output.eval}")
+              " --eval {output.eval} --curves {output.curves}")
 #: Params keys of the evaluation part of every train job (beside the method's own keys).
 EVAL_KEYS = ("threads", "split.preprocessing", "attack")
 
@@ -76,7 +83,10 @@ SPLIT = Stage(name="split", script="stages/split.py",
               params=("seed", "split.test_fraction", "split.val_fraction", "split.n_splits"), local=True)
 TRAIN = Stage(name="train", script="stages/train.py", args=TRAIN_ARGS,
               inputs={"data": raw(), "splits": splits()},
-              outputs={"model": out(model()), "log": out(train_log(), cache=False), "eval": out(eval_file())})
+              outputs={"model": out(model()), "log": out(train_log()), "eval": out(eval_file()),
+                       # `dvc plots show`: every model's validation accuracy at every epoch
+                       "curves": out(curves_file(), dvc="plots",
+                                     plot={"x": "epoch", "y": "val_accuracy", "template": "scatter"})})
               # params: per method (its pieces' keys) and EVAL_KEYS
 
 
@@ -110,6 +120,10 @@ class StudyJobs:
         return [train_log(self.name, d, m) for d in self.datasets for m in self.methods]
 
     @property
+    def curves(self) -> list[str]:
+        return [curves_file(self.name, d, m) for d in self.datasets for m in self.methods]
+
+    @property
     def tables(self) -> list[str]:
         return [f"{self.root}/tables/{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "md")]
 
@@ -126,31 +140,6 @@ def studies_registry():
     from ..studies import STUDIES
 
     return STUDIES
-
-
-def check_attack(attack: dict, source: str = "params") -> None:
-    """The attack section's names and settings: every attack of ``attack.suite`` and bound of
-    ``attack.verify`` registered and configurable (an ensemble's members included), and
-    ``attack.adversarial`` a budgeted attack of the suite run on both parts. ParamsError
-    naming the field otherwise."""
-    from ..attacks import lookup
-    from ..verify import lookup as verify_lookup
-
-    suite = attack["suite"]
-    for name in suite:
-        try:
-            lookup(name).from_params(attack)
-        except ValueError as exc:
-            raise ParamsError(f"{source}: field 'attack.suite.{name}': {exc}") from None
-    for name in attack.get("verify", ()):
-        try:
-            verify_lookup(name)
-        except ValueError as exc:
-            raise ParamsError(f"{source}: field 'attack.verify': {exc}") from None
-    adv = attack["adversarial"]
-    if adv not in suite or set(suite[adv]) != {"val", "test"} or not lookup(adv).budgeted:
-        raise ParamsError(f"{source}: field 'attack.adversarial': {adv!r} must be a budgeted attack of "
-                          f"attack.suite run on [val, test] (the tables select on val, report test)")
 
 
 def check_split(params: dict, dataset: str, source: str = "params") -> None:
@@ -179,9 +168,10 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
     grid axis or an unknown data set raise ParamsError (before any job runs)."""
     from ..data import registry as datasets_registry
     from ..errors import HolisticError
+    from ..jobs.attack import check as check_attack
 
     registry = studies_registry() if registry is None else registry
-    check_attack(params["attack"], source)
+    check_attack(params, source)
     out_ = []
     for name, slice_ in params["studies"].items():
         if name not in registry:
@@ -214,9 +204,9 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
                                   f"of study {name!r}")
         for d in slice_["datasets"]:
             try:
-                datasets_registry.get(d)
+                datasets_registry.get(d, f"studies.{name}.datasets")
             except HolisticError as exc:
-                raise ParamsError(f"{source}: field 'studies.{name}.datasets': {exc}") from None
+                raise ParamsError(f"{source}: {exc}") from None
             check_split(params, d, source)
             rho = radius_for(params["aggregate"]["adversarial_rho"], d)
             if eps_key(rho) not in {eps_key(e) for e in params["attack"]["rho_test"]}:
@@ -310,6 +300,17 @@ def aggregate_stage(s: StudyJobs) -> Stage:
                  local=True)
 
 
+def curves_stage(s: StudyJobs) -> Stage:
+    """The mean validation curve of each method on each data set (one figure per study)."""
+    return Stage(name="curves", script="stages/curves.py",
+                 args="--curves {input.curves} --png {output.png} --csv {output.csv}",
+                 inputs={"curves": s.curves},
+                 outputs={"png": out(f"{s.root}/plots/curves.png", caption="curves.rst", category=CURVES_CATEGORY,
+                                     label="validation curves"),
+                          "csv": out(f"{s.root}/plots/curves.csv")},
+                 local=True)
+
+
 def table_pages(s: StudyJobs) -> list[Stage]:
     return [html_page(f"html_{t}", f"{s.root}/tables/{t}.md", "table.rst", TABLES_CATEGORY, t.replace("_", " "))
             for t in TABLE_NAMES]
@@ -332,7 +333,7 @@ def analyses(study) -> tuple:
 
 def study_stages(s: StudyJobs) -> list[Stage]:
     """The per-study stages (aggregate, the study's analyses, the report pages), concrete paths."""
-    stages = [aggregate_stage(s)] + table_pages(s)
+    stages = [aggregate_stage(s), curves_stage(s)] + table_pages(s)
     for item in analyses(s.study):
         made = item(s) if callable(item) else item
         stages += list(made) if isinstance(made, (list, tuple)) else [made]

@@ -26,7 +26,7 @@ class Output:
     label: str | None = None      # report label
     dvc: str = "outs"             # outs | metrics | plots (dvc.yaml section)
     plot: dict | None = None      # for dvc plots: {x: ..., y: ...}
-    cache: bool = True            # dvc cache (false for small logs)
+    cache: bool = True            # dvc cache (false: committed to git instead, e.g. metrics.json)
 
 
 Paths = Union[str, list]
