@@ -28,8 +28,12 @@ setup: $(VENV)/.installed
 quick: setup
 	snakemake --cores all
 
+# Two pytest-xdist workers, a test file's tests on one worker (so a module's fixtures, e.g. the
+# `dvc repro` project of test_e2e.py, are built once; the tiny Snakemake run is shared by both
+# workers: tests/conftest.py); TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: setup
-	python -m pytest -q
+	python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # pip-compile keeps every pin of the present constraints.txt that still fits (LOCK_FLAGS=--upgrade
 # lifts them all); tools/lock.py then writes the header with pyproject.toml's fingerprint.

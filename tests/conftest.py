@@ -11,15 +11,31 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests" / "workflow"))  # `pipeline`: the end-to-end tests' project helpers
 
 
+def shared_once(tmp_path_factory, worker_id: str, name: str, make) -> Path:
+    """``make(directory)`` run once for the whole test session, whether it runs in one process or
+    in pytest-xdist workers (``make test`` runs ``-n 2``): the first worker to ask builds it under
+    a file lock in the directory all workers share, the others wait and reuse it (pytest-xdist's
+    recipe for session fixtures)."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent
+    d, done = root / name / "project", root / name / "done"
+    d.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            make(d)
+            done.touch()
+    return d
+
+
 @pytest.fixture(scope="session")
-def snakemake_run(tmp_path_factory):
+def snakemake_run(tmp_path_factory, worker_id):
     """A copy of the project after `snakemake` on the tiny profile: run once per session and
     shared by the end-to-end tests (which copy it before changing anything)."""
     from pipeline import smk, tiny_project
 
-    d = tiny_project(tmp_path_factory.mktemp("smk") / "project")
-    smk(d)
-    return d
+    return shared_once(tmp_path_factory, worker_id, "smk", lambda d: smk(tiny_project(d)))
 
 
 @pytest.fixture(autouse=True)

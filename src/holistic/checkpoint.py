@@ -2,7 +2,8 @@
 
 Tensors: the model's parameters by name (the MLP's ``W0..W{L-1}``, ``b0..``), the
 reduction's trained state (e.g. ``theta``), ``best_epoch``, ``best_val_accuracy`` and
-``val_curve``; the model grid (configurations, splits) and the job's description
+``val_curve``; the model grid (configurations, splits; a round model's round, kept share
+and early-stopping iteration: ``ModelSpec.record``) and the job's description
 (study, data set, method, model) travel in the safetensors metadata as JSON. Loading
 never unpickles anything. Wall times are not stored here (they would make the file
 differ between identical reruns): the train stage writes them to its log.
@@ -28,7 +29,7 @@ def save_models(path: str | os.PathLike, params: dict[str, Tensor], state: dict[
                 extra: dict[str, Tensor], specs: list[ModelSpec], meta: dict) -> None:
     """Write ``params`` (``[G, ...]`` each), ``state`` and ``extra`` (``RESERVED`` tensors)."""
     tensors = {n: t.contiguous() for n, t in {**params, **state, **extra}.items()}
-    grid = [{"config_id": s.config_id, "config": s.config, "split": s.split} for s in specs]
+    grid = [s.record() for s in specs]
     metadata = {"grid": json.dumps(grid, sort_keys=True), "meta": json.dumps(meta, sort_keys=True),
                 "params": json.dumps(list(params)), "state": json.dumps(list(state))}
     with atomic_path(path) as tmp:
@@ -69,5 +70,5 @@ def load_models(path: str | os.PathLike) -> tuple[dict[str, Tensor], list[ModelS
         if missing:
             raise DataError(f"{path}: tensors {missing} listed in metadata 'params' are missing")
         params = {n: f.get_tensor(n) for n in names}
-    specs = [ModelSpec(g["config_id"], g["config"], g["split"]) for g in json.loads(md["grid"])]
+    specs = [ModelSpec(**g) for g in json.loads(md["grid"])]
     return params, specs, json.loads(md["meta"])

@@ -21,12 +21,26 @@ TRAIN_KEYS = ("seed", "threads", "split.preprocessing", "train.epochs", "train.m
 
 @dataclass(frozen=True)
 class Method:
-    """One training method: registry keys of its pieces."""
+    """One training method: registry keys of its pieces, and (``settings``) the values of its
+    pieces' ``train.<section>`` settings that make it this method, as ``(("imp.reset",
+    "random"), ...)`` pairs over the params' (e.g. Cosentino et al.'s three reset strategies
+    of one procedure). Their sections stay in :meth:`param_keys` (a params change reruns the
+    method's jobs); a fixed value wins over the params' value (:meth:`with_settings`)."""
 
     loss: str = "ce"
     reduction: str = "mean"
     procedure: str = "single"
     model: str = "mlp"
+    settings: tuple[tuple[str, object], ...] = ()
+
+    def with_settings(self, sections: dict) -> dict:
+        """The ``train`` sub-sections ``sections`` (``{"imp": {...}}``) with this method's fixed
+        ``settings`` applied (a new dict; the given one is not changed)."""
+        out = {k: dict(v) if isinstance(v, dict) else v for k, v in sections.items()}
+        for dotted, value in self.settings:
+            section, key = dotted.split(".", 1)
+            out[section] = {**(out.get(section) or {}), key: value}
+        return out
 
     def pieces(self) -> list:
         """The registered piece objects, in the order their axes are searched."""
@@ -59,11 +73,29 @@ class Method:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model of the grid: a configuration trained on one split."""
+    """One model of the grid: a configuration trained on one split; for a procedure with
+    ``round_results`` (every round's model kept: iterative pruning), also the ``round`` (0: the
+    dense training), its ``kept_percent`` (the share of prunable weights kept, P_m) and
+    ``stop_step`` (the round's early-stopping iteration). Unset (None) otherwise."""
 
     config_id: int
     config: dict
     split: int
+    round: int | None = None
+    kept_percent: float | None = None
+    stop_step: int | None = None
+
+    def record(self) -> dict:
+        """The spec as JSON: its grid entry, with the round fields only where set (so the
+        files of a method without rounds are as before)."""
+        out = {"config_id": self.config_id, "config": self.config, "split": self.split}
+        out.update({k: v for k, v in (("round", self.round), ("kept_percent", self.kept_percent),
+                                       ("stop_step", self.stop_step)) if v is not None})
+        return out
+
+
+#: The fields of a round model's spec beside the grid entry (:class:`ModelSpec`).
+ROUND_FIELDS = ("round", "kept_percent", "stop_step")
 
 
 def model_grid(method: Method, grid: dict, n_splits: int) -> list[ModelSpec]:

@@ -25,6 +25,8 @@ def n_params(make, shape, k=10):
     (cnn.lenet5, (1, 28, 28), 431_080),          # Caffe LeNet-5
     (cnn.lenet300_100, (1, 28, 28), 266_610),
     (cnn.lenet300_100_nobias, (1, 28, 28), 266_200),  # the lottery-ticket paper's variant
+    (cnn.cnn_4layer, (1, 28, 28), 205_730),      # SparseVLR's 4-layer CNN (auto_LiRPA cnn_4layer)
+    (cnn.cnn_7layer, (1, 28, 28), 13_257_290),   # SparseVLR's 7-layer CNN (auto_LiRPA cnn_7layer)
 ])
 def test_architectures_have_the_published_sizes(make, shape, count):
     assert n_params(make, shape) == count
@@ -110,3 +112,29 @@ def test_a_cnn_trained_in_a_grid_equals_the_same_cnn_trained_alone(loss, procedu
     kernels = [together.params[n] for n in MODELS["lenet5"].prunable(together.params)]
     assert kernels[0].dim() == 5 and bool((kernels[0] == 0).any())  # conv kernels are masked too
     assert float(sparsity_percent(kernels).max()) > 0
+
+
+@pytest.mark.parametrize("name", ["cnn_4layer", "cnn_7layer"])
+def test_sparsevlr_cnns_are_bounded_soundly_by_every_verifier(name):
+    """The verified bounds read both networks (Conv2d, ReLU, Flatten, Linear) and stay below
+    the margins at sampled points of the ball (small 8x8 inputs and width to keep it fast)."""
+    from holistic.verify import BOUNDS, bounds
+    from holistic.verify.layers import from_model
+    from holistic.verify.spec import input_set, other_classes
+
+    small = {"cnn_4layer": cnn.cnn_4layer, "cnn_7layer": lambda s, k: cnn.cnn_7layer(s, k, width=4, linear_size=16)}
+    model = StackedModule(small[name])
+    init = model.init((1, 8, 8), 3, [torch.Generator().manual_seed(s) for s in (0, 1)])
+    params = {n: p.double() for n, p in init.items()}
+    x = torch.rand(2, 3, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    y = torch.tensor([[0, 1, 2], [2, 1, 0]])
+    layers = from_model(model, params, (1, 8, 8), 3)
+    lo, hi = input_set(x, 0.05, (0.0, 1.0))
+    u = torch.rand(2, 3, 64, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    xs = (lo.unsqueeze(2) + (hi - lo).unsqueeze(2) * u).view(2, 3 * 64, 1, 8, 8)
+    z = model.forward(params, xs)[0].view(2, 3, 64, 3)
+    yy = y.unsqueeze(2).expand(2, 3, 64)
+    sampled = (z.gather(-1, yy.unsqueeze(-1)) - z.gather(-1, other_classes(yy, 3))).amin(2)
+    for method in BOUNDS:
+        lower = bounds(method, layers, x, y, 0.05, (0.0, 1.0))
+        assert bool((lower <= sampled + 1e-9).all()), method

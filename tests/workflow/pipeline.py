@@ -14,7 +14,7 @@ from holistic.studies import STUDIES
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "profiles" / "tiny.yaml"
-PROJECT_FILES = [".gitignore", "Snakefile", "dvc.yaml", "params.yaml", "pyproject.toml", "src", "stages", "workflow"]
+PROJECT_FILES = [".gitignore", "Snakefile", "profiles", "dvc.yaml", "params.yaml", "pyproject.toml", "src", "stages", "workflow"]
 BIN = Path(sys.executable).parent
 TABLES = ["natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank", "robustness", "verified_accuracy"]
 P_OBJECTIVES = {"natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "mean", "weighted"}

@@ -99,6 +99,45 @@ def test_dvc_repro_gives_the_same_metrics_as_snakemake(snakemake_run, dvc_run, t
     assert not any(n.startswith(("fetch", "split")) for n in changed)
 
 
+GIT_ID = ["-c", "user.name=holistic-test", "-c", "user.email=test@holistic.invalid"]
+
+
+@pytest.mark.e2e
+def test_models_shared_through_a_dvc_remote_need_no_rerun(dvc_run, tmp_path):
+    """README, "Sharing models": commit, `dvc push` to a remote (here a directory); a fresh clone
+    `dvc pull`s and has nothing to rerun, for DVC and for Snakemake; a pulled model file measures
+    to the eval file that was pulled beside it; `dvc metrics diff` compares against the commit."""
+    d, remote = tmp_path / "shared", tmp_path / "remote"
+    shutil.copytree(dvc_run, d, symlinks=True)
+    run([str(BIN / "dvc"), "remote", "add", "-d", "shared", str(remote)], d)
+    run(["git", "add", "-A"], d)
+    run(["git", *GIT_ID, "commit", "-q", "-m", "tiny run"], d)
+    tracked = run(["git", "ls-files"], d).stdout.split()
+    assert "dvc.lock" in tracked and "results/hdl/metrics.json" in tracked
+    assert not [f for f in tracked if f.startswith(("data/", "models/")) or f.endswith(".safetensors")]
+    run([str(BIN / "dvc"), "push", "-q"], d)
+
+    c = tmp_path / "clone"
+    run(["git", "clone", "-q", str(d), str(c)], tmp_path)
+    run([str(BIN / "dvc"), "pull", "-q"], c)
+    status = run([str(BIN / "dvc"), "status"], c).stdout
+    assert "Data and pipelines are up to date" in status, status
+    run([str(BIN / "snakemake"), "--cores", "1", "--touch"], c)  # pulled files: mtimes in job order
+    dry = run([str(BIN / "snakemake"), "--cores", "1", "-n"], c)
+    assert "Nothing to be done" in dry.stdout + dry.stderr, (dry.stdout + dry.stderr)[-3000:]
+    assert tree_bytes(c, "models") == tree_bytes(d, "models")
+    assert "no changes" in run([str(BIN / "dvc"), "metrics", "diff"], c).stdout.lower() or \
+        not run([str(BIN / "dvc"), "metrics", "diff", "--json"], c).stdout.strip("{}\n ")
+
+    measure = ("import sys; from holistic.config import load_params; from holistic.data.registry import get;"
+               "from holistic.data.stacked import load_stacked; from holistic.jobs import attack, deterministic_torch;"
+               "p = load_params(['params.yaml']); deterministic_torch(p);"
+               "data = load_stacked('data/raw/sklearn-wine.npz', 'data/splits/sklearn-wine.npz', p['split']['preprocessing']);"
+               "attack.run(p, get('sklearn-wine'), data, 'models/hdl/sklearn-wine/HDL.safetensors', sys.argv[1])")
+    run([str(BIN / "python"), "-c", measure, str(tmp_path / "again.json")], c)
+    assert (tmp_path / "again.json").read_bytes() == (c / "results/hdl/eval/sklearn-wine/HDL.json").read_bytes()
+
+
 def _jobs(d):
     """(name, ..., code) of every job of the project in ``d``, from its own spec."""
     code = ("import json, sys; sys.path.insert(0, 'src');"

@@ -13,6 +13,7 @@ from .apgd import APGDCE, APGDDLR
 from .cw import CW
 from .deepfool import DeepFool
 from .ensemble import WorstCase
+from .eot import EOTIFGSM
 from .fgsm import FGSM
 from .ifgsm import IFGSM
 from .pgd import PGD, PGDRestarts
@@ -25,6 +26,7 @@ ATTACKS = {
     "apgd-ce": APGDCE,     # Croce & Hein 2020, cross-entropy
     "apgd-dlr": APGDDLR,   # Croce & Hein 2020, DLR loss (K >= 3)
     "ifgsm": IFGSM,        # Kurakin et al. 2017
+    "eot-ifgsm": EOTIFGSM,  # IFGSM on gradients averaged over noise draws (EOT; stochastic models)
     "rfgsm": RFGSM,        # Tramer et al. 2018 (R+FGSM)
     "ensemble": WorstCase,  # per-sample worst case of attack.ensemble.members
     "deepfool": DeepFool,  # Moosavi-Dezfooli et al. 2016 (minimal L2)

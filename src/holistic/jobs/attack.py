@@ -71,7 +71,8 @@ def bounds(params: dict) -> tuple[str, ...]:
 
 def measure(params: dict, model_name: str, model_params: dict, specs: list[ModelSpec], data: SplitTensors,
             device: str = "cpu", log=None, label: str = "") -> list[dict]:
-    """Every model's tidy measurement rows (``holistic.records.evals``), with its grid entry;
+    """Every model's tidy measurement rows (``holistic.records.evals``), with its grid entry
+    (``ModelSpec.record``: a round model's round, kept share and early-stopping iteration too);
     the progress (models x measurements) reported on ``log``."""
     a = params["attack"]
     model = MODELS[model_name]
@@ -84,7 +85,7 @@ def measure(params: dict, model_name: str, model_params: dict, specs: list[Model
                            a.get("seed", 0), models_per_eval_chunk(data, model, params["train"]["memory_budget_mb"]),
                            bounds(params), progress)
     progress.close()
-    return [{"config_id": s.config_id, "config": s.config, "split": s.split, "rows": r} for s, r in zip(specs, rows)]
+    return [{**s.record(), "rows": r} for s, r in zip(specs, rows)]
 
 
 def eval_header(params: dict, meta: dict, info: DatasetInfo) -> dict:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import torch
+
 from ..checkpoint import save_models
-from ..config import lookup
+from ..config import has_key, lookup
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec, model_grid
 from ..records.curves import write_curves
@@ -16,15 +19,25 @@ from ..train.loop import TrainConfig, TrainResult, epochs_per_round
 from ..train.resume import Checkpoint, file_sha256
 
 
-def train_config(params: dict, n_train: int, device: str | None = None) -> TrainConfig:
-    """The training settings of ``params`` for a data set of ``n_train`` training rows."""
+def train_config(params: dict, n_train: int, device: str | None = None, method: Method | None = None) -> TrainConfig:
+    """The training settings of ``params`` for a data set of ``n_train`` training rows (with the
+    ``train.*`` sections the ``method``'s pieces read, :func:`piece_sections`)."""
     t = params["train"]
     epochs = epochs_per_round(t["epochs"], n_train, t["batch_size"], t.get("max_steps_per_round"),
                               t.get("min_steps_per_round"))
     return TrainConfig(epochs=epochs, batch_size=t["batch_size"], rounds=t["sparsity"]["rounds"],
                        rewind_epoch=t["sparsity"]["rewind_epoch"], seed=params["seed"],
                        device=device or t.get("device", "cpu"),
-                       select_every_steps=t.get("select_every_steps"))
+                       select_every_steps=t.get("select_every_steps"),
+                       settings=piece_sections(params, method) if method is not None else {})
+
+
+def piece_sections(params: dict, method: Method) -> dict:
+    """``TrainConfig.settings``: the params' ``train.<name>`` sections the method's pieces declare
+    in their ``param_keys`` (e.g. ``{"imp": {...}}``), as set, with the method's own fixed
+    ``settings`` over them (``Method.with_settings``)."""
+    keys = [k for piece in method.pieces() for k in piece.param_keys if k.startswith("train.") and k.count(".") == 1]
+    return method.with_settings({k.split(".", 1)[1]: lookup(params, k) for k in keys if has_key(params, k)})
 
 
 def run(params: dict, method: Method, data: SplitTensors, label: str = "", log=sys.stderr,
@@ -32,7 +45,7 @@ def run(params: dict, method: Method, data: SplitTensors, label: str = "", log=s
     """Train the method's whole grid x splits on ``data`` (going on from ``resume``, and saving
     every finished round there, when given: :func:`checkpoint`)."""
     specs = model_grid(method, params["train"]["grid"], data.X_train.shape[0])
-    cfg = train_config(params, data.X_train.shape[1], device)
+    cfg = train_config(params, data.X_train.shape[1], device, method)
     budget = params["train"]["memory_budget_mb"]
     return train_in_chunks(data, method, specs, cfg, budget, log=log, label=label, resume=resume), specs
 
@@ -58,10 +71,30 @@ def source_sha256() -> str:
     return h.hexdigest()
 
 
+def saved_models(result: TrainResult, specs: list[ModelSpec]) -> tuple[dict, dict, dict, list[ModelSpec]]:
+    """``(params, state, extra, specs)`` of the model file: the result's kept checkpoints; for a
+    procedure with ``round_results`` (``result.rounds``), every round's, round after round along
+    the model axis (R x G models), each spec with its round, kept share P_m (percent) and
+    early-stopping iteration (``stop_step``), and ``extra`` (``best_epoch``,
+    ``best_val_accuracy``, ``val_curve`` ``[epochs, R G]``) per round model."""
+    if not result.rounds:
+        extra = {"best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
+                 "val_curve": result.val_curve}
+        return result.params, result.state, extra, specs
+    rounds = result.rounds
+    cat = lambda key: {n: torch.cat([r[key][n] for r in rounds]) for n in rounds[0][key]}  # noqa: E731
+    extra = {"best_epoch": torch.cat([r["best_epoch"] for r in rounds]),
+             "best_val_accuracy": torch.cat([r["val_accuracy"] for r in rounds]),
+             "val_curve": torch.cat([r["val_accuracy_curve"] for r in rounds], dim=1)}
+    out = [replace(s, round=i, kept_percent=float(r["kept_percent"][g]), stop_step=int(r["stop_step"][g]))
+           for i, r in enumerate(rounds) for g, s in enumerate(specs)]
+    return cat("params"), cat("state"), extra, out
+
+
 def save_trained(path, result: TrainResult, specs: list[ModelSpec], meta: dict) -> None:
-    extra = {"best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
-             "val_curve": result.val_curve}
-    save_models(path, result.params, result.state, extra, specs, meta)
+    """The model file (``holistic.checkpoint``) of :func:`saved_models`."""
+    params, state, extra, specs = saved_models(result, specs)
+    save_models(path, params, state, extra, specs, meta)
 
 
 def save_curves(path, result: TrainResult, specs: list[ModelSpec], meta: dict) -> None:

@@ -7,9 +7,10 @@ Optional fast paths (e.g. the MLP's exact Jacobian chain ``logit_difference_grad
 are used when present, autograd otherwise.
 """
 
-from . import cnn
+from . import cnn, linear, preact_resnet, resmlp
 from .mlp import MLP
 from .module import StackedModule
+from .residual import ResidualStack
 
 MODELS = {
     "mlp": MLP(hidden=(128, 128)),                            # HDL's 2 x 128 ReLU network (fast paths)
@@ -17,4 +18,14 @@ MODELS = {
     "lenet5": StackedModule(cnn.lenet5),                      # Caffe LeNet-5
     "lenet300": StackedModule(cnn.lenet300_100),              # LeNet-300-100
     "lenet300-nobias": StackedModule(cnn.lenet300_100_nobias),  # LeNet-300-100 without biases
+    "linear": StackedModule(linear.linear),                   # Guo et al.'s linear model (binary: one w)
+    "resmlp": ResidualStack(resmlp.resmlp),                   # Dinh et al.'s CPU stand-in: 784-256, 2 residual blocks
+    "en2-resmlp": ResidualStack(resmlp.en2_resmlp),           # En_2ResMLP: 2 noisy ResMLPs, logits averaged
+    "resmlp-deep": ResidualStack(resmlp.resmlp_deep),         # 6 blocks, about En_2's size (ResNet38's role)
+    "preact-resnet20": ResidualStack(preact_resnet.preact_resnet20),          # EnResNet code's ResNet20
+    "preact-resnet38": ResidualStack(preact_resnet.preact_resnet38),          # ResNet38 (~ En_2ResNet20's size)
+    "en2-preact-resnet20": ResidualStack(preact_resnet.en2_preact_resnet20),  # En_2ResNet20 (noise 0.1)
+    "en5-preact-resnet20": ResidualStack(preact_resnet.en5_preact_resnet20),  # En_5ResNet20 (noise 0.1)
+    "cnn_4layer": StackedModule(cnn.cnn_4layer),              # SparseVLR's 4-layer CNN (auto_LiRPA's)
+    "cnn_7layer": StackedModule(cnn.cnn_7layer),              # SparseVLR's 7-layer CNN (auto_LiRPA's)
 }

@@ -56,14 +56,18 @@ class StackedModule:
         for g in generators:
             m = self.make(tuple(input_shape), k)
             with torch.no_grad():
-                for p in m.parameters():
-                    if p.dim() >= 2:
-                        p.copy_((torch.rand(p.shape, generator=g) * 2 - 1) * glorot_bound(p.shape))
-                    else:
-                        p.zero_()
+                self.initialise(m, g)
             modules.append(m)
         params, _ = stack_module_state(modules)
         return {name: v.detach() for name, v in params.items()}
+
+    def initialise(self, module: nn.Module, generator: torch.Generator) -> None:
+        """One module's weights, in place (under no_grad): Glorot-uniform weights, zero biases."""
+        for p in module.parameters():
+            if p.dim() >= 2:
+                p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) * glorot_bound(p.shape))
+            else:
+                p.zero_()
 
     def prunable(self, params: dict[str, Tensor]) -> list[str]:
         """Weights of dimension >= 2 (linear and convolution kernels), not biases."""
@@ -73,8 +77,14 @@ class StackedModule:
         """Logits ``[G, B, K]`` for inputs ``[G, B, *input_shape]``: model g sees ``x[g]``.
         K is read off the last parameter (the output layer's bias or weight, ``[G, K, ...]``)."""
         base = self._structure(tuple(x.shape[2:]), int(next(reversed(params.values())).shape[1]))
-        return torch.stack([functional_call(base, {n: p[g] for n, p in params.items()}, (x[g],))
-                            for g in range(x.shape[0])]), None
+        G = x.shape[0]
+        return torch.stack([self.run(base, {n: p[g] for n, p in params.items()}, x[g], g, G)
+                            for g in range(G)]), None
+
+    def run(self, base: nn.Module, params: dict[str, Tensor], x: Tensor, g: int, G: int) -> Tensor:
+        """Model g of the G stacked ones: its logits ``[B, K]`` from its parameters and inputs
+        ``[B, *input_shape]`` (one ``functional_call`` of the structure)."""
+        return functional_call(base, params, (x,))
 
     def predict(self, params: dict[str, Tensor], x: Tensor, chunk: int = 4096) -> Tensor:
         with torch.no_grad():

@@ -4,10 +4,14 @@ A loss maps ``(model, params, x, y, hp, forward output)`` to per-sample losses `
 a reduction maps them (and its own trained state, e.g. the stable loss's theta) to one
 value per model ``[G]``. Each piece declares its grid axes (``axes``) and any other
 params keys it reads (``param_keys``); a loss declares whether it reads the forward's aux
-(``uses_aux``; the trainer then may skip computing it).
+(``uses_aux``; the trainer then may skip computing it). Optional: ``configured(settings, box)``
+(a piece bound to its params section and the data's box) and ``stochastic`` (the trainer passes
+``generators=``, one seeded ``torch.Generator`` per model: ``holistic.train.loop``).
 """
 
+from .adversarial import Adversarial
 from .ce import CrossEntropy
+from .certified import Certified
 from .mean import Mean
 from .robust import RobustLinear
 from .stable import Stable
@@ -15,6 +19,11 @@ from .stable import Stable
 LOSSES = {
     "ce": CrossEntropy(),              # eq. (3)
     "robust_linear": RobustLinear(),   # eq. (7)
+    "adversarial": Adversarial(),      # Cosentino et al. Sec. 4.2: (1 - w) CE(x) + w CE(x_adv)
+    "certified": Certified("crown-ibp"),              # SparseVLR eq. (4), CROWN-IBP/IBP mixture (eq. 5)
+    "certified_ibp": Certified("ibp"),                # eq. (4), IBP (Table 6)
+    "certified_crown": Certified("crown"),            # eq. (4), full CROWN (Table 6)
+    "certified_crown_fast": Certified("crown-fast"),  # eq. (4), auto_LiRPA's CROWN-FAST (Table 6)
 }
 
 REDUCTIONS = {

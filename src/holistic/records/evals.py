@@ -146,7 +146,7 @@ def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>") ->
         raise DataError(f"{source}: field 'models' must be a non-empty list")
     key = eps_key(adversarial_rho)
     rows = []
-    for i, model in enumerate(models):
+    for i, model in final_rounds(models):
         w = f"models[{i}]"
         m = measurements(model, source, w)
         config_id = _int(_get(model, ("config_id",), source, w), source, f"{w}.config_id")
@@ -172,6 +172,20 @@ def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>") ->
     return df.sort_values(["config_id", "split"], kind="mergesort").reset_index(drop=True)
 
 
+def final_rounds(models: list) -> list[tuple[int, Mapping]]:
+    """``(index, model)`` of the models the Section 4 selection reads: all of them, or where the
+    models carry a ``round`` (a procedure with ``round_results``: every round's model measured)
+    only each (config_id, split)'s last round, the method's result as its training returns it."""
+    last: dict[tuple, int] = {}
+    for m in models:
+        if isinstance(m, Mapping) and m.get("round") is not None:
+            k = (m.get("config_id"), m.get("split"))
+            last[k] = max(last.get(k, m["round"]), m["round"])
+    return [(i, m) for i, m in enumerate(models)
+            if not (isinstance(m, Mapping) and m.get("round") is not None)
+            or m["round"] == last[(m.get("config_id"), m.get("split"))]]
+
+
 def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
     """``{"dataset", "adversarial", "n", "p", "k", "paper_name"}`` of one eval dict."""
     info = _get(ev, ("info",), source, "")
@@ -186,8 +200,10 @@ def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
 TIDY_COLUMNS = ["dataset", "method", "config_id", "split", "metric", "attack", "eps", "part", "value"]
 
 
-def tidy_rows(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """Every row of every model of the eval files, long format (columns :data:`TIDY_COLUMNS`)."""
+def tidy_rows(paths: Iterable[str | os.PathLike], fields: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every row of every model of the eval files, long format (columns :data:`TIDY_COLUMNS`,
+    then ``fields``: the models' own fields such as a round model's ``round``, ``kept_percent``
+    and ``stop_step`` (``holistic.methods.ROUND_FIELDS``), None where a model has none)."""
     import pandas as pd  # not at the top: the train job writes eval files without it
 
     out = []
@@ -198,12 +214,13 @@ def tidy_rows(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
         for i, model in enumerate(_get(ev, ("models",), src, "")):
             w = f"models[{i}]"
             ids = {"config_id": _int(_get(model, ("config_id",), src, w), src, f"{w}.config_id"),
-                   "split": _int(_get(model, ("split",), src, w), src, f"{w}.split")}
+                   "split": _int(_get(model, ("split",), src, w), src, f"{w}.split"),
+                   **{f: model.get(f) for f in fields}}
             for (metric, attack, eps, part), value in measurements(model, src, w).items():
                 out.append({"dataset": dataset, "method": method, **ids, "metric": metric, "attack": attack,
                             "eps": None if eps is None else float(eps), "part": part,
                             "value": value})
-    return pd.DataFrame(out, columns=TIDY_COLUMNS)
+    return pd.DataFrame(out, columns=TIDY_COLUMNS + list(fields))
 
 
 def load_evals(paths: Iterable[str | os.PathLike],

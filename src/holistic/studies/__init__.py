@@ -1,7 +1,8 @@
 """The studies of the platform: one line per paper (see ``holistic.studies.base.Study``)."""
 
-from . import hdl
+from . import hdl, lth
 
 STUDIES = {
     "hdl": hdl.STUDY,
+    "lth": lth.STUDY,
 }

@@ -86,6 +86,7 @@ class StackedAdam:
         """Move every parameter into its segment of ``P``; flat ``m``, ``v``, gradient and
         learning-rate buffers (``lr`` of model g at every element of model g)."""
         offsets, total = segments([p.numel() for p in self.params])
+        self.offsets = offsets
         zeros = lambda: self.params[0].new_zeros(total)  # noqa: E731
         self.P, self.m, self.v, self.grad = zeros(), zeros(), zeros(), zeros()
         self.lr_flat = self.params[0].new_ones(total)
@@ -94,6 +95,19 @@ class StackedAdam:
             segment(self.P, o, p).copy_(p)
             segment(self.lr_flat, o, p).copy_(per_model(self.lr, p).expand_as(p))
             p.data = segment(self.P, o, p)
+
+    @torch.no_grad()
+    def set_lr(self, lr: Tensor) -> None:
+        """New per-model learning rates ``lr`` ``[G]`` from the next step on (learning-rate decay:
+        ``holistic.train.lr_decay``); the moments and the step count go on. The cached views (and
+        the flat path's per-element copy) are rebuilt from ``lr``, so the same values give the same
+        bits as before."""
+        self.lr = lr
+        if self.flat:
+            for p, o in zip(self.params, self.offsets):
+                segment(self.lr_flat, o, p).copy_(per_model(lr, p).expand_as(p))
+        else:
+            self.lr_views = [per_model(lr, p) for p in self.params]
 
     @torch.no_grad()
     def step(self) -> None:

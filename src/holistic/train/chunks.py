@@ -49,7 +49,7 @@ import torch
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec
 from ..progress import Progress
-from .loop import TrainConfig, TrainResult, resolve_device, steps_per_epoch, train_grid
+from .loop import TrainConfig, TrainResult, concat_rounds, resolve_device, steps_per_epoch, train_grid
 from .resume import Checkpoint
 
 #: The last-level cache assumed where sysfs does not tell (bytes).
@@ -160,13 +160,16 @@ def balanced(n: int, size: int) -> list[int]:
 
 
 def train_in_chunks(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: TrainConfig,
-                    budget_mb: float, log=sys.stderr, label: str = "", resume: Checkpoint | None = None) -> TrainResult:
+                    budget_mb: float, log=sys.stderr, label: str = "", resume: Checkpoint | None = None,
+                    source: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """:func:`train_grid` over consecutive chunks of the grid (:func:`chunk_size`, cut evenly).
 
     Models are independent, so the chunking never changes any model's result. With ``resume``
     (``holistic.train.resume``) every finished round and chunk is saved there, and a run finds
     the chunks and rounds an earlier run of the same job finished: it goes on from them, to
     the same bits. Progress (model-steps of every chunk and round) is reported on ``log``.
+    ``source``: the stacked params a procedure starts from (``train_grid``), cut with the grid.
+    The chunks' traces are joined by :func:`concat_traces`.
     """
     bounds = [0]
     for n in balanced(len(specs), chunk_size(data, method, cfg, budget_mb)):
@@ -187,7 +190,8 @@ def train_in_chunks(data: SplitTensors, method: Method, specs: list[ModelSpec], 
             continue
         on_round = None if resume is None else functools.partial(resume.save_round, i)
         part = train_grid(data, method, specs[a:b], cfg, log=log, label=label, on_round=on_round, progress=progress,
-                          resume=current[1] if current is not None and current[0] == i else None)
+                          resume=current[1] if current is not None and current[0] == i else None,
+                          source=None if source is None else {n: v[a:b] for n, v in source.items()})
         if resume is not None:
             resume.save_chunk(i, vars(part))
         parts.append(part)
@@ -195,15 +199,51 @@ def train_in_chunks(data: SplitTensors, method: Method, specs: list[ModelSpec], 
     if len(parts) == 1:
         return parts[0]
     cat = lambda xs, dim=0: torch.cat(xs, dim=dim)  # noqa: E731
-    extra = {key: [sum((p.extra[key][r] for p in parts), []) for r in range(len(parts[0].extra[key]))]
-             if key == "round_start_weight_sums" else parts[0].extra[key] for key in parts[0].extra}
+    extra = concat_traces([p.extra for p in parts], [b - a for a, b in zip(bounds, bounds[1:])])
     return TrainResult(
         params={n: cat([p.params[n] for p in parts]) for n in parts[0].params},
         state={n: cat([p.state[n] for p in parts]) for n in parts[0].state},
         best_epoch=cat([p.best_epoch for p in parts]),
         best_val_accuracy=cat([p.best_val_accuracy for p in parts]),
         val_curve=cat([p.val_curve for p in parts], dim=1),
-        steps=parts[0].steps, seconds=sum(p.seconds for p in parts), extra=extra)
+        steps=parts[0].steps, seconds=sum(p.seconds for p in parts), extra=extra,
+        rounds=concat_rounds([p.rounds for p in parts]))
+
+
+def _model_first(values: list, sizes: list[int]) -> bool:
+    """``values`` (one per chunk) are lists of one entry per model (``[g][...]``)."""
+    return all(isinstance(v, list) and len(v) == n for v, n in zip(values, sizes))
+
+
+def _time_first(values: list, sizes: list[int]) -> bool:
+    """``values`` are lists of the same length in every chunk (per epoch or round), each entry a
+    list of one entry per model (``[t][g][...]``)."""
+    return (all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1
+            and all(_model_first(list(entries), sizes) for entries in zip(*values)))
+
+
+def concat_traces(traces: list[dict], sizes: list[int]) -> dict:
+    """One trace of consecutive chunks of ``sizes`` models: a per-model entry is joined in the
+    chunks' (the specs') order, anything else is the first chunk's.
+
+    Per model is recognised by its shape (``trace`` values are JSON-like lists): ``[t][g][...]``
+    (per epoch or round, then per model: ``round_start_weight_sums``, the ``sparse_*`` logs of
+    :func:`holistic.procedures.sparse_trace.log_epoch`), a time axis being as long in every
+    chunk, is joined per entry of t; otherwise ``[g][...]`` (per model at the top, e.g.
+    ``sparse_seed_histogram``) is joined at the top, where its entries are lists or the chunks
+    differ in size (a list of scalars as long as every chunk is not taken for per-model
+    values). Where both shapes fit (every chunk as many models as the time axis has entries),
+    ``[t][g]`` is taken."""
+    out = {}
+    for key, first in traces[0].items():
+        values = [t.get(key) for t in traces]
+        if _time_first(values, sizes):
+            out[key] = [sum((list(v[i]) for v in values), []) for i in range(len(first))]
+        elif _model_first(values, sizes) and (len(set(sizes)) > 1 or all(isinstance(e, list) for e in first)):
+            out[key] = sum((list(v) for v in values), [])
+        else:
+            out[key] = first
+    return out
 
 
 def resumed(resume: Checkpoint, n_chunks: int, n_rounds: int, log, label: str):

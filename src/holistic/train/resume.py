@@ -3,10 +3,12 @@
 A grid is trained in chunks (``holistic.train.chunks``), each in rounds of its procedure
 (``holistic.train.loop``). Every round starts with a fresh Adam, so the end of a round holds
 everything the rest of the training reads (:class:`RoundState`): the parameters, the
-reduction's and the procedure's state, the rewind point, the kept checkpoint (best weights,
-accuracy and epoch), the validation curve, the step count and trace, the batch-order
-generators' states. A :class:`Checkpoint` is a directory of safetensors files (tensors, with
-the rest as JSON metadata; never pickle), each written atomically:
+reduction's and the procedure's state, the rewind point (and the starting values, where a
+procedure's rounds start there), the kept checkpoint (best weights, accuracy and epoch), the
+validation curve, the finished rounds' records (procedures with per-round results), the step
+count and trace, the batch-order (and a noisy model's noise) generators' states. A
+:class:`Checkpoint` is a directory of safetensors files (tensors, with the rest as JSON
+metadata; never pickle), each written atomically:
 
     chunk-0000.safetensors ...   a finished chunk's result (written once)
     round.safetensors            the chunk in progress after its last finished round
@@ -51,6 +53,9 @@ class RoundState:
     trace: dict
     generators: dict[int, Tensor]     # split -> its batch-order generator's state
     seconds: float                    # training time of the chunk so far (every process)
+    initial: list[Tensor] | None = None  # the starting values (params then state), where a round starts there
+    rounds: list[dict] = field(default_factory=list)  # the finished rounds' records (TrainResult.rounds)
+    noise: list[Tensor] | None = None  # a noisy model's noise generators' states, one per model (holistic.models.noise)
 
 
 def file_sha256(path) -> str:

@@ -222,8 +222,11 @@ def from_module(make: Callable[[tuple[int, ...], int], nn.Module], input_shape: 
                 params: dict[str, Tensor]) -> list[Layer]:
     """The layers of a :class:`holistic.models.module.StackedModule` whose ``make(input_shape, k)``
     is an ``nn.Sequential`` (nested ones are flattened) of Linear, Conv2d, ReLU, Flatten and
-    MaxPool2d; params ``{"0.weight": [G, ...], ...}``. Anything else: ValueError naming it."""
-    module = make(tuple(input_shape), k)
+    MaxPool2d; params ``{"0.weight": [G, ...], ...}``. Anything else: ValueError naming it.
+    The module is built on the meta device (only its structure and shapes are read), so this
+    is cheap enough to call at every training step (certified training)."""
+    with torch.device("meta"):
+        module = make(tuple(input_shape), k)
     if not isinstance(module, nn.Sequential):
         raise ValueError(f"from_module needs an nn.Sequential, make returned {type(module).__name__}")
     return _convert(module, "", params)

@@ -106,9 +106,8 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
                 "foreach": list(s.datasets),
                 "do": _body(TRAIN, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
         for stage in study_stages(s):
-            if stage.dvc:
-                out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, stage.params,
-                                                      job_code(stage, s.name))
+            out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, stage.params,
+                                                  job_code(stage, s.name))
     return out
 
 

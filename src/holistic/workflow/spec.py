@@ -12,7 +12,7 @@ Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its metho
     aggregate              per study
     curves                 per study: the train jobs' validation curves as one figure
     the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
-    html pages             per study, report only (Snakemake)
+    html pages             per study, for the Snakemake report
 
 An entry point: it may import ``holistic.studies``.
 """
@@ -164,8 +164,9 @@ def check_split(params: dict, dataset: str, source: str = "params") -> None:
 
 
 def select(params: dict, source: str = "params", registry=None) -> list[StudyJobs]:
-    """The studies of ``params`` with their data sets and methods; unknown names, a missing
-    grid axis or an unknown data set raise ParamsError (before any job runs)."""
+    """The studies of ``params`` with their data sets and methods (those with ``enabled: false``
+    left out); unknown names, a missing grid axis or an unknown data set raise ParamsError
+    (before any job runs)."""
     from ..data import registry as datasets_registry
     from ..errors import HolisticError
     from ..jobs.attack import check as check_attack
@@ -174,6 +175,8 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
     check_attack(params, source)
     out_ = []
     for name, slice_ in params["studies"].items():
+        if slice_.get("enabled") is False:  # switched off (a profile of another study)
+            continue
         if name not in registry:
             raise ParamsError(f"{source}: field 'studies.{name}': unknown study {name!r}; "
                               f"known: {', '.join(sorted(registry))}")

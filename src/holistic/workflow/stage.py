@@ -45,7 +45,6 @@ class Stage:
     values: dict[str, Callable] = field(default_factory=dict)  # non-file args: f(input, output) -> str
     data: tuple[str, ...] = ()                 # non-Python files the code reads (relative to the root)
     local: bool = False                        # a Snakemake localrule (cheap; never sent to a cluster)
-    dvc: bool = True                           # also a DVC stage (report-only pages are not)
 
 
 def out(path: str, *, caption: str | None = None, category: str | None = None, label: str | None = None,
@@ -54,12 +53,13 @@ def out(path: str, *, caption: str | None = None, category: str | None = None, l
 
 
 def html_page(name: str, src: str, caption: str, category: str, label: str) -> Stage:
-    """A Markdown / text result as an HTML page beside its source, for the report only."""
+    """A Markdown / text result as an HTML page beside its source, for ``snakemake --report`` (a DVC
+    stage too, so that a clone that pulled a run has every output the workflow makes)."""
     stem = src.rsplit(".", 1)[0]
     return Stage(name=name, script="stages/html_page.py", args="--src {input.src} --out {output.page}",
                  inputs={"src": src},
                  outputs={"page": out(stem + ".html", caption=caption, category=category, label=label)},
-                 local=True, dvc=False)
+                 local=True)
 
 
 def dirname_of(kind: str, name: str) -> Callable:

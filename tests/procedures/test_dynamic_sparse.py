@@ -1,0 +1,189 @@
+"""SparseVLR's Algorithm 1 (dynamic sparse training) and its baselines: seeds (RSM, PM, RIPM),
+thickening then pruning back to exactly p by global magnitude every epoch, state changes,
+gradient flow and histograms in the trace, static masks, determinism and grid == alone."""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import blobs
+from holistic.data.stacked import stack_splits
+from holistic.evaluation.metrics import sparsity_percent
+from holistic.methods import Method, model_grid
+from holistic.models import MODELS
+from holistic.objectives.ce import per_sample_loss
+from holistic.procedures import PROCEDURES
+from holistic.procedures.magnitude_pruning import global_magnitude_masks, magnitude_pruned, n_pruned
+from holistic.train.adam import StackedAdam
+from holistic.train.loop import TrainConfig, train_grid
+
+MLP = MODELS["mlp"].__class__(hidden=(16, 16))
+
+
+def mlp_params(G=2, seed=0, M=5, k=3):
+    return MLP.init((M,), k, [torch.Generator().manual_seed(seed + g) for g in range(G)])
+
+
+def dense_source(G=2):
+    """A stand-in for a converged dense model: other weights, nonzero biases."""
+    src = mlp_params(G, seed=50)
+    return {n: v * 3 + (0.1 if n.startswith("b") else 0.0) for n, v in src.items()}
+
+
+def prunable_count(params):
+    return sum(params[n][0].numel() for n in MLP.prunable(params))
+
+
+def n_zero(params, g):
+    return sum(int((params[n][g] == 0).sum()) for n in MLP.prunable(params))
+
+
+def test_rsm_seed_keeps_the_largest_random_weights():
+    params = mlp_params()
+    init = {n: v.clone() for n, v in params.items()}
+    hp = {"target_sparsity": torch.tensor([90.0, 50.0])}
+    state = PROCEDURES["dynamic_sparse"].init_state(params, MLP.prunable(params), hp=hp)
+    expected = magnitude_pruned(init, MLP.prunable(init), [90.0, 50.0])
+    assert all(torch.equal(params[n], expected[n]) for n in params)
+    n = prunable_count(params)
+    assert [n_zero(params, g) for g in range(2)] == [n_pruned(n, 90.0), n_pruned(n, 50.0)]
+    assert state["seed_histogram"].shape == (2, 39) and int(state["seed_histogram"][0, 0]) == n_pruned(n, 90.0)
+
+
+def test_pm_and_ripm_seeds_come_from_the_dense_source():
+    hp = {"target_sparsity": torch.tensor([80.0, 95.0])}
+    source = dense_source()
+    prunable = MLP.prunable(source)
+    pm = mlp_params()
+    PROCEDURES["dynamic_sparse_pm"].init_state(pm, prunable, hp=hp, source=source)
+    expected = magnitude_pruned(source, prunable, [80.0, 95.0])  # PM without retraining
+    assert all(torch.equal(pm[n], expected[n]) for n in pm)       # biases copied too
+    ripm = mlp_params()
+    init = {n: v.clone() for n, v in ripm.items()}
+    PROCEDURES["dynamic_sparse_ripm"].init_state(ripm, prunable, hp=hp, source=source)
+    for n in ripm:
+        if n in prunable:  # PM's structure, the random weights
+            assert torch.equal(ripm[n] != 0, expected[n] != 0) and torch.equal(ripm[n], init[n] * (expected[n] != 0))
+        else:
+            assert torch.equal(ripm[n], init[n])
+    assert [PROCEDURES[k].needs_source for k in ("dynamic_sparse", "dynamic_sparse_pm", "dynamic_sparse_ripm",
+                                                 "static_sparse_pm")] == [False, True, True, True]
+    with pytest.raises(ValueError, match="source="):
+        PROCEDURES["dynamic_sparse_pm"].init_state(mlp_params(), prunable, hp=hp)
+    with pytest.raises(ValueError, match="source 'W0'"):
+        PROCEDURES["static_sparse_pm"].init_state(mlp_params(), prunable, hp=hp,
+                                                  source={**source, "W0": source["W0"][:, :2]})
+
+
+def test_an_epoch_end_prunes_back_to_p_and_counts_the_state_changes():
+    params = {"W": torch.tensor([[[0.9, -0.8, 0.1, 0.05, 0.7, -0.02]]]), "b": torch.zeros(1, 1)}
+    hp = {"target_sparsity": torch.tensor([50.0])}
+    proc = PROCEDURES["dynamic_sparse"]
+    state = proc.init_state(params, ["W"], hp=hp)
+    assert params["W"][0, 0].tolist() == pytest.approx([0.9, -0.8, 0.0, 0.0, 0.7, 0.0])
+    with torch.no_grad():  # thickening: every weight moved, two dormant ones grew past active ones
+        params["W"] += torch.tensor([[[0.0, 0.0, 0.3, 0.01, -0.65, 1.0]]])
+    trace = {}
+    proc.end_epoch(params, state, hp, 0, True, trace)
+    assert params["W"][0, 0].tolist() == pytest.approx([0.9, -0.8, 0.0, 0.0, 0.0, 1.0])
+    assert trace["sparse_active_before_prune"] == [[6]]
+    assert trace["sparse_state_changes"] == [[2]]  # 0.7 (now 0.05) -> dormant, 1.0 -> active
+    assert len(trace["sparse_weight_histogram"]) == 1 and sum(trace["sparse_weight_histogram"][0][0]) == 6
+    assert sum(trace["sparse_seed_histogram"][0]) == 6 and "sparse_gradient_flow" not in trace
+
+
+def mini_train(name, params, hp, source=None, epochs=3, steps=4, seed=0):
+    """The trainer's order of hooks, with ``before_step`` between the backward and Adam's step
+    and the sparsity passed to ``init_state``: returns the trace and the prunable weights after
+    each epoch's thickening (before the prune)."""
+    proc = PROCEDURES[name]
+    prunable = MLP.prunable(params)
+    params = {n: v.clone().requires_grad_() for n, v in params.items()}
+    state = proc.init_state(params, prunable, hp=hp, source=source)
+    opt = StackedAdam(list(params.values()), torch.full((2,), 0.05))
+    gen = torch.Generator().manual_seed(seed)
+    trace, thick = {}, []
+    for epoch in range(epochs):
+        for _ in range(steps):
+            x, y = torch.rand(2, 8, 5, generator=gen), torch.randint(0, 3, (2, 8), generator=gen)
+            eff, _ = proc.effective(params, state, hp, True, 0, 1)
+            per_sample_loss(MLP.forward(eff, x)[0], y).mean(1).backward(torch.ones(2))
+            with torch.no_grad():
+                proc.before_step(params, state, hp, True)
+            opt.step()
+        thick.append({n: params[n].detach().clone() for n in prunable})
+        with torch.no_grad():
+            proc.end_epoch(params, state, hp, epoch, True, trace)
+    return params, trace, thick
+
+
+def test_thickening_grows_dormant_weights_and_every_prune_restores_p():
+    hp = {"target_sparsity": torch.tensor([50.0, 80.0])}
+    params, trace, thick = mini_train("dynamic_sparse", mlp_params(), hp)
+    n = prunable_count(params)
+    for g, p in enumerate((50.0, 80.0)):
+        assert n_zero(params, g) == n_pruned(n, p)
+        assert all(sum(int((w[g] != 0).sum()) for w in t.values()) > n - n_pruned(n, p) for t in thick)
+    logged = ("sparse_gradient_flow", "sparse_state_changes", "sparse_weight_histogram")
+    assert [len(trace[k]) for k in logged] == [3] * 3
+    assert all(v > 0 for row in trace["sparse_gradient_flow"] for v in row)
+    assert all(c % 2 == 0 for row in trace["sparse_state_changes"] for c in row)  # as many in as out
+    assert sum(c for row in trace["sparse_state_changes"] for c in row) > 0
+
+
+def test_pm_t_starts_from_the_pruned_dense_model():
+    hp = {"target_sparsity": torch.tensor([90.0, 90.0])}
+    source = dense_source()
+    params, trace, _ = mini_train("dynamic_sparse_pm", mlp_params(), hp, source=source)
+    assert n_zero(params, 0) == n_pruned(prunable_count(params), 90.0)
+    assert trace["sparse_seed_histogram"] != mini_train("dynamic_sparse", mlp_params(), hp)[1]["sparse_seed_histogram"]
+
+
+def test_the_static_mask_never_changes_and_masked_weights_stay_zero():
+    hp = {"target_sparsity": torch.tensor([90.0, 70.0])}
+    source = dense_source()
+    params, trace, thick = mini_train("static_sparse_pm", mlp_params(), hp, source=source)
+    masks = global_magnitude_masks({n: source[n] for n in MLP.prunable(source)}, [90.0, 70.0])
+    for t in thick + [{n: params[n] for n in masks}]:
+        for n, m in masks.items():
+            assert bool((t[n][~m] == 0).all()) and bool((t[n][m] != 0).all())
+    assert "sparse_state_changes" not in trace and len(trace["sparse_gradient_flow"]) == 3
+
+
+def test_the_seed_waits_for_the_first_step_when_the_trainer_gives_no_sparsity():
+    params = mlp_params()
+    state = PROCEDURES["dynamic_sparse"].init_state(params, MLP.prunable(params))
+    assert state["masks"] is None and n_zero(params, 0) == 0
+    hp = {"target_sparsity": torch.tensor([90.0, 90.0])}
+    eff, penalty = PROCEDURES["dynamic_sparse"].effective(params, state, hp, True, 0, 1)
+    assert eff is params and penalty is None
+    assert n_zero(params, 0) == n_pruned(prunable_count(params), 90.0)
+
+
+def tiny_data(n=120, p=5, k=3):
+    X, y = blobs(n, p, k)
+    idx = np.arange(n)
+    splits = {"test": idx[:24], "train": np.stack([idx[24:96], idx[48:120]]),
+              "val": np.stack([idx[96:], idx[24:48]])}
+    return stack_splits(X, y, splits, "minmax")
+
+
+def test_train_grid_keeps_exactly_p_per_model_and_a_model_trains_the_same_alone():
+    data = tiny_data()
+    method = Method(procedure="dynamic_sparse", model="mlp")
+    specs = model_grid(method, {"lr": [0.01], "target_sparsity": [80.0, 95.0]}, 2)
+    cfg = TrainConfig(epochs=3, batch_size=16)
+    together = train_grid(data, method, specs, cfg, log=None)
+    W = [together.params[n] for n in MODELS["mlp"].prunable(together.params)]
+    n = sum(w[0].numel() for w in W)
+    expected = [100.0 * n_pruned(n, s.config["target_sparsity"]) / n for s in specs]
+    assert sparsity_percent(W).tolist() == pytest.approx(expected, abs=1e-12)
+    assert len(together.extra["sparse_state_changes"]) == 3 and len(together.extra["sparse_state_changes"][0]) == 4
+    for g in (1, 2):
+        alone = train_grid(data, method, [specs[g]], cfg, log=None)
+        for name, p in together.params.items():
+            assert torch.equal(p[g], alone.params[name][0]), (g, name)
+        assert alone.extra["sparse_state_changes"] == [[row[g]] for row in together.extra["sparse_state_changes"]]
+    again = train_grid(data, method, specs, cfg, log=None)
+    assert all(torch.equal(again.params[n], together.params[n]) for n in together.params)
+    assert again.extra == together.extra

@@ -1,0 +1,107 @@
+"""RVSM (Dinh et al., Alg. 1, eq. 4): the hard threshold, Theorem 1's descent on a smooth toy
+problem, and the procedure in the generic loop (sparsity falls as beta grows; w <- u at epoch ends)."""
+
+import numpy as np
+import torch
+
+from conftest import blobs
+from holistic.data.stacked import stack_splits
+from holistic.evaluation.metrics import sparsity_percent
+from holistic.methods import Method, all_axes, model_grid
+from holistic.models import MODELS
+from holistic.procedures import PROCEDURES
+from holistic.procedures import rvsm
+from holistic.train.loop import TrainConfig, train_grid
+
+
+def blob_data():
+    X, y = blobs(240, 5, 3)
+    idx = np.arange(240)
+    return stack_splits(X, y, {"test": idx[:40], "train": idx[40:200][None], "val": idx[200:][None]}, "minmax")
+
+
+def test_hard_threshold_keeps_exactly_the_entries_above_gamma():
+    w = torch.tensor([[0.5, -0.5, 0.49, -0.51, 0.0, 2.0], [0.5, -0.5, 0.49, -0.51, 0.0, 2.0]])
+    gamma = torch.tensor([0.5, 0.25])
+    u = rvsm.hard_threshold(w, gamma)
+    assert torch.equal(u, torch.tensor([[0.0, 0.0, 0.0, -0.51, 0.0, 2.0], [0.5, -0.5, 0.49, -0.51, 0.0, 2.0]]))
+    # gamma = sqrt(2 lambda / beta), and H is the exact argmin of lambda 1[u != 0] + beta/2 (w - u)^2
+    lam, beta = torch.tensor([0.125]), torch.tensor([1.0])
+    assert rvsm.threshold(lam, beta).tolist() == [0.5]
+    for x in (0.25, 0.5, 0.75, -1.0):  # exact in binary
+        keep, drop = 0.125, 0.5 * x * x  # cost of u = w, of u = 0
+        expected = x if keep < drop else 0.0
+        assert float(rvsm.hard_threshold(torch.tensor([[x]]), torch.tensor([0.5]))) == expected
+
+
+def quadratic(seed=0, d=12, G=1):
+    """An L-smooth f(w) = 1/2 (w - c)^T A (w - c) per model, with its gradient and L."""
+    g = torch.Generator().manual_seed(seed)
+    M = torch.randn(d, d, generator=g, dtype=torch.float64)
+    A = M.T @ M / d + 0.1 * torch.eye(d, dtype=torch.float64)
+    c = torch.randn(G, d, generator=g, dtype=torch.float64)
+    L = float(torch.linalg.eigvalsh(A).max())
+    f = lambda w: 0.5 * torch.einsum("gi,ij,gj->g", w - c, A, w - c)  # noqa: E731
+    grad = lambda w: (w - c) @ A  # noqa: E731
+    return f, grad, L, c
+
+
+def lagrangian_trajectory(eta_factor, steps=150):
+    f, grad, L, c = quadratic()
+    lam, beta = torch.tensor([0.02], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)
+    eta = eta_factor * 2 / (float(beta) + L)
+    gamma = rvsm.threshold(lam, beta)
+    w = 0.05 * torch.randn(c.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    u = rvsm.hard_threshold(w, gamma)
+    values, supports = [], set()
+    for _ in range(steps):
+        values.append(float(rvsm.relaxed_lagrangian(f(w), [w], [u], lam, beta)))
+        w = rvsm.rvsm_step(w, grad(w), u, eta, beta)
+        u = rvsm.hard_threshold(w, gamma)  # the exact argmin over u at the new w
+        supports.add(tuple((u != 0).flatten().tolist()))
+    return np.array(values), supports
+
+
+def test_theorem_1_the_relaxed_lagrangian_never_increases_below_the_step_bound():
+    values, supports = lagrangian_trajectory(0.95)
+    assert np.all(np.diff(values) <= 1e-12)
+    assert len(supports) > 1  # the threshold did act: u's support changed along the way
+    assert values[-1] < values[0]
+
+
+def test_above_the_step_bound_the_lagrangian_can_grow():
+    values, _ = lagrangian_trajectory(1.3, steps=60)
+    assert np.any(np.diff(values) > 0)
+
+
+def test_sparsity_falls_as_beta_grows_and_weights_are_u_at_epoch_ends():
+    data = blob_data()
+    method = Method(procedure="rvsm", model="mlp")
+    betas, lam = [0.01, 0.1, 0.5], 1e-5
+    specs = model_grid(method, {"lr": [0.01], "rvsm_beta": betas, "rvsm_lambda": [lam]}, 1)
+    res = train_grid(data, method, specs, TrainConfig(epochs=3, batch_size=16), log=None)
+    W = [res.params[n] for n in MODELS["mlp"].prunable(res.params)]
+    sp = sparsity_percent(W)
+    assert sp[0] > sp[1] > sp[2] > 0
+    assert float(res.best_val_accuracy.min()) > 0.8
+    # the kept weights are u = H_gamma(w) of an epoch's end: every weight is 0 or above gamma
+    gamma = rvsm.threshold(torch.tensor([lam] * 3), torch.tensor(betas))
+    for w in W:
+        assert torch.equal(rvsm.hard_threshold(w, gamma), w)
+
+
+def test_penalty_is_the_coupling_of_the_sub_threshold_weights():
+    params = {"W0": torch.tensor([[[0.1, -0.3], [0.02, 1.0]]]), "b0": torch.zeros(1, 2)}
+    state = PROCEDURES["rvsm"].init_state(params, ["W0"])
+    hp = {"rvsm_beta": torch.tensor([2.0]), "rvsm_lambda": torch.tensor([0.04])}  # gamma = 0.2
+    eff, penalty = PROCEDURES["rvsm"].effective(params, state, hp, True, 0, 1)
+    assert eff is params
+    assert torch.allclose(penalty, torch.tensor([2.0 / 2 * (0.1**2 + 0.02**2)]))
+
+
+def test_the_axes_of_dinh_et_al_reach_the_grid_schema_with_their_bounds():
+    axes = all_axes()
+    assert axes["rvsm_beta"] == {"exclusiveMinimum": 0} and axes["rvsm_lambda"] == {"minimum": 0}
+    assert {"rgsm_beta", "rgsm_lambda1", "rgsm_lambda2", "admm_rho", "admm_sparsity"} <= set(axes)
+    assert axes["admm_sparsity"] == {"minimum": 0, "maximum": 1}
+    assert Method(procedure="rvsm", model="resmlp").axes() == ["lr", "rvsm_beta", "rvsm_lambda"]
