@@ -68,6 +68,15 @@ def tree_bytes(d: Path, *parts) -> dict:
     return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
 
 
+def spec_jobs(d):
+    """(name, ..., code) of every job of the project in ``d``, from its own spec."""
+    code = ("import json, sys; sys.path.insert(0, 'src');"
+            "from holistic.workflow import spec as S;"
+            "print(json.dumps([[n, c] for n, st, w, k, c in S.load(sys.argv[1:]).jobs()]))")
+    files = ["params.yaml"] + (["tiny.yaml"] if (d / "tiny.yaml").exists() else [])
+    return json.loads(run([str(BIN / "python"), "-c", code, *files], d).stdout)
+
+
 def tiny_project(dst: Path) -> Path:
     """A copy of the project with tests/profiles/tiny.yaml beside it as ``tiny.yaml``."""
     d = copy_project(dst)

@@ -1,0 +1,91 @@
+"""DVC as the second front door on the tiny profile: `dvc repro` agrees bitwise with Snakemake,
+an edit makes `dvc status` name exactly the stages whose code imports it, and a run shared through
+a DVC remote needs no rerun in a fresh clone (a file of its own, so that pytest-xdist's
+`--dist loadfile` runs it beside the other end-to-end files)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from holistic.config import deep_merge
+
+from pipeline import (BIN, METRICS, ROOT, copy_project, outputs, run, spec_jobs, tiny_params, tree_bytes)
+
+
+def dvc_project(tmp_path) -> Path:
+    """The project with tiny.yaml merged into params.yaml and dvc.yaml generated for it."""
+    d = copy_project(tmp_path / "dvcproject")
+    merged = deep_merge(yaml.safe_load((ROOT / "params.yaml").read_text()), tiny_params())
+    (d / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
+    (d / "dvc.yaml").write_text(run([str(BIN / "python"), "-m", "holistic.workflow", "dvc-yaml"], d).stdout)
+    run(["git", "init", "-q"], d)
+    run([str(BIN / "dvc"), "init", "-q"], d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def dvc_run(tmp_path_factory):
+    """The dvc project after `dvc repro`."""
+    d = dvc_project(tmp_path_factory.mktemp("dvc"))
+    run([str(BIN / "dvc"), "repro"], d)
+    return d
+
+
+@pytest.mark.e2e
+def test_dvc_repro_gives_the_same_metrics_as_snakemake(snakemake_run, dvc_run, tmp_path):
+    """Two independent runs of the same params (Snakemake, then DVC in a fresh copy) give
+    byte-identical metrics and tables: the pipeline is deterministic across front doors."""
+    assert outputs(dvc_run) == outputs(snakemake_run)
+    # an edit of the sparsity counter: `dvc status` names exactly the stages whose code imports it
+    d = tmp_path / "edited"
+    shutil.copytree(dvc_run, d, symlinks=True)
+    expected = {name for name, *_ , code in spec_jobs(d) if METRICS in code}
+    (d / METRICS).write_text((d / METRICS).read_text() + "\n# edited\n")
+    status = json.loads(run([str(BIN / "dvc"), "status", "--json"], d).stdout)
+    changed = {name for name, changes in status.items()
+               if any(isinstance(c, dict) and METRICS in c.get("changed deps", {}) for c in changes)}
+    assert changed == expected and expected
+    assert any(n.startswith("train_") for n in changed)   # a train job measures what it trains
+    assert not any(n.startswith(("fetch", "split")) for n in changed)
+
+
+GIT_ID = ["-c", "user.name=holistic-test", "-c", "user.email=test@holistic.invalid"]
+
+
+@pytest.mark.e2e
+def test_models_shared_through_a_dvc_remote_need_no_rerun(dvc_run, tmp_path):
+    """README, "Sharing models": commit, `dvc push` to a remote (here a directory); a fresh clone
+    `dvc pull`s and has nothing to rerun, for DVC and for Snakemake; a pulled model file measures
+    to the eval file that was pulled beside it; `dvc metrics diff` compares against the commit."""
+    d, remote = tmp_path / "shared", tmp_path / "remote"
+    shutil.copytree(dvc_run, d, symlinks=True)
+    run([str(BIN / "dvc"), "remote", "add", "-d", "shared", str(remote)], d)
+    run(["git", "add", "-A"], d)
+    run(["git", *GIT_ID, "commit", "-q", "-m", "tiny run"], d)
+    tracked = run(["git", "ls-files"], d).stdout.split()
+    assert "dvc.lock" in tracked and "results/hdl/metrics.json" in tracked
+    assert not [f for f in tracked if f.startswith(("data/", "models/")) or f.endswith(".safetensors")]
+    run([str(BIN / "dvc"), "push", "-q"], d)
+
+    c = tmp_path / "clone"
+    run(["git", "clone", "-q", str(d), str(c)], tmp_path)
+    run([str(BIN / "dvc"), "pull", "-q"], c)
+    status = run([str(BIN / "dvc"), "status"], c).stdout
+    assert "Data and pipelines are up to date" in status, status
+    run([str(BIN / "snakemake"), "--cores", "1", "--touch"], c)  # pulled files: mtimes in job order
+    dry = run([str(BIN / "snakemake"), "--cores", "1", "-n"], c)
+    assert "Nothing to be done" in dry.stdout + dry.stderr, (dry.stdout + dry.stderr)[-3000:]
+    assert tree_bytes(c, "models") == tree_bytes(d, "models")
+    assert "no changes" in run([str(BIN / "dvc"), "metrics", "diff"], c).stdout.lower() or \
+        not run([str(BIN / "dvc"), "metrics", "diff", "--json"], c).stdout.strip("{}\n ")
+
+    measure = ("import sys; from holistic.config import load_params; from holistic.data.registry import get;"
+               "from holistic.data.stacked import load_stacked; from holistic.jobs import attack, deterministic_torch;"
+               "p = load_params(['params.yaml']); deterministic_torch(p);"
+               "data = load_stacked('data/raw/sklearn-wine.npz', 'data/splits/sklearn-wine.npz', p['split']['preprocessing']);"
+               "attack.run(p, get('sklearn-wine'), data, 'models/hdl/sklearn-wine/HDL.safetensors', sys.argv[1])")
+    run([str(BIN / "python"), "-c", measure, str(tmp_path / "again.json")], c)
+    assert (tmp_path / "again.json").read_bytes() == (c / "results/hdl/eval/sklearn-wine/HDL.json").read_bytes()
