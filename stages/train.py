@@ -25,15 +25,24 @@ def main():
     p.add_argument("--log", required=True, help="results/<study>/train/<dataset>/<method>.json (timing)")
     p.add_argument("--eval", required=True, help="results/<study>/eval/<dataset>/<method>.json")
     p.add_argument("--curves", required=True, help="results/<study>/curves/<dataset>/<method>.csv")
+    p.add_argument("--source", help="models/<study>/<dataset>/<source method>.safetensors: the trained models "
+                                    "a method with a source starts from (the study's sources)")
     args = p.parse_args()
     params = cli.params_from(args)
     method = STUDIES[args.study].method(args.method, params)
+    source = STUDIES[args.study].sources.get(args.method)
+    if (source is None) != (args.source is None):
+        p.error(f"method {args.method!r} of study {args.study!r} "
+                + (f"starts from method {source!r}: give its model file as --source" if source
+                   else "has no source method: --source does not apply"))
     attack_job.check(params, " + ".join(args.params))  # a bad attack setting fails before any training
     deterministic_torch(params)
 
     data = load_stacked(args.data, args.splits, params["split"]["preprocessing"])
-    resume = job.checkpoint(args.out, params, method, (args.data, args.splits))  # a killed run goes on from it
-    result, specs = job.run(params, method, data, label=f"{args.study}/{args.method}", resume=resume)
+    inputs = (args.data, args.splits) + ((args.source,) if args.source else ())
+    resume = job.checkpoint(args.out, params, method, inputs)  # a killed run goes on from it
+    result, specs = job.run(params, method, data, label=f"{args.study}/{args.method}", resume=resume,
+                            source=args.source)
     meta = {"study": args.study, "dataset": args.dataset, "method": args.method, "model": method.model}
     job.save_trained(args.out, result, specs, meta)
     job.save_curves(args.curves, result, specs, meta)
@@ -41,7 +50,8 @@ def main():
     attack_job.run(params, get(args.dataset), data, args.out, args.eval)  # the saved models, as shared
     write_json(args.log, log_record(args.dataset, args.method, len(specs), result.steps, result.seconds,
                                     result.best_epoch.tolist(), result.best_val_accuracy.tolist(),
-                                    eval_seconds=time.perf_counter() - start))
+                                    eval_seconds=time.perf_counter() - start,
+                                    trace={k: v for k, v in result.extra.items() if k.startswith("sparse_")}))
     resume.discard()  # the job is done
 
 

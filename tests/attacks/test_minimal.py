@@ -143,10 +143,27 @@ def test_cw_is_at_least_as_strong_as_deepfool_on_an_mlp():
 
 
 def test_registry_protocol_and_params():
-    for cls, key, defaults in ((DeepFool, "deepfool", {"steps": 50, "overshoot": 0.02}),
+    for cls, key, defaults in ((DeepFool, "deepfool", {"steps": 50, "overshoot": 0.02, "box": True}),
                                (CW, "cw", {"steps": 1000, "search_steps": 9, "c0": 1e-3, "lr": 0.01, "kappa": 0.0})):
         assert cls.norm == "2" and cls.budgeted is False and cls.param_keys == (f"attack.{key}",)
         assert cls.from_params({"pgd_steps": 40}).settings() == defaults
         assert cls.from_params({key: {"steps": 7}}).settings() == {**defaults, "steps": 7}
         with pytest.raises(ValueError, match="unknown"):
             cls.from_params({key: {"step": 7}})
+
+
+def test_deepfool_without_the_box_is_the_closed_form_distance_of_a_binary_linear_model():
+    """Guo et al. Sec. 3.1: on ``sign(w^T x + b)`` the unboxed DeepFool (``box: false``) reaches the
+    hyperplane in one step, at distance ``|w^T x + b| / ||w||_2`` (times 1 + overshoot), where the
+    boxed attack is clipped; the registered attack honours ``attack.deepfool.box``."""
+    g = torch.Generator().manual_seed(0)
+    w, b = torch.randn(16, generator=g), torch.tensor(0.1)
+    x = torch.rand(1, 40, 16, generator=g)
+    f = lambda v: torch.stack([torch.zeros(v.shape[:2]), v @ w + b], dim=-1)  # noqa: E731
+    y = f(x).argmax(-1)
+    attack = DeepFool.from_params({"deepfool": {"box": False}})
+    x_adv, ok = attack(f, x, y, None, (0.0, 1.0), None)
+    dist = (x_adv - x).norm(dim=-1)
+    expected = 1.02 * (x @ w + b).abs() / w.norm()
+    assert ok.all() and torch.allclose(dist, expected, rtol=1e-4)
+    assert x_adv.min() < 0 or x_adv.max() > 1  # not clipped to the box

@@ -293,3 +293,17 @@ def test_relative_mirror_is_relative_to_the_dvc_root(tmp_path, iris_mirror, monk
     monkeypatch.setenv("DVC_ROOT", str(project))
     fetch(registry.get("iris"), {"mirror": rel}, tmp_path / "a.npz")
     assert load_dataset(tmp_path / "a.npz")[0].shape == (150, 4)
+
+
+MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.mark.skipif(not (MNIST / "SHA256SUMS").is_file(), reason="../shared/data/mnist not present")
+def test_class_subset_mnist_1v7_reads_the_mnist_files_and_keeps_two_digits(tmp_path):
+    """Guo et al.'s binary task: registry ``classes`` 1;7 over MNIST's files (section data.mnist)."""
+    info = registry.get("mnist-1v7")
+    assert (info.section, info.classes, info.k) == ("mnist", (1, 7), 2)
+    fetch(info, {"mirror": str(MNIST)}, tmp_path / "b.npz")
+    d = load_dataset(tmp_path / "b.npz")
+    assert d.X.shape == (15170, 1, 28, 28) and d.test_start == 13007
+    assert np.bincount(d.y).tolist() == [6742 + 1135, 6265 + 1028]  # digit 1 -> 0, digit 7 -> 1

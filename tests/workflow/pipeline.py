@@ -2,6 +2,7 @@
 (tests/workflow/test_*.py); the run itself is the session fixture ``snakemake_run`` of
 tests/conftest.py."""
 
+import json
 import os
 import shutil
 import subprocess

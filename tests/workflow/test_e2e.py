@@ -157,6 +157,7 @@ def test_a_new_study_runs_and_leaves_the_hdl_jobs_alone(snakemake_run, tmp_path)
     studies.write_text(studies.read_text().replace("STUDIES = {", "from . import toy\n\nSTUDIES = {\n    \"toy\": toy.STUDY,", 1))
     tiny = yaml.safe_load((d / "tiny.yaml").read_text())
     tiny["studies"]["toy"] = {"datasets": ["sklearn-iris", "sklearn-wine"]}
+    tiny["run_studies"].append("toy")
     tiny["train"]["grid"]["temperature"] = [1.0, 2.0]
     (d / "tiny.yaml").write_text(yaml.safe_dump(tiny, sort_keys=False))
     res = smk(d)

@@ -45,7 +45,7 @@ def test_default_params_validate_and_name_the_studies():
     params = load_params([ROOT / "params.yaml"])
     assert params["split"]["preprocessing"] == "minmax"
     spec = S.load([ROOT / "params.yaml"])
-    assert [s.name for s in spec.studies] == ["hdl"]
+    assert [s.name for s in spec.studies] == params["run_studies"] and spec.studies[0].name == "hdl"
     assert spec.study("hdl").methods == tuple(STUDIES["hdl"].methods)
 
 
@@ -122,7 +122,7 @@ def test_published_split_mode_is_checked_per_data_set_before_any_job():
         S.load([ROOT / "params.yaml", _write("split:\n  mode: published\n")])
     with pytest.raises(ParamsError, match=r"split\.per_dataset\.mnist\.mode"):
         S.load([ROOT / "params.yaml", _write("split:\n  per_dataset:\n    mnist: {mode: published}\n")])
-    uci = "studies:\n  hdl:\n    datasets: [iris, wine]\nsplit:\n  mode: published\n"
+    uci = "run_studies: [hdl]\nstudies:\n  hdl:\n    datasets: [iris, wine]\nsplit:\n  mode: published\n"
     spec = S.load([ROOT / "params.yaml", _write(uci)])
     assert spec.study("hdl").datasets == ("iris", "wine")
     with pytest.raises(ParamsError, match=r"split\.max_test_rows.*every row"):
@@ -142,7 +142,7 @@ def test_job_grid_counts():
     spec = S.load([ROOT / "params.yaml"])
     names = [j[0] for j in spec.jobs()]
     n_d, n_m = 5, len(STUDIES["hdl"].methods)
-    assert sum(n.startswith("train_") for n in names) == n_d * n_m   # each trains, then evaluates
+    assert sum(n.startswith("train_hdl_") for n in names) == n_d * n_m   # each trains, then evaluates
     assert not any(n.startswith("attack_") for n in names)
     assert len(names) == len(set(names))
 

@@ -63,3 +63,7 @@ def in_report(o):
 
 def method_of(w):
     return SPEC.study(w.study).method(w.method)
+
+
+# The methods that start from another method's trained models (rule train_from).
+SOURCED = "|".join(sorted({m.replace("+", r"\+") for s in SPEC.studies for m in s.methods if s.source(m)}))

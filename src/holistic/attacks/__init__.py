@@ -11,6 +11,7 @@ is an error, never a silent fallback.
 
 from .apgd import APGDCE, APGDDLR
 from .cw import CW
+from .cw_scaled import ScaledCW
 from .deepfool import DeepFool
 from .ensemble import WorstCase
 from .eot import EOTIFGSM
@@ -31,6 +32,7 @@ ATTACKS = {
     "ensemble": WorstCase,  # per-sample worst case of attack.ensemble.members
     "deepfool": DeepFool,  # Moosavi-Dezfooli et al. 2016 (minimal L2)
     "cw": CW,              # Carlini & Wagner 2017 (minimal L2)
+    "cw-scaled": ScaledCW,  # the EnResNet script's weak C&W, perturbation scaled by eps (Dinh et al. A4)
 }
 
 

@@ -15,7 +15,9 @@ G models and the N points; there is no randomness.
 With an input box the accumulated ``r`` is clipped so that ``x + r`` lies in the box, and
 the iterate is clipped again after the overshoot: the linearised step ignores the box, so
 the result is then an approximation of the minimal perturbation inside the box (exact
-projection onto a linear boundary only without a box).
+projection onto a linear boundary only without a box). ``box: false`` ignores the input box,
+as the reference code (LTS4/DeepFool) and Guo et al.'s r_2 ("without box constraints on the image
+domain", Sec. 3.1: on a linear model one step to ``x - w (w^T x) / ||w||^2``, the exact distance).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from torch import Tensor
 
 from .common import Logits, options
 
-DEFAULTS = {"steps": 50, "overshoot": 0.02}
+DEFAULTS = {"steps": 50, "overshoot": 0.02, "box": True}
 
 
 def other_classes(y: Tensor, K: int) -> Tensor:
@@ -100,22 +102,24 @@ def deepfool(f: Logits, x: Tensor, y: Tensor, steps: int = 50, overshoot: float 
 
 class DeepFool:
     """Minimal L2 attack (no radius: the result is a distance per point with a success flag);
-    ``attack.deepfool = {steps: 50, overshoot: 0.02}``, optional."""
+    ``attack.deepfool = {steps: 50, overshoot: 0.02, box: true}``, optional (``box: false``: the
+    input box is ignored, the reference code's attack)."""
 
     norm = "2"
     budgeted = False
     param_keys = ("attack.deepfool",)
 
-    def __init__(self, steps: int = DEFAULTS["steps"], overshoot: float = DEFAULTS["overshoot"]):
-        self.steps, self.overshoot = int(steps), float(overshoot)
+    def __init__(self, steps: int = DEFAULTS["steps"], overshoot: float = DEFAULTS["overshoot"],
+                 box: bool = DEFAULTS["box"]):
+        self.steps, self.overshoot, self.box = int(steps), float(overshoot), bool(box)
 
     @classmethod
     def from_params(cls, attack: dict) -> "DeepFool":
         return cls(**options(attack, "deepfool", DEFAULTS))
 
     def settings(self) -> dict:
-        return {"steps": self.steps, "overshoot": self.overshoot}
+        return {"steps": self.steps, "overshoot": self.overshoot, "box": self.box}
 
     def __call__(self, f: Logits, x: Tensor, y: Tensor, eps, box, generator) -> tuple[Tensor, Tensor]:
         """``(x_adv [G, N, ...], success [G, N])``; ``eps`` and ``generator`` are unused."""
-        return deepfool(f, x, y, self.steps, self.overshoot, box)
+        return deepfool(f, x, y, self.steps, self.overshoot, box if self.box else None)

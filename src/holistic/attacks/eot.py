@@ -51,6 +51,7 @@ class EOTIFGSM:
 
     norm = "inf"
     budgeted = True
+    needs_noise = True  # the evaluation runs it on noise-injected models with the noise on only
     param_keys = ("attack.eot_ifgsm",)
 
     def __init__(self, steps: int = DEFAULTS["steps"], step_size: float = DEFAULTS["step_size"],

@@ -267,6 +267,13 @@ def _load_cifar(info: DatasetInfo, source: dict) -> tuple[np.ndarray, np.ndarray
     return X, np.concatenate([parts["train_labels"], parts["test_labels"]]), len(parts["train_images"])
 
 
+def class_subset(X: np.ndarray, y: np.ndarray, test_start: int | None, classes: tuple[int, ...]):
+    """The rows whose raw label is one of ``classes`` (order kept), and the new first test row."""
+    keep = np.isin(y, classes)
+    start = None if test_start is None else int(keep[:test_start].sum())
+    return X[keep], y[keep], start
+
+
 # ----------------------------------------------------------------------------- entry point
 
 def fetch(info: DatasetInfo, source: dict | None, out_path: str | os.PathLike) -> None:
@@ -288,6 +295,8 @@ def fetch(info: DatasetInfo, source: dict | None, out_path: str | os.PathLike) -
         X, y_raw, test_start = _load_cifar(info, source)
     else:
         raise DataError(f"data set '{info.name}': unknown source '{info.source}'")
+    if info.classes:
+        X, y_raw, test_start = class_subset(X, y_raw, test_start, info.classes)
     classes, y = np.unique(y_raw, return_inverse=True)
     y = y.astype(np.int64).reshape(-1)
     p = int(np.prod(X.shape[1:]))

@@ -1,6 +1,6 @@
 """The data-set registry: one row of ``registry.csv`` per data set.
 
-Columns: ``name, source, stem, paper_name, n, p, k, paper_n, sha256_x, sha256_y, note``.
+Columns: ``name, source, stem, paper_name, n, p, k, paper_n, sha256_x, sha256_y, note, classes``.
 
 * ``source == "uci"``: the 45 UCI sets of the paper, preprocessed as published
   (``<stem>_X.csv`` / ``<stem>_Y.csv``, no header). ``name`` is the file stem;
@@ -18,6 +18,9 @@ Columns: ``name, source, stem, paper_name, n, p, k, paper_n, sha256_x, sha256_y,
 * ``source == "idx"``: MNIST-like images as four gzip'd IDX files (``holistic.data.idx``);
   ``stem`` names the params section's default mirror folder; ``sha256_x`` / ``sha256_y`` are
   ``train;test`` SHA-256 of the image / label files. The official test set is the test set.
+  ``classes`` (``"1;7"``; empty: all) keeps only those labels of the files: a task on a class
+  subset (Guo et al.'s binary MNIST 1 vs 7, ``mnist-1v7``), read from the files (and the params
+  section) of its ``stem`` (``data.mnist``).
 * ``source == "cifar"``: the CIFAR-10 binary archive ``stem`` (``holistic.data.cifar``);
   ``sha256_x`` is the archive's SHA-256 (``data.cifar10.sha256`` overrides it for another
   copy); ``p`` is RGB (3072), 1024 with ``data.cifar10.grayscale``.
@@ -52,6 +55,7 @@ class DatasetInfo:
     sha256_x: str
     sha256_y: str
     paper_n: int | None = None  # Table A1's n where it differs in meaning (see module doc)
+    classes: tuple[int, ...] | None = None  # the raw labels kept (a class subset), None: all
 
     @property
     def image(self) -> bool:
@@ -61,7 +65,9 @@ class DatasetInfo:
     @property
     def section(self) -> str:
         """The params section (under ``data``) that says where the files come from."""
-        return "uci" if self.source == "uci" else self.name
+        if self.source == "uci":
+            return "uci"
+        return self.stem if self.classes else self.name
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +88,7 @@ def _load() -> dict[str, DatasetInfo]:
                 sha256_x=row["sha256_x"].lower(),
                 sha256_y=row["sha256_y"].lower(),
                 paper_n=int(row["paper_n"]) if row.get("paper_n") else None,
+                classes=tuple(int(c) for c in row["classes"].split(";")) if row.get("classes") else None,
             )
             if info.name in out:
                 raise ParamsError(f"{REGISTRY_CSV}: duplicate data set '{info.name}'")

@@ -28,6 +28,9 @@ def sparsity_percent(W: list[Tensor]) -> Tensor:
 
 #: A channel counts as pruned when the L2 norm of its weights is below this (Dinh et al., Sect. 5).
 CHANNEL_ZERO_NORM = 1e-15
+#: The attack name suffix of a noise-injected model's accuracy rows measured with the noise on
+#: (``holistic.evaluation.run``; the En_n nets of Dinh et al.).
+NOISE_SUFFIX = "@noise"
 
 
 def input_axis(name: str) -> int:

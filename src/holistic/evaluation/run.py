@@ -11,11 +11,26 @@ Rows of one model (values in percent unless said otherwise):
 - ``r2``, a minimal L2 attack (``deepfool``, ``cw``): Guo et al.'s r_2, the mean over the test
   points the attack did not fail on of ``1[correct] * ||delta||_2`` (a misclassified point
   counts 0, as defined), with ``failures``: the number of correctly classified points on which
-  the attack found no adversarial point (left out of the mean, never counted as 0);
+  the attack found no adversarial point (left out of the mean, never counted as 0); no ``r2``
+  row where every correctly classified point failed and none was misclassified (undefined);
 - ``verified_accuracy``, attack = the bound (``ibp``, ``crown``, ...), eps, ``test``: the share
   of points whose margins are certified positive over the eps-ball ∩ box;
-- ``sparsity`` (zero connections) and ``activation_sparsity`` (zero ReLU outputs on the test
-  points).
+- ``sparsity`` (zero connections), ``channel_sparsity`` (Dinh et al.'s input groups of norm
+  < 1e-15, ``part`` ``model``) and ``activation_sparsity`` (zero ReLU outputs on the test points;
+  ``last_activation_sparsity``: of the last ReLU only, Guo et al.'s "sparsity (a)").
+
+A model without a layer description (``holistic.verify.layers.from_model``: the residual nets,
+which are not ``nn.Sequential``) gets no ``verified_accuracy`` and no ``activation_sparsity``
+rows (not measured, never 0): profiles of such models set ``attack.verify: []``. An attack
+with ``needs_noise`` (``eot-ifgsm``) runs only on noise-injected models with the noise on.
+
+A noise-injected model (``model.noisy``: Dinh et al.'s En_n nets, ``holistic.models.noise``) is
+measured twice: every row above with the noise off (the rows' usual names), then, with the
+noise on (one generator per model, seeded from ``attack.seed``), the natural accuracy and every
+budgeted attack other than the ensembles on the same points, as ``accuracy`` rows whose attack
+carries :data:`NOISE_SUFFIX` (``none@noise``, ``ifgsm@noise``, ``eot-ifgsm@noise``). With the noise
+on, the clean pass and each attack draw different noise, so a point counts as robust when it is
+classified correctly in both (natural >= robust then holds per point, as without noise).
 
 Order, per part and radius: the budgeted attacks other than ensembles (``pgd``, ``fgsm``),
 then each bound on the points they left robust (a sound bound cannot certify a broken point,
@@ -29,21 +44,49 @@ that did run on it stops the evaluation with an error: the bound is unsound.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
 from ..attacks.ensemble import WorstCase, worst_case
 from ..data.stacked import SplitTensors
+from ..models import noise
 from ..verify import bounds as margin_bounds
 from ..verify.crown import supported as crown_supported
-from ..verify.layers import activations, from_model
-from .metrics import share_percent, sparsity_percent
+from ..verify.layers import ReLU, activations, from_model
+from .metrics import NOISE_SUFFIX, channel_sparsity_percent, input_axis, share_percent, sparsity_percent
 
 ROWS_PER_CALL = 2048
 VERIFY_ROWS = 256  # points per bound pass (CROWN's backward matrices grow with the points)
 #: Cheap bounds that spare the ensembles the certified validation points (not reported;
 #: IBP alone where CROWN-IBP cannot bound the network, e.g. max-pooling).
 PRUNING_BOUNDS = ("ibp", "crown-ibp")
+#: Offset of the evaluation's noise seeds from its attack seeds (independent streams).
+NOISE_SEED = 7_919
+
+
+def is_noisy(model, data: SplitTensors) -> bool:
+    """Whether ``model`` draws noise (``model.noisy(input_shape, k)``, :mod:`holistic.models.noise`)."""
+    noisy = getattr(model, "noisy", None)
+    return bool(noisy and noisy(data.input_shape, data.k))
+
+
+def layer_form(model, params: dict[str, Tensor], data: SplitTensors):
+    """The model's layers for the bounds (:func:`holistic.verify.layers.from_model`), or None for
+    a model that has none (not an MLP nor a ``nn.Sequential`` module: the residual nets)."""
+    try:
+        return from_model(model, params, data.input_shape, data.k)
+    except ValueError:
+        return None
+
+
+def _runs(attack, noise_on: bool) -> bool:
+    """Whether a budgeted attack runs in a pass: with the noise on, every one but the ensembles;
+    otherwise every one but those that need noise (EOT)."""
+    if noise_on:
+        return not isinstance(attack, WorstCase)
+    return not getattr(attack, "needs_noise", False)
 
 
 def _rows(N: int, chunk: int):
@@ -98,13 +141,15 @@ def r2(dist: Tensor, success: Tensor, correct: Tensor) -> tuple[Tensor, Tensor]:
     return total / used.sum(dim=1).to(torch.float64), failed.sum(dim=1).to(torch.float64)
 
 
-def activation_sparsity(layers, X: Tensor, chunk: int = ROWS_PER_CALL) -> Tensor:
-    """Percentage of ReLU outputs exactly 0 over the points X ``[G, N, ...]``, per model ``[G]``."""
+def activation_sparsity(layers, X: Tensor, chunk: int = ROWS_PER_CALL, last: bool = False) -> Tensor:
+    """Percentage of ReLU outputs exactly 0 over the points X ``[G, N, ...]``, per model ``[G]``
+    (``last``: of the last ReLU only, the units feeding the last layer: Guo et al.'s "sparsity (a)")."""
     zeros = torch.zeros(X.shape[0], dtype=torch.float64)
     total = 0
     with torch.no_grad():
         for rows in _rows(X.shape[1], chunk):
             acts = activations(layers, X[:, rows])
+            acts = acts[-1:] if last else acts
             zeros += sum((a == 0).flatten(1).sum(dim=1) for a in acts).to(torch.float64).cpu()
             total += sum(a[0].numel() for a in acts)
     return 100.0 * zeros / max(total, 1)
@@ -137,15 +182,17 @@ def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int
     return max(1, int(budget_mb * 2**20) // (4 * floats))
 
 
-def measurements(suite: list[tuple[str, object, tuple[str, ...]]], eps: list[float], bounds: tuple[str, ...]) -> int:
+def measurements(suite: list[tuple[str, object, tuple[str, ...]]], eps: list[float], bounds: tuple[str, ...],
+                 noisy: bool = False) -> int:
     """The progress units of one model's evaluation (``progress`` of :func:`evaluate_models`):
     each minimal attack per part; per part and radius each budgeted attack, the bound pass
     (the reported bounds on the test points, the pruning bounds on the validation points)
-    and each ensemble."""
+    and each ensemble; for a ``noisy`` model also the noise-on pass's budgeted attacks."""
     minimal = sum(len(parts) for _, attack, parts in suite if not attack.budgeted)
-    per_radius = sum(len(parts) for _, attack, parts in suite if attack.budgeted)
+    per_radius = sum(len(parts) for _, attack, parts in suite if attack.budgeted and _runs(attack, False))
     passes = (1 if bounds else 0) + 1  # test: the reported bounds (if any); val: the pruning bounds
-    return minimal + len(eps) * (per_radius + passes)
+    on = sum(len(parts) for _, attack, parts in suite if attack.budgeted and _runs(attack, True)) if noisy else 0
+    return minimal + len(eps) * (per_radius + passes + on)
 
 
 def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split: Tensor,
@@ -163,31 +210,48 @@ def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split:
     """
     G = len(split)
     size = models_per_call or G
+    noisy = is_noisy(model, data)
     rows = []
     for start in range(0, G, size):
         sl = slice(start, start + size)
-        gens = [torch.Generator().manual_seed(1_000_003 * seed + g) for g in range(start, min(G, start + size))]
-        rows += _evaluate_chunk(model, {n: p[sl] for n, p in params.items()}, data, split[sl], suite, eps, gens,
-                                bounds, progress)
+        models = range(start, min(G, start + size))
+        chunk = {n: p[sl] for n, p in params.items()}
+        gens = [torch.Generator().manual_seed(1_000_003 * seed + g) for g in models]
+        if not noisy:
+            rows += _evaluate_chunk(model, chunk, data, split[sl], suite, eps, gens, bounds, progress)
+            continue
+        with noise.off():
+            off = _evaluate_chunk(model, chunk, data, split[sl], suite, eps, gens, bounds, progress)
+        gens = [torch.Generator().manual_seed(1_000_003 * seed + g) for g in models]
+        draws = [torch.Generator().manual_seed(1_000_003 * seed + g + NOISE_SEED) for g in models]
+        with noise.sampling(draws):
+            on = _evaluate_chunk(model, chunk, data, split[sl], suite, eps, gens, (), progress, noise_on=True)
+        rows += [a + [{**r, "attack": r["attack"] + NOISE_SUFFIX} for r in b if r["metric"] == "accuracy"]
+                 for a, b in zip(off, on)]
     return rows
 
 
 def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps, gens,
-                    bounds, progress=None) -> list[list[dict]]:
+                    bounds, progress=None, noise_on: bool = False) -> list[list[dict]]:
     """Per part and radius: the budgeted attacks (suite order), then the bounds on the points
-    they left robust, then the ensembles on the points still robust and not certified."""
+    they left robust, then the ensembles on the points still robust and not certified.
+    ``noise_on`` (a noisy model's second pass): natural accuracy and the budgeted attacks only."""
     f = lambda x: model.forward(params, x)[0]  # noqa: E731
     done = (lambda: None) if progress is None else (lambda: progress.update(len(split)))  # noqa: E731
     sets = {"val": (data.X_val[split], data.y_val[split]), "test": (data.X_test[split], data.y_test[split])}
-    layers = from_model(model, params, data.input_shape, data.k)
-    pruning = PRUNING_BOUNDS if crown_supported(layers) else ("ibp",)
+    layers = None if noise_on else layer_form(model, params, data)
+    asked = bool(bounds)  # the progress counts the bound pass even where the model has no bounds
+    if layers is None:
+        bounds, pruning = (), ()
+    else:
+        pruning = PRUNING_BOUNDS if crown_supported(layers) else ("ibp",)
     columns = []  # (row template, [G] values)
     correct = {}
     for part, (X, y) in sets.items():
         correct[part] = model.predict(params, X) == y
         columns.append((_row("accuracy", "none", None, None, part), share_percent(correct[part])))
     for name, attack, parts in suite:
-        if attack.budgeted:
+        if attack.budgeted or noise_on:
             continue
         for part in parts:
             X, y = sets[part]
@@ -200,8 +264,11 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
         for e in map(float, eps):
             robust = correct[part]
             for name, attack, parts in suite:
-                if attack.budgeted and part in parts and not isinstance(attack, WorstCase):
+                if attack.budgeted and part in parts and not isinstance(attack, WorstCase) \
+                        and _runs(attack, noise_on):
                     ok = attacked_correct(f, X, y, attack, e, data.box, gens)[""]
+                    if noise_on:  # the clean and the attacked pass draw different noise: robust needs both
+                        ok = ok & correct[part]
                     columns.append((_row("accuracy", name, attack.norm, e, part), share_percent(ok)))
                     robust = robust & ok
                     done()
@@ -211,7 +278,9 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
                 if part == "test":
                     columns.append((_row("verified_accuracy", bound, "inf", e, part), share_percent(cert)))
                 certified = certified | cert
-            if bounds or part != "test":
+            if noise_on:
+                continue
+            if asked or part != "test":
                 done()
             for name, attack, parts in suite:
                 if part in parts and isinstance(attack, WorstCase):
@@ -220,11 +289,19 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
                         label = name if not member else f"{name}:{member}"
                         columns.append((_row("accuracy", label, attack.norm, e, part), share_percent(mask)))
                     done()
-    prunable = [params[n] for n in model.prunable(params)]
+    names = model.prunable(params)
+    prunable = [params[n] for n in names]
     columns.append((_row("sparsity", "none", None, None, "model"), sparsity_percent(prunable)))
-    columns.append((_row("activation_sparsity", "none", None, None, "test"),
-                    activation_sparsity(layers, sets["test"][0])))
-    return [[{**row, "value": float(v[g])} for row, v in columns] for g in range(len(split))]
+    columns.append((_row("channel_sparsity", "none", None, None, "model"),
+                    channel_sparsity_percent(prunable, [input_axis(n) for n in names])))
+    if layers is not None and any(isinstance(layer, ReLU) for layer in layers):  # a linear model has no ReLU
+        columns.append((_row("activation_sparsity", "none", None, None, "test"),
+                        activation_sparsity(layers, sets["test"][0])))
+        columns.append((_row("last_activation_sparsity", "none", None, None, "test"),
+                        activation_sparsity(layers, sets["test"][0], last=True)))
+    # an undefined value (r_2 where the attack failed on every correctly classified point) has no row
+    return [[{**row, "value": float(v[g])} for row, v in columns if not math.isnan(float(v[g]))]
+            for g in range(len(split))]
 
 
 def _row(metric: str, attack: str, norm: str | None, eps: float | None, part: str) -> dict:

@@ -12,7 +12,7 @@ from ..checkpoint import load_models
 from ..data.registry import DatasetInfo
 from ..data.stacked import SplitTensors
 from ..errors import ParamsError
-from ..evaluation.run import evaluate_models, measurements, models_per_eval_chunk
+from ..evaluation.run import evaluate_models, is_noisy, measurements, models_per_eval_chunk
 from ..methods import ModelSpec
 from ..models import MODELS
 from ..progress import Progress
@@ -79,7 +79,8 @@ def measure(params: dict, model_name: str, model_params: dict, specs: list[Model
     model_params = {n: p.to(device) for n, p in model_params.items()}
     split = torch.tensor([s.split for s in specs], device=device)
     attacks = suite(params)
-    progress = Progress(len(specs) * measurements(attacks, a["rho_test"], bounds(params)), label, "eval", stream=log,
+    noisy = is_noisy(model, data)
+    progress = Progress(len(specs) * measurements(attacks, a["rho_test"], bounds(params), noisy), label, "eval", stream=log,
                         unit="model-measurement")
     rows = evaluate_models(model, model_params, data.to(device), split, attacks, a["rho_test"],
                            a.get("seed", 0), models_per_eval_chunk(data, model, params["train"]["memory_budget_mb"]),

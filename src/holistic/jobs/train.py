@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoint import save_models
+from ..checkpoint import load_models, save_models
 from ..config import has_key, lookup
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec, model_grid
@@ -41,13 +41,35 @@ def piece_sections(params: dict, method: Method) -> dict:
 
 
 def run(params: dict, method: Method, data: SplitTensors, label: str = "", log=sys.stderr,
-          device: str | None = None, resume: Checkpoint | None = None) -> tuple[TrainResult, list[ModelSpec]]:
+          device: str | None = None, resume: Checkpoint | None = None,
+          source=None) -> tuple[TrainResult, list[ModelSpec]]:
     """Train the method's whole grid x splits on ``data`` (going on from ``resume``, and saving
-    every finished round there, when given: :func:`checkpoint`)."""
+    every finished round there, when given: :func:`checkpoint`); ``source``: the model file of the
+    method's source (``Study.sources``), its models matched to the grid by :func:`source_params`."""
     specs = model_grid(method, params["train"]["grid"], data.X_train.shape[0])
     cfg = train_config(params, data.X_train.shape[1], device, method)
     budget = params["train"]["memory_budget_mb"]
-    return train_in_chunks(data, method, specs, cfg, budget, log=log, label=label, resume=resume), specs
+    start = None if source is None else source_params(source, specs)
+    return train_in_chunks(data, method, specs, cfg, budget, log=log, label=label, resume=resume,
+                           source=start), specs
+
+
+def source_params(path, specs: list[ModelSpec]) -> dict[str, torch.Tensor]:
+    """The stacked params ``[G, ...]`` the models ``specs`` start from: for each, the model of the
+    model file ``path`` trained on the same split whose configuration agrees on the axes both
+    have (e.g. ``lr``; a dense model has no ``target_sparsity``). ValueError naming the file where
+    a model has no such source model or more than one."""
+    params, sources, meta = load_models(path)
+    index = []
+    for s in specs:
+        match = [i for i, t in enumerate(sources) if t.split == s.split and t.round is None
+                 and all(t.config[a] == s.config[a] for a in set(t.config) & set(s.config))]
+        if len(match) != 1:
+            raise ValueError(f"{path}: {len(match)} models of method {meta.get('method')!r} fit model {s.config} "
+                             f"on split {s.split} (one needed: the same split and values of the shared axes)")
+        index.append(match[0])
+    at = torch.tensor(index)
+    return {n: v.index_select(0, at) for n, v in params.items()}
 
 
 def checkpoint(out, params: dict, method: Method, inputs: tuple) -> Checkpoint:

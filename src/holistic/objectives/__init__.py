@@ -9,6 +9,7 @@ params keys it reads (``param_keys``); a loss declares whether it reads the forw
 ``generators=``, one seeded ``torch.Generator`` per model: ``holistic.train.loop``).
 """
 
+from .activation_l1 import ActivationL1
 from .adversarial import Adversarial
 from .ce import CrossEntropy
 from .certified import Certified
@@ -20,6 +21,7 @@ LOSSES = {
     "ce": CrossEntropy(),              # eq. (3)
     "robust_linear": RobustLinear(),   # eq. (7)
     "adversarial": Adversarial(),      # Cosentino et al. Sec. 4.2: (1 - w) CE(x) + w CE(x_adv)
+    "activation_l1": ActivationL1(),   # Guo et al. Sec. 4.2 (Table 1): CE + lambda sum_j ||a_j||_1
     "certified": Certified("crown-ibp"),              # SparseVLR eq. (4), CROWN-IBP/IBP mixture (eq. 5)
     "certified_ibp": Certified("ibp"),                # eq. (4), IBP (Table 6)
     "certified_crown": Certified("crown"),            # eq. (4), full CROWN (Table 6)

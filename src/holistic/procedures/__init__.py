@@ -18,7 +18,7 @@ from .dynamic_sparse import DynamicSparse
 from .rgsm import RGSM
 from .rvsm import RVSM
 from .single import Single
-from .static_sparse import StaticSparse
+from .static_sparse import PrunedOnly, StaticSparse
 
 PROCEDURES = {
     "single": Single(),
@@ -29,6 +29,7 @@ PROCEDURES = {
     "dynamic_sparse_pm": DynamicSparse("pm"),                  # ... from the pruned dense model (PM^T)
     "dynamic_sparse_ripm": DynamicSparse("ripm"),              # ... from PM's mask on random weights (RIPM^T)
     "static_sparse_pm": StaticSparse("pm"),                    # PM fine-tuned under its fixed mask (Fig. 1 (ii))
+    "pruned_pm": PrunedOnly("pm"),                             # PM alone: the dense model pruned, not retrained
     "rvsm": RVSM(),                                            # Dinh et al. Alg. 1, eq. (4)
     "rgsm": RGSM(),                                            # Dinh et al. Alg. 2, eqs. (5)-(6)
     "admm": ADMM(),                                            # ADMM pruning, W counted as is (Table 4)

@@ -1,4 +1,5 @@
-"""Static-mask sparse fine-tuning: SparseVLR's "Finetuned" baseline (§3, Fig. 1 (ii), App. E.1).
+"""Static-mask sparse fine-tuning: SparseVLR's "Finetuned" baseline (§3, Fig. 1 (ii), App. E.1),
+and PM itself (no retraining: :class:`PrunedOnly`).
 
 The seed network's mask (:mod:`holistic.procedures.sparse_seeds`; the baseline is PM, a
 converged dense model pruned by global magnitude) stays fixed for the whole round: the network
@@ -31,3 +32,12 @@ class StaticSparse(SeededSparse):
                   trace: dict) -> None:
         self.ensure_seed(params, state, hp)
         self.log(params, state, trace)
+
+
+class PrunedOnly(StaticSparse):
+    """Registry entry ``pruned_pm``: SparseVLR's PM (§5, Table 2 "PM"): the converged dense model
+    (``source``) pruned by global magnitude to the target sparsity, not retrained (no rounds:
+    the trainer validates the seed once, ``holistic.train.loop``); grid axis ``target_sparsity``."""
+
+    def n_rounds(self, cfg) -> int:
+        return 0

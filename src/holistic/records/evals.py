@@ -13,7 +13,8 @@ Format (JSON, written atomically with sorted keys)::
 ``metric`` is ``accuracy`` (percent; ``attack`` ``none`` for clean inputs, else the attack
 and its radius ``eps`` under ``norm``), ``sparsity`` (``part`` ``model``), or one of the rows
 of ``holistic.evaluation.run`` (``r2``, ``failures``, ``verified_accuracy``,
-``activation_sparsity``). ``adversarial`` names the attack whose accuracy is the study tables'
+``activation_sparsity``, ``channel_sparsity``; a noise-injected model's ``accuracy`` rows with the
+noise on carry the attack name ``<attack>@noise``). ``adversarial`` names the attack whose accuracy is the study tables'
 adversarial accuracy (``attack.adversarial``). Readers
 (:func:`load_evals`) flatten it into one row per model for the selection of Section 4,
 naming the file and field of anything missing or malformed.

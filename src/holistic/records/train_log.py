@@ -94,11 +94,17 @@ def load_logs(paths: Iterable[str | os.PathLike],
 
 
 def log_record(dataset: str, method: str, models: int, steps: int, seconds: float,
-               best_epoch: list[int], best_val_accuracy: list[float], eval_seconds: float | None = None) -> dict:
-    """A training job's log (:data:`FIELDS`); ``seconds_per_batch`` is derived."""
-    return {"dataset": dataset, "method": method, "models": models, "steps": steps, "seconds": seconds,
-            "seconds_per_batch": seconds / max(steps, 1), "best_epoch": best_epoch,
-            "best_val_accuracy": best_val_accuracy, "eval_seconds": eval_seconds}
+               best_epoch: list[int], best_val_accuracy: list[float], eval_seconds: float | None = None,
+               trace: dict | None = None) -> dict:
+    """A training job's log (:data:`FIELDS`); ``seconds_per_batch`` is derived. ``trace``: the
+    procedure's per-epoch logs (e.g. sparse training's ``sparse_*`` entries, per epoch then per
+    model), written as field ``trace`` only when given and not empty (other logs are unchanged)."""
+    out = {"dataset": dataset, "method": method, "models": models, "steps": steps, "seconds": seconds,
+           "seconds_per_batch": seconds / max(steps, 1), "best_epoch": best_epoch,
+           "best_val_accuracy": best_val_accuracy, "eval_seconds": eval_seconds}
+    if trace:
+        out["trace"] = trace
+    return out
 
 
 __all__ = ["FIELDS", "LOG_COLUMNS", "parse_log", "load_logs", "log_record"]

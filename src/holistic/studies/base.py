@@ -22,6 +22,9 @@ class Study:
     baseline: str                   # the method others are compared with
     analyses: tuple = field(default=())  # the study's analysis stages (holistic.workflow.Stage)
     table_refs: Mapping[str, str] = field(default_factory=dict)  # metric -> the published table it mirrors
+    # method -> the method whose trained models it starts from (a procedure with ``needs_source``,
+    # e.g. SparseVLR's PM^T from the dense model): its train job has that job's model file as input
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def method(self, name: str, params: Mapping | None = None) -> Method:
         """The method ``name``; with ``params``, on the model ``studies.<study>.model`` when set."""

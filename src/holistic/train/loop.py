@@ -70,6 +70,9 @@ changes a method that does not use them:
   gets the ``[G]`` hyperparameters and ``source``, the stacked ``[G, ...]`` params (aligned with
   the specs) of the models a procedure starts from (``procedure.needs_source``: e.g. PM^T's
   dense model); a procedure that needs one and gets none is a ValueError.
+* ``procedure.n_rounds(cfg) == 0``: no training; the model is what ``init_state`` and
+  ``effective`` make of the initialisation (and ``source``), validated once (e.g. SparseVLR's PM:
+  a converged dense model, pruned, no retraining).
 * ``model.noisy(input_shape, k) -> bool`` (:mod:`holistic.models.noise`): a noise-injected
   model's training steps run under ``noise.sampling(generators, at_predict=False)``, one
   generator per model seeded by its split (:func:`noise_seed`), its validation under
@@ -589,6 +592,9 @@ def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: 
                                 initial=initial, rounds=rounds,
                                 noise=None if noise_gens is None else [g.get_state() for g in noise_gens]))
 
+    if n_rounds == 0:  # a procedure that trains nothing (e.g. PM: the pruned source model) is measured as it starts
+        with torch.no_grad():
+            val_curve.append(keep_best(0, procedure.effective(params, pstate, hp, True, 0, T)[0]))
     seconds = time.perf_counter() - start
     if own_progress:
         progress.close()

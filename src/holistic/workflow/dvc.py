@@ -101,10 +101,11 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
     for s in spec.studies:
         for m in s.methods:
             keys = job_params(TRAIN, s.method(m), params=spec.params, study=s.name)
-            wc = {"study": s.name, "method": m, **item}
+            stage, extra = s.train_stage(m)  # TRAIN, or TRAIN_FROM with the source method's model as input
+            wc = {"study": s.name, "method": m, **extra, **item}
             out[f"{TRAIN.name}_{s.name}_{slug(m)}"] = {
                 "foreach": list(s.datasets),
-                "do": _body(TRAIN, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
+                "do": _body(stage, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
         for stage in study_stages(s):
             out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, stage.params,
                                                   job_code(stage, s.name))

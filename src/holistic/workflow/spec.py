@@ -8,7 +8,9 @@ Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its metho
     fetch, split           per data set (shared by the studies)
     train                  per (study, data set, method): trains the grid (its models, and their
                            validation accuracy per epoch: a curve file), then measures it with
-                           the attack suite (one process: torch and the data are loaded once)
+                           the attack suite (one process: torch and the data are loaded once);
+                           a method with a source (``Study.sources``) has the source method's
+                           model file as an input (``TRAIN_FROM``; Snakemake rule train_from)
     aggregate              per study
     curves                 per study: the train jobs' validation curves as one figure
     the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
@@ -88,6 +90,11 @@ TRAIN = Stage(name="train", script="stages/train.py", args=TRAIN_ARGS,
                        "curves": out(curves_file(), dvc="plots",
                                      plot={"x": "epoch", "y": "val_accuracy", "template": "scatter"})})
               # params: per method (its pieces' keys) and EVAL_KEYS
+#: The train job of a method that starts from another method's trained models (``Study.sources``,
+#: e.g. SparseVLR's PM^T from the dense model): that job's model file is an input, ``{source}``
+#: the source method. Everything else as ``TRAIN`` (the same script, params keys and code).
+TRAIN_FROM = Stage(name="train", script=TRAIN.script, args=TRAIN_ARGS + " --source {input.source}",
+                   inputs={**TRAIN.inputs, "source": model(method="{source}")}, outputs=TRAIN.outputs)
 
 
 # --------------------------------------------------------------------------- the grid
@@ -105,6 +112,16 @@ class StudyJobs:
     def method(self, name: str):
         """The study's method ``name`` as this run trains it (``studies.<study>.model`` applied)."""
         return self.study.method(name, self.params)
+
+    def source(self, name: str) -> str | None:
+        """The method whose trained models method ``name`` starts from (``Study.sources``), or None."""
+        return getattr(self.study, "sources", {}).get(name)
+
+    def train_stage(self, name: str) -> tuple[Stage, dict]:
+        """The train stage of method ``name`` (:data:`TRAIN`, or :data:`TRAIN_FROM` for a method
+        with a source) and its wildcards beyond study, data set and method."""
+        source = self.source(name)
+        return (TRAIN, {}) if source is None else (TRAIN_FROM, {"source": source})
 
     @property
     def root(self) -> str:
@@ -164,9 +181,10 @@ def check_split(params: dict, dataset: str, source: str = "params") -> None:
 
 
 def select(params: dict, source: str = "params", registry=None) -> list[StudyJobs]:
-    """The studies of ``params`` with their data sets and methods (those with ``enabled: false``
-    left out); unknown names, a missing grid axis or an unknown data set raise ParamsError
-    (before any job runs)."""
+    """The studies of ``params`` that run (``run_studies``, default: every entry of ``studies``)
+    with their data sets and methods (with each selected method's source method, ``Study.sources``,
+    which it starts from); unknown names, a missing grid axis or an unknown data set raise
+    ParamsError (before any job runs)."""
     from ..data import registry as datasets_registry
     from ..errors import HolisticError
     from ..jobs.attack import check as check_attack
@@ -174,18 +192,24 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
     registry = studies_registry() if registry is None else registry
     check_attack(params, source)
     out_ = []
-    for name, slice_ in params["studies"].items():
-        if slice_.get("enabled") is False:  # switched off (a profile of another study)
-            continue
+    for name in params["studies"]:
         if name not in registry:
             raise ParamsError(f"{source}: field 'studies.{name}': unknown study {name!r}; "
                               f"known: {', '.join(sorted(registry))}")
+    for name in params.get("run_studies") or list(params["studies"]):
+        if name not in params["studies"]:
+            raise ParamsError(f"{source}: field 'run_studies': study {name!r} has no slice in 'studies' "
+                              f"(its data sets); slices: {', '.join(params['studies'])}")
+        slice_ = params["studies"][name]
         study = registry[name]
         methods = slice_.get("methods") or list(study.methods)
         unknown = [m for m in methods if m not in study.methods]
         if unknown:
             raise ParamsError(f"{source}: field 'studies.{name}.methods': unknown method(s) "
                               f"{', '.join(map(repr, unknown))} of study {name!r}; known: {', '.join(study.methods)}")
+        sources = getattr(study, "sources", {})
+        while any(sources.get(m) not in (None, *methods) for m in methods):  # a method's source trains too
+            methods = [*methods, *(sources[m] for m in methods if sources.get(m) not in (None, *methods))]
         methods = [m for m in study.methods if m in methods]  # table order
         model = slice_.get("model")
         if model is not None:
@@ -381,9 +405,10 @@ class Spec:
             for m in s.methods:
                 keys = job_params(TRAIN, s.method(m), params=self.params, study=s.name)
                 code = job_code(TRAIN, s.name, s.method(m))
+                stage, extra = s.train_stage(m)
                 for d in s.datasets:
-                    out_.append((f"{TRAIN.name}_{s.name}_{slug(m)}@{d}", TRAIN,
-                                 {"study": s.name, "dataset": d, "method": m}, keys, code))
+                    out_.append((f"{TRAIN.name}_{s.name}_{slug(m)}@{d}", stage,
+                                 {"study": s.name, "dataset": d, "method": m, **extra}, keys, code))
             for stage in study_stages(s):
                 out_.append((rule_name(stage, s.name), stage, {"study": s.name}, list(stage.params),
                              job_code(stage, s.name)))

@@ -1,0 +1,72 @@
+"""The study's fidelity document: this run beside every published number of Guo et al. (2018)
+(``reference/``: Sec. 4.1-4.2, Tables 1-2), and the claims table (:mod:`.claims`); every table's
+header names the run's departures from the paper's protocol."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...render.tables import markdown_table, number
+from .claims import evaluate
+from .tables import mean_sd
+
+COLUMNS = ["source", "dataset", "method", "round", "sparsity", "measure", "paper", "here_mean", "here_sd", "n",
+           "here_round", "here_sparsity"]
+#: percent in the paper, a fraction here
+#: Table 2's cells are compared with the run's round of nearest sparsity only within this many points.
+SPARSITY_TOLERANCE = 1.0
+SCALE = {"percent": 100.0, "fraction": 1.0, "l2": 1.0}
+
+
+def _here_row(summary: pd.DataFrame, p) -> pd.Series | None:
+    """The run's summary row of a published cell: its round, or (Table 2, no round) the dense
+    round for 0 % and else the round whose weight sparsity is closest to the published one, within
+    :data:`SPARSITY_TOLERANCE` points (None otherwise)."""
+    s = summary[(summary["dataset"] == p.dataset) & (summary["method"] == p.method)]
+    if s.empty:
+        return None
+    if not pd.isna(p.round):
+        s = s[s["round"] == int(p.round)]
+        return None if s.empty else s.iloc[0]
+    gap = ((100 - s["kept_percent"]) - p.sparsity).abs()
+    return s.loc[gap.idxmin()] if gap.min() <= SPARSITY_TOLERANCE else None
+
+
+def comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """One row per published cell the run measured."""
+    rows = []
+    for p in published.itertuples():
+        r = _here_row(summary, p)
+        if r is None or f"{p.measure}_mean" not in r or pd.isna(r[f"{p.measure}_mean"]):
+            continue
+        scale = SCALE[p.unit] if p.measure == "natural" else 1.0
+        rows.append({"source": p.source, "dataset": p.dataset, "method": p.method, "round": p.round,
+                     "sparsity": p.sparsity, "measure": p.measure, "paper": p.mean,
+                     "here_mean": scale * r[f"{p.measure}_mean"], "here_sd": scale * r[f"{p.measure}_sd"],
+                     "n": int(r["n"]), "here_round": int(r["round"]), "here_sparsity": 100 - r["kept_percent"]})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def comparison_markdown(comp: pd.DataFrame, note: str) -> str:
+    rows = [[r.source, r.dataset, r.method, number(r.sparsity, 2), f"{r.here_round} ({number(r.here_sparsity, 2)})",
+             r.measure, number(r.paper, 4), mean_sd(r.here_mean, r.here_sd, 4), number(r.here_mean - r.paper, 4, sign=True)]
+            for r in comp.itertuples()]
+    caption = ("**Published numbers against this run (accuracy in %, r_inf a fraction, r_2 in L2 pixel units; "
+               f"Table 2 against the run's round of nearest sparsity).** {note}")
+    return markdown_table(["source", "data set", "method", "paper sparsity (%)", "here: round (sparsity %)",
+                           "measure", "paper", "here (mean ± sd)", "here - paper"], rows, "lllrrlrrr", caption)
+
+
+def claims_markdown(claims: pd.DataFrame) -> str:
+    rows = [[r.claim, r.paper, r.here, r.holds] for r in claims.itertuples()]
+    return markdown_table(["claim", "paper", "here", "holds here"], rows, "llll",
+                          "**Claims (issue 14; notes 4.6). r_inf: FGS at eps 0.1; r_2: DeepFool unless named.**")
+
+
+def fidelity_markdown(levels: pd.DataFrame, summary: pd.DataFrame, published: pd.DataFrame, note: str) -> str:
+    """The whole document: the cell comparison, then the claims."""
+    comp = comparison(summary, published)
+    parts = ["# Fidelity: Guo et al. (2018), \"Sparse DNNs with improved adversarial robustness\"", ""]
+    parts += [comparison_markdown(comp, note) if len(comp) else "No published cell measured by this run.", ""]
+    parts += [claims_markdown(evaluate(levels, summary)), ""]
+    return "\n".join(parts)

@@ -1,0 +1,94 @@
+"""Per model and per (data set, method, configuration): the measures of Dinh et al.'s tables from
+the attack jobs' eval files, mean over the splits.
+
+Measures (test points, percent), at the evaluation radius (:func:`.protocol.evaluation_eps`):
+``A1`` clean, ``A2`` FGSM, ``A3`` IFGSM^20, ``A4`` the paper-style weak C&W (``cw-scaled``: its
+perturbation scaled by eps; flagged wherever shown), ``cw_r2`` the suite's strong C&W (minimal
+L2, r_2) where run, ``pgd`` the suite's PGD where run; for a noise-injected net (En_n) the noise
+is off in these, and with the noise on: ``A1_noise``, ``A2_noise``, ``A3_noise``, ``A4_noise`` and
+``eot`` (IFGSM^20 on gradients averaged over >= 10 noise draws); ``obfuscation``: EOT lowers the
+noisy net's IFGSM^20 accuracy by more than :data:`OBFUSCATION_POINTS`. ``sparsity`` (zero
+weights) and ``channel_sparsity`` (input groups of norm < 1e-15), of the prunable layers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ...evaluation.metrics import NOISE_SUFFIX
+from ...records.evals import eps_key, tidy_rows
+from .methods import PRUNINGS, parse
+
+#: The issue's threshold for flagging gradient obfuscation (points of accuracy).
+OBFUSCATION_POINTS = 2.0
+#: measure -> the attack whose test accuracy it is (None: clean).
+ATTACKS = {"A1": "none", "A2": "fgsm", "A3": "ifgsm", "A4": "cw-scaled", "pgd": "pgd",
+           "A1_noise": "none" + NOISE_SUFFIX, "A2_noise": "fgsm" + NOISE_SUFFIX, "A3_noise": "ifgsm" + NOISE_SUFFIX,
+           "A4_noise": "cw-scaled" + NOISE_SUFFIX, "eot": "eot-ifgsm" + NOISE_SUFFIX}
+MEASURES = (*ATTACKS, "cw_r2", "sparsity", "channel_sparsity")
+#: pruning -> its grid axis shown as the table's setting (the paper's rows).
+HYPER = {"RVSM": "rvsm_beta", "RGSM": "rgsm_lambda1", "ADMM": "admm_sparsity", "ADMM-proj": "admm_sparsity",
+         "ADMMch": "admm_sparsity", "ADMMch-proj": "admm_sparsity"}
+KEYS = ["dataset", "method", "network", "pruning", "config_id", "hyper"]
+
+
+def _at(eps, target: float) -> bool:
+    return eps is not None and not (isinstance(eps, float) and math.isnan(eps)) and eps_key(eps) == eps_key(target)
+
+
+def model_rows(tidy: pd.DataFrame, configs: dict, eps: float) -> pd.DataFrame:
+    """One row per model (``KEYS`` + split + :data:`MEASURES`, NaN where not measured) from
+    :func:`holistic.records.evals.tidy_rows`; ``configs``: (dataset, method, config_id) -> config."""
+    out = {}
+    for r in tidy.itertuples(index=False):
+        key = (r.dataset, r.method, r.config_id, r.split)
+        row = out.setdefault(key, {})
+        if r.metric in ("sparsity", "channel_sparsity"):
+            row[r.metric] = r.value
+        elif r.metric == "r2" and r.attack == "cw" and r.part == "test":
+            row["cw_r2"] = r.value
+        elif r.metric == "accuracy" and r.part == "test":
+            for m, a in ATTACKS.items():
+                if r.attack == a and (a.startswith("none") or _at(r.eps, eps)):
+                    row[m] = r.value
+    rows = []
+    for (dataset, method, config_id, split), vals in out.items():
+        net, pruning = parse(method)
+        axis = HYPER.get(pruning)
+        cfg = configs.get((dataset, method, config_id), {})
+        rows.append({"dataset": dataset, "method": method, "network": net, "pruning": pruning,
+                     "config_id": config_id, "hyper": float(cfg[axis]) if axis in cfg else float("nan"),
+                     "split": split, **{m: vals.get(m, float("nan")) for m in MEASURES}})
+    return pd.DataFrame(rows, columns=KEYS + ["split", *MEASURES])
+
+
+def summarize(models: pd.DataFrame) -> pd.DataFrame:
+    """Mean over the splits per (data set, method, configuration), with ``n`` models and the
+    gradient-obfuscation flag (``A3_noise - eot > OBFUSCATION_POINTS``; None where EOT did not run)."""
+    g = models.groupby(KEYS, dropna=False, sort=False)
+    s = g[list(MEASURES)].mean().reset_index()
+    s["n"] = g.size().values
+    measured = s["A3_noise"].notna() & s["eot"].notna()
+    s["obfuscation"] = ((s["A3_noise"] - s["eot"]) > OBFUSCATION_POINTS).where(measured, None)
+    order = {p: i for i, p in enumerate(PRUNINGS)}
+    return s.assign(_o=s["pruning"].map(order)).sort_values(["dataset", "network", "_o", "hyper"],
+                                                             kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def configs_of(paths) -> dict:
+    """(dataset, method, config_id) -> the grid entry, from the eval files."""
+    from ...records.evals import load_eval
+
+    out = {}
+    for p in paths:
+        ev = load_eval(p)
+        for m in ev["models"]:
+            out[(ev["dataset"], ev["method"], int(m["config_id"]))] = m.get("config", {})
+    return out
+
+
+def load_summary(evals, eps: float) -> pd.DataFrame:
+    """:func:`summarize` of the eval files ``evals``."""
+    return summarize(model_rows(tidy_rows(evals), configs_of(evals), eps))

@@ -1,0 +1,112 @@
+"""Per model: standard, PGD and verified error (percent, test points), from the train jobs'
+eval files; per (method, p): their mean and spread over the seeds (splits); and the sparse
+procedures' per-epoch logs (gradient flow, state changes, weight histograms) from the train logs.
+
+Errors are ``100 - accuracy``: standard (clean), PGD (the attack ``pgd`` at the table radius,
+PGD-200 in the study's profiles), verified by IBP (``ibp``, as the paper) and by CROWN
+(``crown``); a model's row is NaN where its eval file has no such measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+from ...records.evals import eps_key, load_eval, measurements
+
+#: Error columns: (metric, attack) of the eval rows they come from.
+ERRORS = {"standard": ("accuracy", "none"), "pgd": ("accuracy", "pgd"),
+          "ibp": ("verified_accuracy", "ibp"), "crown": ("verified_accuracy", "crown")}
+MODEL_COLUMNS = ["dataset", "method", "sparsity", "split", *ERRORS, "measured_sparsity"]
+KEYS = ["dataset", "method", "sparsity"]
+
+
+def _at(m: dict, metric: str, attack: str, eps: float | None, part: str = "test") -> float:
+    for (mt, at, e, pt), v in m.items():
+        if (mt, at, pt) == (metric, attack, part) and (eps is None or (e is not None and eps_key(e) == eps_key(eps))):
+            return float(v)
+    return math.nan
+
+
+def model_errors(evals, eps: float) -> pd.DataFrame:
+    """One row per model (:data:`MODEL_COLUMNS`): p (``target_sparsity``, 0 for dense), the four
+    errors at ``eps`` and the share of zero weights the eval measured."""
+    rows = []
+    for path in evals:
+        ev = load_eval(path)
+        for i, model in enumerate(ev["models"]):
+            m = measurements(model, str(path), f"models[{i}]")
+            row = {"dataset": ev["dataset"], "method": ev["method"],
+                   "sparsity": float(model["config"].get("target_sparsity", 0.0)), "split": int(model["split"])}
+            for name, (metric, attack) in ERRORS.items():
+                row[name] = 100.0 - _at(m, metric, attack, None if attack == "none" else eps)
+            row["measured_sparsity"] = _at(m, "sparsity", "none", None, "model")
+            rows.append(row)
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def summarize(models: pd.DataFrame) -> pd.DataFrame:
+    """Per (data set, method, p): n models, mean and sample sd (NaN for n = 1) of every error."""
+    g = models.groupby(KEYS, sort=False)
+    out = g.size().rename("n").reset_index()
+    for col in ERRORS:
+        out[f"{col}_mean"] = g[col].mean().values
+        out[f"{col}_sd"] = g[col].std(ddof=1).values
+    return out
+
+
+def ordering_violations(models: pd.DataFrame) -> pd.DataFrame:
+    """The models where standard <= PGD <= verified error fails (V6: always true for a sound bound;
+    each bound the run measured, IBP and CROWN)."""
+    return models[~ordered(models)]
+
+
+def ordered(models: pd.DataFrame) -> pd.Series:
+    """Per model: standard <= PGD <= every verified error measured (a bound not run is not checked;
+    a missing standard or PGD error fails)."""
+    ok = models["standard"] <= models["pgd"]
+    for bound in ("ibp", "crown"):
+        ok &= models[bound].isna() | (models["pgd"] <= models[bound])
+    return ok
+
+
+def row(summary: pd.DataFrame, dataset: str, method: str, sparsity: float) -> pd.Series | None:
+    rows = summary[(summary["dataset"] == dataset) & (summary["method"] == method) & (summary["sparsity"] == sparsity)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def load_traces(evals, logs) -> pd.DataFrame:
+    """The sparse procedures' per-epoch logs, one row per (data set, method, p, split, epoch):
+    ``gradient_flow`` (mean L1 norm of the step gradients), ``state_changes`` (weights switching
+    between active and dormant at the epoch's prune; NaN for the static mask), ``active_before_prune``
+    and ``histogram`` (the magnitude histogram after the epoch, ``holistic.procedures.sparse_trace``);
+    epoch -1 holds the seed's histogram. Models are matched to their eval file's models by position
+    (both in the job's grid order)."""
+    specs = {}
+    for path in evals:
+        ev = load_eval(path)
+        specs[(ev["dataset"], ev["method"])] = [(float(m["config"].get("target_sparsity", 0.0)), int(m["split"]))
+                                                 for m in ev["models"]]
+    rows = []
+    for path in logs:
+        with open(path) as f:
+            log = json.load(f)
+        trace = log.get("trace") or {}
+        models = specs.get((log["dataset"], log["method"]))
+        if not trace or models is None:
+            continue
+        base = {"dataset": log["dataset"], "method": log["method"]}
+        for g, (p, split) in enumerate(models):
+            rows.append({**base, "sparsity": p, "split": split, "epoch": -1,
+                         "histogram": trace["sparse_seed_histogram"][g]})
+            for e, hist in enumerate(trace.get("sparse_weight_histogram", [])):
+                rows.append({**base, "sparsity": p, "split": split, "epoch": e, "histogram": hist[g],
+                             **{name: (trace[key][e][g] if key in trace else math.nan)
+                                for name, key in (("gradient_flow", "sparse_gradient_flow"),
+                                                  ("state_changes", "sparse_state_changes"),
+                                                  ("active_before_prune", "sparse_active_before_prune"))}})
+    cols = ["dataset", "method", "sparsity", "split", "epoch", "gradient_flow", "state_changes",
+            "active_before_prune", "histogram"]
+    return pd.DataFrame(rows, columns=cols)

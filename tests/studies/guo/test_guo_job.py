@@ -1,0 +1,92 @@
+"""A tiny real run of study guo through the job layer (train job, attack job on the saved model
+file, the study's report): the binary linear model through all 16 progressive prunes (the exact
+2-of-784 end point), a LeNet-300-100 with 2 prunes and two activation-L1 methods on a small
+28 x 28 image set; every round's model measured (FGS, rFGS, DeepFool, C&W)."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from holistic.config import deep_merge, load_params
+from holistic.data.registry import get
+from holistic.data.stacked import stack_pixels
+from holistic.jobs import attack as attack_job
+from holistic.io import write_json
+from holistic.jobs import train as job
+from holistic.records.train_log import log_record
+from holistic.studies import STUDIES
+from holistic.studies.guo.claims import COLUMNS
+from holistic.studies.guo.levels import load_levels, summarize
+from holistic.studies.guo.report import OUTPUTS, write_report
+
+ROOT = Path(__file__).resolve().parents[3]
+LOGS: list[Path] = []
+TINY = {"train": {"epochs": 1, "batch_size": 16},
+        "attack": {"rho_test": [0.1], "cw": {"steps": 20, "search_steps": 2}, "deepfool": {"steps": 10}}}
+
+
+def images(k: int, n=100, seed=0):
+    """k classes of 28 x 28 pixel images (class c brightens rows 7c..7c+6), 2 splits, 20 test points."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    X = rng.uniform(0, 0.4, size=(n, 1, 28, 28))
+    for c in range(k):
+        X[y == c, :, 7 * c:7 * c + 7] += 0.5
+    pixels = np.round(255 * np.clip(X, 0, 1)).astype(np.uint8)
+    idx = np.arange(n)
+    return stack_pixels(pixels, y, {"test": idx[:20], "train": np.stack([idx[20:84], idx[36:100]]),
+                                    "val": np.stack([idx[84:], idx[20:36]])})
+
+
+def run(tmp_path, params, dataset, method_name, data, prunes=None):
+    p = deep_merge(params, {"train": {"progressive": {"prunes": prunes}}}) if prunes is not None else params
+    method = STUDIES["guo"].method(method_name, p)
+    result, specs = job.run(p, method, data, label=method_name, log=None)
+    meta = {"study": "guo", "dataset": dataset, "method": method_name, "model": method.model}
+    model = tmp_path / f"{dataset}-{method_name}.safetensors"
+    job.save_trained(model, result, specs, meta)
+    ev = tmp_path / "eval" / dataset / f"{method_name}.json"
+    ev.parent.mkdir(parents=True, exist_ok=True)
+    attack_job.run(p, get(dataset), data, model, ev, log=None)
+    log = tmp_path / "train" / dataset / f"{method_name}.json"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    write_json(log, log_record(dataset, method_name, len(specs), result.steps, result.seconds, [0], [0.0]))
+    LOGS.append(log)
+    return result, ev
+
+
+def test_study_through_the_jobs_gives_per_round_robustness_and_the_report(tmp_path):
+    params = deep_merge(load_params([ROOT / "params.yaml", ROOT / "workflow/profiles/guo/params.yaml"]), TINY)
+    binary, ten = images(2), images(4)
+    result, ev_linear = run(tmp_path, params, "mnist-1v7", "linear", binary, prunes=16)
+    # Sec. 4.1: 16 rounds of floor(n/3) leave 2 of the binary model's 784 weights (99.745 % sparsity)
+    w = result.rounds[-1]["params"]["linear.weight"]
+    assert len(result.rounds) == 17 and ((w != 0).flatten(1).sum(dim=1) == 2).all()
+    evals = [ev_linear, run(tmp_path, params, "mnist", "lenet300", ten, prunes=2)[1]]
+    evals += [run(tmp_path, params, "mnist", m, ten)[1] for m in ("lenet300-l1-none", "lenet300-l1-mid")]
+
+    levels = load_levels(evals)
+    lin = levels[levels["method"] == "linear"]
+    assert sorted(set(lin["round"])) == list(range(17)) and len(lin) == 34
+    assert math.isclose(lin.loc[lin["round"] == 16, "sparsity"].iat[0], 100 * 782 / 784)
+    for attack in ("fgsm", "rfgsm"):  # r_inf: an accuracy under attack never above the benign one
+        assert (levels["natural"] >= levels[f"r_inf:{attack}@0.1"]).all()
+    r2 = levels[["r2:deepfool", "r2:cw"]]
+    assert (r2.isna() | (r2 >= 0)).all().all() and r2["r2:deepfool"].notna().all()  # C&W: no row where it failed everywhere
+    net = summarize(levels).query("method == 'lenet300'").set_index("round")["kept_percent"]
+    assert net[0] == 100.0 and net[0] > net[1] > net[2]
+    l1 = levels[levels["method"].str.contains("-l1-")]
+    assert l1["activation_sparsity"].between(0, 100).all() and (l1["round"] == 0).all()
+
+    params["train"]["progressive"]["prunes"] = 16
+    write_report(params, evals, LOGS, tmp_path / "levels")
+    assert all((tmp_path / "levels" / f).stat().st_size > 0 for f in OUTPUTS)
+    claims = pd.read_csv(tmp_path / "levels" / "claims.csv", keep_default_na=False)
+    assert list(claims.columns) == COLUMNS and set(claims["holds"]) <= {"yes", "no", "n/a"}
+    measured = claims[claims["claim"].str.startswith("mnist-1v7 linear")]
+    assert len(measured) == 3 and (measured["holds"] != "n/a").all()
+    assert "Departs from the paper" in (tmp_path / "levels" / "levels.md").read_text()
+    assert "| Table 1 |" in (tmp_path / "levels" / "fidelity.md").read_text()

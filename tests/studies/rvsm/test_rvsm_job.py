@@ -1,0 +1,67 @@
+"""A tiny real run of study rvsm through the job layer (train job, then the attack job on the
+saved model file, then the study's report): the single net with RVSM and with ADMM + final
+projection, and the noisy En_2 net; natural >= robust on every model (noise off and on), the
+noise-on rows (EOT among them) only for the noisy net, and the claims table's format."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from conftest import blobs
+from holistic.config import deep_merge, load_params
+from holistic.data.registry import get
+from holistic.data.stacked import stack_splits
+from holistic.jobs import attack as attack_job
+from holistic.jobs import train as job
+from holistic.studies import STUDIES
+from holistic.studies.rvsm import claims as C
+from holistic.studies.rvsm.report import OUTPUTS, write_report
+
+ROOT = Path(__file__).resolve().parents[3]
+TINY = {"train": {"epochs": 1, "batch_size": 32, "sparsity": {"rewind_epoch": 1},
+                  "grid": {"rvsm_beta": [0.01, 0.5], "admm_sparsity": [0.8]}},
+        "attack": {"ifgsm": {"steps": 2}, "eot_ifgsm": {"steps": 2, "draws": 3}, "cw_scaled": {"steps": 3}}}
+METHODS = ("ResMLP-RVSM", "ResMLP-ADMM-proj", "En2ResMLP-RVSM")
+
+
+def images(n=96, k=3):
+    X, y = blobs(n, 36, k)
+    idx = np.arange(n)
+    pixels = np.round(255 * np.clip(X, 0, 1)).astype(np.uint8).reshape(n, 1, 6, 6)
+    return stack_splits(pixels, y, {"test": idx[:24], "train": idx[24:80][None], "val": idx[80:][None]}, "minmax")
+
+
+def test_three_methods_through_the_jobs_and_the_report(tmp_path):
+    params = deep_merge(load_params([ROOT / "params.yaml", ROOT / "workflow/profiles/rvsm/params.yaml"]), TINY)
+    data = images()
+    evals = []
+    for name in METHODS:
+        method = STUDIES["rvsm"].method(name, params)
+        result, specs = job.run(params, method, data, label=f"rvsm/{name}", log=None)
+        meta = {"study": "rvsm", "dataset": "fashion-mnist", "method": name, "model": method.model}
+        job.save_trained(tmp_path / f"{name}.safetensors", result, specs, meta)
+        attack_job.run(params, get("fashion-mnist"), data, tmp_path / f"{name}.safetensors",
+                       tmp_path / f"{name}.json", log=None)
+        evals.append(tmp_path / f"{name}.json")
+    write_report(params, evals, tmp_path / "out")
+    assert all((tmp_path / "out" / f).stat().st_size > 0 for f in OUTPUTS)
+    s = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert len(s) == 2 + 1 + 2  # two betas, one ADMM target, two betas of En_2
+    for measure in ("A2", "A3", "A4"):
+        assert (s["A1"] >= s[measure]).all(), measure
+    noisy = s["network"] == "En2ResMLP"
+    assert s.loc[noisy, ["A1_noise", "A3_noise", "eot"]].notna().all().all()
+    assert s.loc[~noisy, ["A1_noise", "eot"]].isna().all().all()
+    assert (s.loc[noisy, "A1_noise"] >= s.loc[noisy, "eot"]).all()
+    # ADMM with the final projection: exactly round(0.8 n) of each prunable layer's n weights are zero
+    sizes = [36 * 256] + [256 * 256] * 4  # stem, then fc1, fc2 of the two blocks (the head is not pruned)
+    exact = 100 * sum(round(0.8 * n) for n in sizes) / sum(sizes)
+    assert s.loc[s["pruning"] == "ADMM-proj", "sparsity"].tolist() == [round(exact, 6)]
+    claims = pd.read_csv(tmp_path / "out" / "claims.csv", keep_default_na=False)
+    assert list(claims.columns) == C.COLUMNS
+    assert set(claims["holds"]) <= {"yes", "no", "n/a"}
+    measured = claims[claims["claim"].str.startswith("RVSM: sparsity falls")]
+    assert len(measured) == 1 and measured["holds"].iat[0] in ("yes", "no")
+    tables = (tmp_path / "out" / "tables.md").read_text()
+    assert "Departs from the paper" in tables and "Surrogate model and data" in tables and "EOT" in tables
