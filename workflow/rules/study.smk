@@ -31,7 +31,7 @@ for _study in SPEC.studies:
             output:
                 **{k: in_report(o) for k, o in _stage.outputs.items()},
             params:
-                settings=S.settings(P, _stage.params),
+                settings=S.settings(P, S.job_params(_stage, params=P)),
                 command=stage_command(_stage),
             log:
                 f"logs/{_study.name}/{_stage.name}.log",

@@ -107,7 +107,7 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
                 "foreach": list(s.datasets),
                 "do": _body(stage, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
         for stage in study_stages(s):
-            out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, stage.params,
+            out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, job_params(stage, params=spec.params),
                                                   job_code(stage, s.name))
     return out
 

@@ -281,7 +281,7 @@ def job_params(stage: Stage, method=None, dataset: str | None = None, params: di
         info = registry.get(dataset)
         return [] if info.source == "bundled" else [f"data.{info.section}"]
     keys = method.param_keys() + [k for k in EVAL_KEYS if k not in method.param_keys()] if stage is TRAIN \
-        else list(stage.params)
+        else [k for k in stage.params if not params or has_key(params, k)]  # optional sections only where set
     if stage is SPLIT:
         keys += [k for k in SPLIT_OPTIONAL + (f"split.per_dataset.{dataset}",) if has_key(params, k)]
     if stage is TRAIN and study is not None and has_key(params, f"studies.{study}.model"):
@@ -410,7 +410,7 @@ class Spec:
                     out_.append((f"{TRAIN.name}_{s.name}_{slug(m)}@{d}", stage,
                                  {"study": s.name, "dataset": d, "method": m, **extra}, keys, code))
             for stage in study_stages(s):
-                out_.append((rule_name(stage, s.name), stage, {"study": s.name}, list(stage.params),
+                out_.append((rule_name(stage, s.name), stage, {"study": s.name}, job_params(stage, params=self.params),
                              job_code(stage, s.name)))
         return out_
 
