@@ -237,7 +237,8 @@ def write_verified(rows: pd.DataFrame, models: pd.DataFrame, info: pd.DataFrame,
         tab = metric_table(selected.assign(test=float("nan")).assign(metric="verified_accuracy")
                            .drop_duplicates(["dataset", "method"]), info, "verified_accuracy",
                            row_order(selected, layout.baseline))
-        caption = "Verified accuracy: no bound measured (attack.verify is empty)."
+        caption = ("Verified accuracy: no bound measured (attack.verify is empty, or no bound can describe "
+                   "these models: the residual nets have no layer form, holistic.verify.layers.from_model).")
     else:
         ver = verified_table(rows, selected, bound, adversarial_rho)
         tab = metric_table(ver, info, "verified_accuracy", row_order(selected, layout.baseline))
