@@ -115,7 +115,7 @@ class StudyJobs:
 
     def source(self, name: str) -> str | None:
         """The method whose trained models method ``name`` starts from (``Study.sources``), or None."""
-        return getattr(self.study, "sources", {}).get(name)
+        return self.study.sources.get(name)
 
     def train_stage(self, name: str) -> tuple[Stage, dict]:
         """The train stage of method ``name`` (:data:`TRAIN`, or :data:`TRAIN_FROM` for a method
@@ -207,7 +207,7 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
         if unknown:
             raise ParamsError(f"{source}: field 'studies.{name}.methods': unknown method(s) "
                               f"{', '.join(map(repr, unknown))} of study {name!r}; known: {', '.join(study.methods)}")
-        sources = getattr(study, "sources", {})
+        sources = study.sources
         while any(sources.get(m) not in (None, *methods) for m in methods):  # a method's source trains too
             methods = [*methods, *(sources[m] for m in methods if sources.get(m) not in (None, *methods))]
         methods = [m for m in study.methods if m in methods]  # table order
