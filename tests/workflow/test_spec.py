@@ -138,6 +138,35 @@ def test_a_method_subset_keeps_table_order_and_shrinks_the_grid():
     assert "train_hdl_dl@sklearn-iris" in names and "train_hdl_robust@sklearn-iris" not in names
 
 
+def test_method_datasets_restrict_a_method_to_some_data_sets_in_every_listing():
+    """A user trains guo's LeNets on MNIST only: no job, eval file or dvc.yaml entry on 1 vs 7."""
+    spec = S.load([ROOT / "params.yaml", ROOT / "workflow/profiles/guo/params.yaml"])
+    guo = spec.study("guo")
+    assert guo.datasets_of("linear") == ("mnist-1v7", "mnist")
+    assert guo.datasets_of("lenet5") == ("mnist",)
+    names = {j[0] for j in spec.jobs()}
+    assert {"train_guo_linear@mnist-1v7", "train_guo_linear@mnist", "train_guo_lenet5@mnist"} <= names
+    assert not any(n.endswith("@mnist-1v7") and "lenet" in n for n in names)
+    assert sum(n.startswith("train_guo_") for n in names) == len(guo.pairs) == 2 + 8
+    assert "results/guo/eval/mnist-1v7/lenet5.json" not in guo.evals
+    assert len(guo.evals) == len(guo.train_logs) == len(guo.curves) == 10
+    stages = yaml.safe_load(dvc_yaml(spec, tuple(spec.files)))["stages"]
+    assert stages["train_guo_lenet5"]["foreach"] == ["mnist"]
+    assert stages["train_guo_linear"]["foreach"] == ["mnist-1v7", "mnist"]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("studies:\n  guo:\n    method_datasets: {lenet9: [mnist-1v7]}\n", "unknown method 'lenet9'"),
+    ("studies:\n  guo:\n    method_datasets: {linear: [mnist]}\n", "not in studies.guo.datasets"),
+    ("studies:\n  sparsevlr:\n    datasets: [mnist, fashion-mnist]\n    methods: [PM-finetuned]\n"
+     "    method_datasets: {dense: [mnist]}\n", "starts from 'dense'"),
+])
+def test_bad_method_datasets_are_refused_with_the_field(text, reason):
+    with pytest.raises(ParamsError, match="method_datasets") as err:
+        S.load([ROOT / "params.yaml", _write(text)])
+    assert reason in str(err.value)
+
+
 def test_job_grid_counts():
     spec = S.load([ROOT / "params.yaml"])
     names = [j[0] for j in spec.jobs()]

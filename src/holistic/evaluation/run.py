@@ -58,6 +58,11 @@ from ..verify.layers import ReLU, activations, from_model
 from .metrics import NOISE_SUFFIX, channel_sparsity_percent, input_axis, share_percent, sparsity_percent
 
 ROWS_PER_CALL = 2048
+#: Floats of one minimal attack's input chunk ``[G, rows, *features]`` (8 MiB). C&W and DeepFool
+#: allocate many temporaries of that size each step; above glibc's mmap threshold (32 MiB) each
+#: is mapped and zeroed afresh, which cost C&W on 26 linear models x 500 MNIST points 4x its time
+#: in system calls. Measured side by side in ``bench/attack_chunks.py``.
+ATTACK_FLOATS = 2**21
 VERIFY_ROWS = 256  # points per bound pass (CROWN's backward matrices grow with the points)
 #: Cheap bounds that spare the ensembles the certified validation points (not reported;
 #: IBP alone where CROWN-IBP cannot bound the network, e.g. max-pooling).
@@ -117,11 +122,19 @@ def attacked_correct(f, X: Tensor, y: Tensor, attack, eps: float, box, generator
     return {name: torch.cat(v, dim=1) for name, v in parts.items()}
 
 
+def attack_rows(X: Tensor, floats: int = ATTACK_FLOATS) -> int:
+    """Points per call of a minimal attack on inputs X ``[G, N, ...]``: the most that keep one
+    chunk's input within ``floats`` (at least 16, at most :data:`ROWS_PER_CALL`)."""
+    per_row = X.shape[0] * math.prod(X.shape[2:])
+    return max(16, min(ROWS_PER_CALL, floats // max(per_row, 1)))
+
+
 def minimal_distances(f, X: Tensor, y: Tensor, attack, box, generator,
-                      chunk: int = ROWS_PER_CALL) -> tuple[Tensor, Tensor]:
-    """``(||delta||_2 [G, N], success [G, N] bool)`` of a minimal L2 attack, in chunks of N."""
+                      chunk: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(||delta||_2 [G, N], success [G, N] bool)`` of a minimal L2 attack, in chunks of N
+    (``chunk`` points, :func:`attack_rows` by default: each point's result does not depend on it)."""
     dist, ok = [], []
-    for rows in _rows(X.shape[1], chunk):
+    for rows in _rows(X.shape[1], chunk or attack_rows(X)):
         x_adv, success = attack(f, X[:, rows], y[:, rows], None, box, generator)
         dist.append((x_adv - X[:, rows]).flatten(2).norm(dim=-1))
         ok.append(success)

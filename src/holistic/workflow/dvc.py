@@ -104,7 +104,7 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
             stage, extra = s.train_stage(m)  # TRAIN, or TRAIN_FROM with the source method's model as input
             wc = {"study": s.name, "method": m, **extra, **item}
             out[f"{TRAIN.name}_{s.name}_{slug(m)}"] = {
-                "foreach": list(s.datasets),
+                "foreach": list(s.datasets_of(m)),
                 "do": _body(stage, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
         for stage in study_stages(s):
             out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, job_params(stage, params=spec.params),

@@ -108,6 +108,18 @@ class StudyJobs:
     datasets: tuple[str, ...]
     methods: tuple[str, ...]      # table order
     params: dict                  # the merged, validated params
+    #: ``studies.<study>.method_datasets``: (method, its data sets) where a method trains on
+    #: fewer than all of the slice's data sets
+    method_datasets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def datasets_of(self, method: str) -> tuple[str, ...]:
+        """The data sets method ``method`` trains on, in the slice's order."""
+        return dict(self.method_datasets).get(method, self.datasets)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """(data set, method) of every train job, in data set order, then the study's method order."""
+        return [(d, m) for d in self.datasets for m in self.methods if d in self.datasets_of(m)]
 
     def method(self, name: str):
         """The study's method ``name`` as this run trains it (``studies.<study>.model`` applied)."""
@@ -130,15 +142,15 @@ class StudyJobs:
     @property
     def evals(self) -> list[str]:
         """Eval files in data set order, then the study's method order."""
-        return [eval_file(self.name, d, m) for d in self.datasets for m in self.methods]
+        return [eval_file(self.name, d, m) for d, m in self.pairs]
 
     @property
     def train_logs(self) -> list[str]:
-        return [train_log(self.name, d, m) for d in self.datasets for m in self.methods]
+        return [train_log(self.name, d, m) for d, m in self.pairs]
 
     @property
     def curves(self) -> list[str]:
-        return [curves_file(self.name, d, m) for d in self.datasets for m in self.methods]
+        return [curves_file(self.name, d, m) for d, m in self.pairs]
 
     @property
     def tables(self) -> list[str]:
@@ -239,8 +251,35 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
             if eps_key(rho) not in {eps_key(e) for e in params["attack"]["rho_test"]}:
                 raise ParamsError(f"{source}: field 'aggregate.adversarial_rho': the radius {rho:g} of data set "
                                   f"{d!r} is not among attack.rho_test {params['attack']['rho_test']}")
-        out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params))
+        restricted = method_datasets(slice_, name, study, methods, source)
+        out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params, restricted))
     return out_
+
+
+def method_datasets(slice_: dict, name: str, study, methods: list[str],
+                    source: str = "params") -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``studies.<name>.method_datasets`` checked: each key a method of the study, each value a
+    subset of the slice's data sets, and a method that starts from another's models
+    (``Study.sources``) only where that one trains too; ParamsError naming the field otherwise.
+    Returns (method, its data sets in the slice's order) for the selected methods."""
+    given = slice_.get("method_datasets") or {}
+    field = f"studies.{name}.method_datasets"
+    for m, ds in given.items():
+        if m not in study.methods:
+            raise ParamsError(f"{source}: field '{field}': unknown method {m!r} of study {name!r}; "
+                              f"known: {', '.join(study.methods)}")
+        outside = [d for d in ds if d not in slice_["datasets"]]
+        if outside:
+            raise ParamsError(f"{source}: field '{field}.{m}': data set(s) {', '.join(map(repr, outside))} "
+                              f"not in studies.{name}.datasets {slice_['datasets']}")
+    of = {m: tuple(d for d in slice_["datasets"] if d in given.get(m, slice_["datasets"])) for m in methods}
+    for m in methods:
+        src = study.sources.get(m)
+        missing = [d for d in of[m] if src is not None and d not in of[src]]
+        if missing:
+            raise ParamsError(f"{source}: field '{field}': method {m!r} starts from {src!r}'s models, "
+                              f"which do not train on {', '.join(map(repr, missing))}")
+    return tuple((m, of[m]) for m in methods if m in given)
 
 
 def datasets(studies: list[StudyJobs]) -> list[str]:
@@ -406,7 +445,7 @@ class Spec:
                 keys = job_params(TRAIN, s.method(m), params=self.params, study=s.name)
                 code = job_code(TRAIN, s.name, s.method(m))
                 stage, extra = s.train_stage(m)
-                for d in s.datasets:
+                for d in s.datasets_of(m):
                     out_.append((f"{TRAIN.name}_{s.name}_{slug(m)}@{d}", stage,
                                  {"study": s.name, "dataset": d, "method": m, **extra}, keys, code))
             for stage in study_stages(s):

@@ -55,7 +55,7 @@ def images_stage(s) -> list[Stage]:
     return [Stage(
         name="images", script="stages/images.py",
         args="--selected {input.selected} --evals {input.evals} --out {params.out}",
-        inputs={"selected": s.selected, "evals": [eval_file(s.name, d, m) for d in images for m in s.methods]},
+        inputs={"selected": s.selected, "evals": [eval_file(s.name, d, m) for d, m in s.pairs if d in images]},
         outputs={"md": out(f"{a}/images.md"), "csv": out(f"{a}/images.csv")},
         params=("aggregate.adversarial_rho", "split", "train.epochs", "train.grid")
         + ((model,) if has_key(s.params, model) else ()),
