@@ -15,7 +15,10 @@ this venv's tools and the clone's own ``src`` first on ``PYTHONPATH``. Measured 
 * where the train logs record it (``eval_seconds``, the new layout): the sums of training and
   evaluation time inside the jobs, and their share of ``cores x wall``.
 
-``--params`` adds profile files (``--configfile``), e.g. a subset of the ``uci`` profile.
+``--params`` adds profile files (``--configfile``), e.g. a subset of the ``uci`` profile;
+``--new-params`` adds files to the new revision only, e.g. ``bench/hdl_only.yaml``: since the
+default run shows every study, the base's quick profile (HDL alone) is compared with the new
+one's HDL part (``run_studies: [hdl]``, a key the base's schema does not know).
 Writes ``results/bench/pipeline_wall.json`` (or ``--out``).
 """
 
@@ -110,6 +113,8 @@ def main():
     ap.add_argument("--new", default="HEAD")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--params", action="append", default=[], help="profile file(s) added with --configfile")
+    ap.add_argument("--new-params", action="append", default=[],
+                    help="profile file(s) added to the new revision only (e.g. bench/hdl_only.yaml)")
     ap.add_argument("--new-only", action="store_true", help="time only --new (e.g. a profile the base cannot run)")
     ap.add_argument("--keep", action="store_true", help="keep the clones (printed)")
     ap.add_argument("--out", default=str(ROOT / "results" / "bench" / "pipeline_wall.json"))
@@ -117,14 +122,15 @@ def main():
 
     tmp = Path(tempfile.mkdtemp(prefix="pipeline_wall_"))
     (tmp / "shared").symlink_to((ROOT.parent / "shared").resolve())
-    result = {"cores": args.cores, "params": args.params, "machine": platform.platform(), "runs": {}}
+    result = {"cores": args.cores, "params": args.params, "new_params": args.new_params,
+              "machine": platform.platform(), "runs": {}}
     try:
         for label, rev in ((("base", args.base),) if not args.new_only else ()) + (("new", args.new),):
             checkout = clone(rev, tmp / label)
             sha = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
                                  capture_output=True, text=True, check=True).stdout.strip()
             print(f"[{label}] {sha}: snakemake --cores {args.cores} ...", flush=True)
-            r = run(checkout, args.cores, args.params)
+            r = run(checkout, args.cores, args.params + (args.new_params if label == "new" else []))
             result["runs"][label] = {"revision": sha, **r}
             print(f"[{label}] wall {r['wall_seconds']:.1f} s, cpu {r['cpu_seconds']:.1f} s, {r['jobs']} jobs, "
                   f"start-up {r['startup_seconds_per_torch_job']:.2f} s x {r['torch_jobs']} torch jobs = "

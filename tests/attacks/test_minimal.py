@@ -129,6 +129,29 @@ def test_a_models_result_does_not_depend_on_the_other_models():
             assert torch.equal(x_one, x_all[g:g + 1]) and torch.equal(s_one, s_all[g:g + 1])
 
 
+def test_a_points_result_does_not_depend_on_the_points_attacked_with_it():
+    """The evaluation attacks the points in chunks sized by their memory (``attack_rows``):
+    every chunk size gives each point the same distance up to float rounding, and the same
+    success flag except where the attacked point sits on the decision boundary (a logit tie to
+    rounding: DeepFool stopped by the box face; these random-weight MLPs have many)."""
+    from holistic.evaluation.run import ATTACK_FLOATS, ROWS_PER_CALL, attack_rows, minimal_distances
+
+    model, params, x, y = mlp(G=3, N=37)
+    f = lambda xx: model.forward(params, xx)[0]  # noqa: E731
+    for attack in (DeepFool.from_params({}), CW.from_params({"cw": {"steps": 10, "search_steps": 2}})):
+        d_all, s_all = minimal_distances(f, x, y, attack, BOX, None, chunk=ROWS_PER_CALL)
+        x_all, _ = attack(f, x, y, None, BOX, None)
+        tie = margin(f(x_all), y).abs() < 1e-12
+        for rows in (1, 5, 16):
+            d, s = minimal_distances(f, x, y, attack, BOX, None, chunk=rows)
+            assert torch.allclose(d, d_all, rtol=0, atol=1e-12)
+            assert ((s == s_all) | tie).all()
+    big = torch.empty(26, 500, 784, device="meta")  # guo's 51 round models in two chunks, MNIST points
+    rows = attack_rows(big)
+    assert 16 <= rows < 500 and 26 * rows * 784 <= ATTACK_FLOATS
+    assert attack_rows(torch.empty(4, 100, 4, device="meta")) == ROWS_PER_CALL  # small inputs: one call
+
+
 def test_cw_is_at_least_as_strong_as_deepfool_on_an_mlp():
     model, params, x, y = mlp()
     f = lambda xx: model.forward(params, xx)[0]  # noqa: E731

@@ -132,7 +132,8 @@ def attack_rows(X: Tensor, floats: int = ATTACK_FLOATS) -> int:
 def minimal_distances(f, X: Tensor, y: Tensor, attack, box, generator,
                       chunk: int | None = None) -> tuple[Tensor, Tensor]:
     """``(||delta||_2 [G, N], success [G, N] bool)`` of a minimal L2 attack, in chunks of N
-    (``chunk`` points, :func:`attack_rows` by default: each point's result does not depend on it)."""
+    (``chunk`` points, :func:`attack_rows` by default; a point's distance depends on the chunk only
+    in float rounding, its success flag only where it ends on a logit tie)."""
     dist, ok = [], []
     for rows in _rows(X.shape[1], chunk or attack_rows(X)):
         x_adv, success = attack(f, X[:, rows], y[:, rows], None, box, generator)
