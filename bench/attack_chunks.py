@@ -12,7 +12,8 @@ every chunk size gives bitwise the same distances. The rows the evaluation picks
 Cases (Guo et al.'s study, the evaluation's costliest attacks): ``linear``, ``lenet300`` and
 ``lenet5`` on MNIST-shaped inputs, G = 26 models (a progressive job's 51 round models in two
 chunks), random weights and points. Each cell is timed ``--reps`` times in turn with the others
-and the fastest kept. Writes results/bench/attack_chunks.{json,md}.
+and the fastest kept; each attack runs 10 steps (a point costs its steps times one such step).
+Writes results/bench/attack_chunks.{json,md}.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from holistic.io import write_json, write_text  # noqa: E402
 from holistic.models import MODELS  # noqa: E402
 
 SHAPES = {"linear": (784,), "lenet300": (784,), "lenet5": (1, 28, 28)}
-ATTACKS = {"cw": {"steps": 10, "search_steps": 1, "c0": 1.0, "lr": 0.2}, "deepfool": {}}
+ATTACKS = {"cw": {"steps": 10, "search_steps": 1, "c0": 1.0, "lr": 0.2}, "deepfool": {"steps": 10}}
 
 
 def case(model_name: str, G: int, N: int, k: int, seed: int = 0):
