@@ -6,7 +6,7 @@ The evaluation attacks G stacked models on N points in chunks of points
 (``holistic.evaluation.run.minimal_distances``). A chunk's input is ``[G, rows, *features]``
 and each attack step allocates many temporaries of that size; this benchmark times the same
 attack, on the same models and points, with several chunk sizes in one run, and checks that
-every chunk size gives bitwise the same distances. The rows the evaluation picks itself
+every chunk size gives the same distances (bitwise, or the largest difference). The rows the evaluation picks itself
 (``attack_rows``: at most ``ATTACK_FLOATS`` input floats a chunk) are among those measured.
 
 Cases (Guo et al.'s study, the evaluation's costliest attacks): ``linear``, ``lenet300`` and
@@ -83,12 +83,14 @@ def main(argv=None) -> None:
                     seconds, dists[rows] = timed(f, X, y, attack, rows)
                     best[rows] = min(best.get(rows, float("inf")), seconds)
             same = all(torch.equal(dists[r], dists[grid[0]]) for r in grid)
+            diff = max(float((dists[r] - dists[grid[0]]).abs().max()) for r in grid)
             one_chunk = best[n]
             for rows in grid:
                 out.append({"model": model_name, "attack": attack_name, "G": G, "N": n, "rows": rows,
                             "input_mib": G * rows * X[0, 0].numel() * 4 / 2**20,
                             "picked": rows == picked, "seconds": best[rows],
-                            "speedup_vs_one_chunk": one_chunk / best[rows], "bitwise_same": same})
+                            "speedup_vs_one_chunk": one_chunk / best[rows], "bitwise_same": same,
+                            "max_distance_difference": diff})
                 print(f"{model_name:9s} {attack_name:9s} rows {rows:5d}{' (picked)' if rows == picked else '':9s} "
                       f"{best[rows]:8.2f} s  x{one_chunk / best[rows]:.2f}  same={same}", flush=True)
     meta = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
