@@ -94,7 +94,11 @@ def test_chunk_size_follows_the_cache_within_the_memory_budget(data, monkeypatch
     assert per_model > chunks.step_bytes(model, hdl("DL").pieces()[1], data.input_shape, data.k, cfg.batch_size)
     share = 8 * 2**20 * min(torch.get_num_threads(), 2) // 2
     G = round(chunks.CACHE_MULTIPLE * share / per_model)
-    assert chunks.chunk_size(data, method, cfg, budget_mb=1e6) == G
+    assert chunks.chunk_size(data, method, cfg, budget_mb=1e6) == min(G, chunks.CPU_MAX_MODELS)
+    monkeypatch.setattr(chunks, "last_level_cache", lambda: (2**20, 2))  # a small cache: its rule decides
+    small = round(chunks.CACHE_MULTIPLE * 2**20 * min(torch.get_num_threads(), 2) // 2 / per_model)
+    assert small < chunks.CPU_MAX_MODELS and chunks.chunk_size(data, method, cfg, budget_mb=1e6) == max(1, small)
+    monkeypatch.setattr(chunks, "last_level_cache", lambda: (8 * 2**20, 2))
     one_mb = chunks.model_bytes(model, data.input_shape, data.k, data.X_val.shape[1], cfg.batch_size) / 2**20
     assert chunks.chunk_size(data, method, cfg, budget_mb=2.5 * one_mb) == 2  # the budget caps it
     assert chunks.balanced(300, 128) == [100, 100, 100] and chunks.balanced(7, 3) == [3, 2, 2]
