@@ -42,8 +42,8 @@ reported for both), model-steps per second:
     spambase Robust 1702 4518 5273 6202 5957 5808 5639 5550 5459 5161 4836 4605 3853
 
 The peaks are at G = 16 to 96, but with a share of 32 MiB the cache rule picks 624 to 963
-models, 52 to 78 % of the peaks: the L3 a virtual machine reports (shared with other tenants)
-does not predict where the curve falls. On both machines G = 48 is within 12 % of every peak
+models, which ran a 256-model grid as one chunk at 51 to 80 % of the peaks: the L3 a virtual
+machine reports (shared with other tenants) does not predict where the curve falls. On both machines G = 48 is within 12 % of every peak
 (88-97 % here, 92-97 % on the first), so a CPU chunk is also capped at :data:`CPU_MAX_MODELS`.
 
 A grid of 1024 iris-sized models, which the memory budget alone (2048 MB) runs as one chunk:
