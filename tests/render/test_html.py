@@ -27,3 +27,23 @@ def test_missing_source_names_the_file_and_writes_nothing(tmp_path):
     with pytest.raises(DataError, match="nothing.md: file not found"):
         render_file(tmp_path / "nothing.md", tmp_path / "out.html")
     assert not (tmp_path / "out.html").exists()
+
+
+def test_the_page_stage_renders_each_source_to_its_output_and_refuses_unpaired_lists(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "a.md").write_text("| x |\n|---|\n| 1 |\n")
+    (tmp_path / "b.txt").write_text("plain <text>\n")
+    run = lambda *args: subprocess.run([sys.executable, str(root / "stages/html_page.py"),  # noqa: E731
+                                        "--params", str(root / "params.yaml"), *args],
+                                       capture_output=True, text=True, cwd=tmp_path)
+    done = run("--src", "a.md", "b.txt", "--out", "a.html", "b.html")
+    assert done.returncode == 0, done.stderr
+    assert "<table>" in (tmp_path / "a.html").read_text()
+    assert "<pre>plain &lt;text&gt;\n</pre>" in (tmp_path / "b.html").read_text()
+    bad = run("--src", "a.md", "b.txt", "--out", "c.html")
+    assert bad.returncode == 2 and "one output per source" in bad.stderr
+    assert not (tmp_path / "c.html").exists()

@@ -221,12 +221,35 @@ def test_a_profile_through_dvc_lists_each_key_under_the_files_that_set_it():
     assert "train.epochs" in train["params"]  # set in params.yaml too: an edit of either reruns
 
 
+def _jobs_and_pages(files, study="hdl"):
+    """The job names of a run and the pages of its study's one report-page job."""
+    spec = S.load(files)
+    pages = [st for st in S.study_stages(spec.study(study)) if st.name == "html"]
+    return {j[0] for j in spec.jobs()}, set(pages[0].inputs)
+
+
 def test_the_policy_trees_run_only_where_their_features_are_measured():
-    names = lambda files: {j[0] for j in S.load(files).jobs()}  # noqa: E731
-    assert {"policy_hdl", "html_table6_hdl"} <= names([ROOT / "params.yaml"])
-    images = names([ROOT / "params.yaml", ROOT / "workflow/profiles/images/params.yaml"])
-    assert not {"policy_hdl", "html_table6_hdl", "html_trees_hdl"} & images  # 2 data sets, 2 radii
-    assert "images_hdl" in images
+    names, pages = _jobs_and_pages([ROOT / "params.yaml"])
+    assert "policy_hdl" in names and {"table6", "trees"} <= pages
+    images, image_pages = _jobs_and_pages([ROOT / "params.yaml", ROOT / "workflow/profiles/images/params.yaml"])
+    assert "policy_hdl" not in images and not {"table6", "trees"} & image_pages  # 2 data sets, 2 radii
+    assert {"images_hdl", "html_hdl"} <= images and "images" in image_pages
+
+
+def test_a_studys_report_pages_are_one_job_with_every_page_and_its_caption():
+    spec = S.load([ROOT / "params.yaml"])
+    for s in spec.studies:
+        stages = S.study_stages(s)
+        pages = [st for st in stages if st.script == "stages/html_page.py"]
+        assert len(pages) == 1 and pages[0].name == "html"
+        page = pages[0]
+        assert len(page.inputs) == len(page.outputs) >= len(S.TABLE_NAMES)
+        for key, src in page.inputs.items():
+            o = page.outputs[f"{key}_html"]
+            assert o.path == src.rsplit(".", 1)[0] + ".html" and o.caption and o.category
+    hdl = [st for st in S.study_stages(spec.study("hdl")) if st.name == "html"][0]
+    assert hdl.outputs["rank_html"].path == "results/hdl/tables/rank.html"
+    assert "{input.rank}" in hdl.args and "{output.rank_html}" in hdl.args
 
 
 def test_the_attack_settings_are_checked_before_any_job():

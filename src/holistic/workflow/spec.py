@@ -30,7 +30,7 @@ from ..config import has_key, load_params, lookup
 from ..errors import ParamsError
 from ..records.evals import eps_key, radius_for
 from .codedeps import code_deps
-from .stage import Stage, dirname_of, html_page, out
+from .stage import PAGE_SCRIPT, Stage, dirname_of, html_page, html_pages, out
 
 TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank",
                "robustness", "verified_accuracy")
@@ -398,7 +398,8 @@ def analyses(study) -> tuple:
 
 
 def study_stages(s: StudyJobs) -> list[Stage]:
-    """The per-study stages (aggregate, the study's analyses, the report pages), concrete paths."""
+    """The per-study stages (aggregate, the study's analyses, then every report page as one
+    job: :func:`holistic.workflow.stage.html_pages`), concrete paths."""
     stages = [aggregate_stage(s), curves_stage(s)] + table_pages(s)
     for item in analyses(s.study):
         made = item(s) if callable(item) else item
@@ -407,7 +408,8 @@ def study_stages(s: StudyJobs) -> list[Stage]:
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise ParamsError(f"study {s.name!r}: stage name(s) {sorted(dup)} declared twice")
-    return stages
+    pages = [st for st in stages if st.script == PAGE_SCRIPT]
+    return [st for st in stages if st.script != PAGE_SCRIPT] + ([html_pages(pages)] if pages else [])
 
 
 def rule_name(stage: Stage, study: str) -> str:

@@ -56,9 +56,26 @@ def html_page(name: str, src: str, caption: str, category: str, label: str) -> S
     """A Markdown / text result as an HTML page beside its source, for ``snakemake --report`` (a DVC
     stage too, so that a clone that pulled a run has every output the workflow makes)."""
     stem = src.rsplit(".", 1)[0]
-    return Stage(name=name, script="stages/html_page.py", args="--src {input.src} --out {output.page}",
+    return Stage(name=name, script=PAGE_SCRIPT, args="--src {input.src} --out {output.page}",
                  inputs={"src": src},
                  outputs={"page": out(stem + ".html", caption=caption, category=category, label=label)},
+                 local=True)
+
+
+PAGE_SCRIPT = "stages/html_page.py"
+
+
+def html_pages(pages: list[Stage], name: str = "html") -> Stage:
+    """Several :func:`html_page` stages as one job: one process renders every page (a page is
+    a second of Python start-up and a fraction of one of work). Each page keeps its output,
+    caption, category and label; input ``<page>`` and output ``<page>_html`` are named after
+    the page's stage name without its ``html_`` prefix."""
+    keys = [p.name.removeprefix("html_") for p in pages]
+    return Stage(name=name, script=PAGE_SCRIPT,
+                 args="--src " + " ".join(f"{{input.{k}}}" for k in keys)
+                      + " --out " + " ".join(f"{{output.{k}_html}}" for k in keys),
+                 inputs={k: p.inputs["src"] for k, p in zip(keys, pages)},
+                 outputs={f"{k}_html": p.outputs["page"] for k, p in zip(keys, pages)},
                  local=True)
 
 
