@@ -5,9 +5,10 @@
 The evaluation attacks G stacked models on N points in chunks of points
 (``holistic.evaluation.run.minimal_distances``). A chunk's input is ``[G, rows, *features]``
 and each attack step allocates many temporaries of that size; this benchmark times the same
-attack, on the same models and points, with several chunk sizes in one run, and checks that
-every chunk size gives the same distances (bitwise, or the largest difference). The rows the evaluation picks itself
-(``attack_rows``: at most ``ATTACK_FLOATS`` input floats a chunk) are among those measured.
+attack, on the same models and points, with several chunk sizes in one run, and records
+whether every chunk size gives bitwise the same distances (and the largest difference). The
+rows the evaluation picks itself (``attack_rows``: at most ``ATTACK_FLOATS`` input floats a
+chunk) are among those measured.
 
 Cases (Guo et al.'s study, the evaluation's costliest attacks): ``linear``, ``lenet300`` and
 ``lenet5`` on MNIST-shaped inputs, G = 26 models (a progressive job's 51 round models in two

@@ -43,8 +43,9 @@ reported for both), model-steps per second:
 
 The peaks are at G = 16 to 96, but with a share of 32 MiB the cache rule picks 624 to 963
 models, which ran a 256-model grid as one chunk at 51 to 80 % of the peaks: the L3 a virtual
-machine reports (shared with other tenants) does not predict where the curve falls. On both machines G = 48 is within 12 % of every peak
-(88-97 % here, 92-97 % on the first), so a CPU chunk is also capped at :data:`CPU_MAX_MODELS`.
+machine reports (shared with other tenants) does not predict where the curve falls. On both
+machines G = 48 is within 12 % of every peak (88-97 % here, 92-97 % on the first), so a CPU
+chunk is also capped at :data:`CPU_MAX_MODELS`.
 
 A grid of 1024 iris-sized models, which the memory budget alone (2048 MB) runs as one chunk:
 1742 (DL) and 818 (Robust) model-steps/s in one chunk, 2187 and 1049 in chunks of at most 120

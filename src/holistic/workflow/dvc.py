@@ -107,8 +107,8 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
                 "foreach": list(s.datasets_of(m)),
                 "do": _body(stage, files, wc, keys, job_code(TRAIN, s.name, s.method(m)))}
         for stage in study_stages(s):
-            out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, job_params(stage, params=spec.params),
-                                                  job_code(stage, s.name))
+            keys = job_params(stage, params=spec.params)
+            out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, keys, job_code(stage, s.name))
     return out
 
 

@@ -52,6 +52,10 @@ def out(path: str, *, caption: str | None = None, category: str | None = None, l
     return Output(path, caption, category, label, dvc, plot, cache)
 
 
+#: The script of a report-page stage (:func:`html_page`, :func:`html_pages`).
+PAGE_SCRIPT = "stages/html_page.py"
+
+
 def html_page(name: str, src: str, caption: str, category: str, label: str) -> Stage:
     """A Markdown / text result as an HTML page beside its source, for ``snakemake --report`` (a DVC
     stage too, so that a clone that pulled a run has every output the workflow makes)."""
@@ -60,9 +64,6 @@ def html_page(name: str, src: str, caption: str, category: str, label: str) -> S
                  inputs={"src": src},
                  outputs={"page": out(stem + ".html", caption=caption, category=category, label=label)},
                  local=True)
-
-
-PAGE_SCRIPT = "stages/html_page.py"
 
 
 def html_pages(pages: list[Stage], name: str = "html") -> Stage:
