@@ -1,6 +1,8 @@
 """The engine's speed-ups change no bit: Adam's three paths, the logits-only forward, the
 batch gathering, and chunk sizes from the cache (read from sysfs, capped by the memory budget)."""
 
+import math
+
 import pytest
 import torch
 
@@ -40,6 +42,53 @@ def test_adam_paths_agree_bitwise(monkeypatch):
     flat, foreach, loop = (adam_run(path, monkeypatch) for path in ("flat", "foreach", "loop"))
     for a, b, c in zip(flat, foreach, loop):
         assert torch.equal(a, b) and torch.equal(b, c)
+
+
+def test_floored_second_moment_changes_no_bit_of_the_denominator():
+    """sqrt(max(v, 2^-126)) + eps sqrt(c2) == sqrt(v) + eps sqrt(c2) for v = 0, every subnormal
+    float32 and normal values, at Adam's eps term of step 1, of a late step and at the smallest
+    term the floor is used for (2^-38); and for the largest subnormals (the ones nearest to
+    changing a sum) at the terms of Adam's first 500 steps."""
+    below = torch.arange(0, 2**23, dtype=torch.int32).view(torch.float32)  # 0 and every subnormal
+    normal = torch.rand(10_000, generator=torch.Generator().manual_seed(0)) * 10.0 ** torch.arange(-37, 3).repeat(250)
+    term = lambda t: 1e-8 * math.sqrt(1 - 0.999**t)  # noqa: E731  (eps sqrt(c2) at step t)
+
+    def same(v: torch.Tensor, eps_term: float) -> bool:
+        plain = adam_module.denominator(v, eps_term, floor=False)
+        return torch.equal(plain.view(torch.int32), adam_module.denominator(v, eps_term, floor=True).view(torch.int32))
+
+    for eps_term in (term(1), term(10**5), adam_module.MIN_EPS_TERM):
+        assert same(below, eps_term) and same(normal, eps_term)
+    top = torch.cat([below[:1], below[-2**12:]])
+    assert all(same(top, term(t)) for t in range(1, 501))
+
+
+@pytest.mark.parametrize("path", ["flat", "foreach", "loop"])
+def test_adam_with_zero_gradients_is_the_same_with_and_without_the_floor(path, monkeypatch):
+    """Parameters whose gradients are 0 (a dead unit) or tiny (second moments 0 and subnormal):
+    the floored square root leaves every bit of the trajectory as the plain one; an ``eps`` too
+    small for the floor's argument turns it off."""
+    def run(floor: bool) -> list[torch.Tensor]:
+        monkeypatch.setattr(adam_module, "MIN_EPS_TERM", adam_module.MIN_EPS_TERM if floor else math.inf)
+        g = torch.Generator().manual_seed(1)
+        params = [torch.randn(3, 6, 4, generator=g).requires_grad_(), torch.randn(3, 4, generator=g).requires_grad_()]
+        opt = StackedAdam(params, torch.tensor([0.01, 0.001, 0.1]))
+        assert opt.floor == floor
+        if path == "loop":
+            opt.foreach = False
+        for t in range(6):
+            grads = [torch.randn(p.shape, generator=g) for p in params]
+            grads[0][:, :3] = 0.0                    # a dead unit: v stays exactly 0
+            grads[1][0] *= 1e-22 * 10.0 ** -t        # v = (1 - b2) g^2 subnormal
+            for p, gr in zip(params, grads):
+                p.grad = gr
+            opt.step()
+        return [p.detach().clone() for p in params]
+
+    monkeypatch.setattr(adam_module, "FLAT_MAX_FLOATS", 2**17 if path == "flat" else 0)
+    for a, b in zip(run(True), run(False)):
+        assert torch.equal(a, b)
+    assert not StackedAdam([torch.zeros(2, 3).requires_grad_()], torch.full((2,), 0.1), eps=1e-30).floor
 
 
 def test_flat_adam_keeps_each_parameter_in_an_aligned_segment():

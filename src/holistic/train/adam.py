@@ -32,6 +32,33 @@ ALIGN = 16
 #: and the per-element ``lr`` are two more passes over memory).
 FLAT_MAX_FLOATS = 2**17
 
+#: The smallest normal float32, 2^-126: the second moment is floored there before its square
+#: root (:func:`denominator`).
+V_FLOOR = 2.0**-126
+
+#: The floor changes no bit while ``eps * sqrt(c2)`` (float32) is at least 2^-38 (module
+#: docstring of :func:`denominator`); below that the plain square root is taken.
+MIN_EPS_TERM = 2.0**-38
+
+
+def denominator(v: Tensor, eps_term: float, floor: bool) -> Tensor:
+    """``sqrt(v) + eps sqrt(c2)`` (``eps_term``), a new tensor; with ``floor``, as
+    ``sqrt(max(v, 2^-126)) + eps sqrt(c2)``: the same bits, several times faster where v holds
+    zeros.
+
+    Why: this torch build's CPU square root (not the correctly rounded one: it differs from it
+    in the last bit for about 17 % of inputs) takes a slow path for zeros and subnormals (one
+    thread, 2^20 floats, 2026-12-06: 0.38 ms uniform, 1.4 ms with 10 % zeros, 4.6 ms with half
+    zeros), and Adam's second moment is exactly 0 wherever a gradient has always been 0 (dead
+    ReLU units, pruned weights). Why the same bits: for v >= 2^-126 the floor is the identity;
+    for v < 2^-126 (0 or subnormal) both square roots are at most about 2^-63, while
+    ``eps_term >= 2^-38`` has half an ulp of at least 2^-62, so the sum rounds to ``eps_term``
+    either way. (v is never negative or -0; a NaN stays NaN: ``clamp_min`` propagates it.)
+    """
+    if floor:
+        return torch.clamp_min(v, V_FLOOR).sqrt_().add_(eps_term)
+    return v.sqrt().add_(eps_term)
+
 
 def per_model(lr: Tensor, p: Tensor) -> Tensor:
     """``lr`` ``[G]`` as ``[G, 1, ..., 1]``, broadcastable against ``p`` ``[G, ...]``."""
@@ -71,6 +98,8 @@ class StackedAdam:
         self.b1, self.b2 = betas
         self.eps = eps
         self.t = 0
+        # eps sqrt(c2) only grows with t (c2 = 1 - b2^t): its smallest value is at t = 1
+        self.floor = float(torch.tensor(eps * math.sqrt(1 - self.b2), dtype=torch.float32)) >= MIN_EPS_TERM
         on_cpu = all(p.device.type == "cpu" for p in params)
         self.flat = on_cpu and sum(p.numel() for p in params) <= FLAT_MAX_FLOATS
         self.foreach = on_cpu and not self.flat
@@ -142,7 +171,7 @@ class StackedAdam:
         g = self.grad
         self.m.lerp_(g, 1 - self.b1)
         self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
-        denom = self.v.sqrt().add_(self.eps * math.sqrt(c2))
+        denom = denominator(self.v, self.eps * math.sqrt(c2), self.floor)
         denom.div_(self.lr_flat)
         self.P.addcdiv_(self.m, denom, value=-math.sqrt(c2) / c1)
 
@@ -151,7 +180,11 @@ class StackedAdam:
         torch._foreach_lerp_(self.m, grads, 1 - self.b1)
         torch._foreach_mul_(self.v, self.b2)
         torch._foreach_addcmul_(self.v, grads, grads, value=1 - self.b2)
-        denom = torch._foreach_sqrt(self.v)
+        if self.floor:  # denominator(), for every parameter at once
+            denom = torch._foreach_clamp_min(self.v, V_FLOOR)
+            torch._foreach_sqrt_(denom)
+        else:
+            denom = torch._foreach_sqrt(self.v)
         torch._foreach_add_(denom, self.eps * math.sqrt(c2))
         torch._foreach_div_(denom, self.lr_views)
         torch._foreach_addcdiv_(self.params, self.m, denom, value=-math.sqrt(c2) / c1)
@@ -161,6 +194,6 @@ class StackedAdam:
         for p, g, m, v, lr in zip(self.params, grads, self.m, self.v, self.lr_views):
             m.lerp_(g, 1 - self.b1)
             v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
-            denom = v.sqrt().add_(self.eps * math.sqrt(c2))
+            denom = denominator(v, self.eps * math.sqrt(c2), self.floor)
             denom.div_(lr)
             p.addcdiv_(m, denom, value=-math.sqrt(c2) / c1)
