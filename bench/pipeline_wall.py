@@ -86,7 +86,8 @@ def inside_jobs(checkout: Path) -> dict:
 
 
 def run(checkout: Path, cores: int, extra: list[str]) -> dict:
-    configfiles = [arg for f in extra for arg in ("--configfile", str(Path(f).resolve()))]
+    # one --configfile with every file: given twice, Snakemake keeps only the last flag's files
+    configfiles = ["--configfile", *(str(Path(f).resolve()) for f in extra)] if extra else []
     cpu0, t0 = children_cpu(), time.perf_counter()
     proc = subprocess.run([str(BIN / "snakemake"), "--cores", str(cores), *configfiles], cwd=checkout,
                           env=env_for(checkout), capture_output=True, text=True)
