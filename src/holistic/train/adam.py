@@ -3,12 +3,13 @@
 Every update is element-wise, so one model's step never depends on another's:
 a model trained inside a grid follows the same trajectory as when trained alone.
 
-On CPU the update runs as seven ``torch._foreach_*`` calls over all parameters instead of
-seven calls per parameter: PyTorch's CPU ``_foreach_*`` kernels loop over the tensors in C++
-and call the very same per-tensor kernels (``lerp_``, ``mul_``, ``addcmul_``, ``sqrt``,
-``add_``, ``div_``, ``addcdiv_``), so the arithmetic, and every bit, is unchanged; only the
-Python dispatch goes. Small grids go further: all parameters in one flat buffer, seven
-kernels in all (:class:`StackedAdam`). On CUDA the ``_foreach_*`` ops are separate multi-tensor kernels
+On CPU the update runs as eight ``torch._foreach_*`` calls over all parameters instead of
+eight calls per parameter: PyTorch's CPU ``_foreach_*`` kernels loop over the tensors in C++
+and call the very same per-tensor kernels (``lerp_``, ``mul_``, ``addcmul_``, ``clamp_min``,
+``sqrt_``, ``add_``, ``div_``, ``addcdiv_``; the ``clamp_min`` is the square root's floor,
+:func:`denominator`), so the arithmetic, and every bit, is unchanged; only the Python dispatch
+goes. Small grids go further: all parameters in one flat buffer, eight kernels and a copy in
+all (:class:`StackedAdam`). On CUDA the ``_foreach_*`` ops are separate multi-tensor kernels
 with their own element-wise code, whose bitwise agreement with the per-tensor kernels is not
 established (no GPU was at hand to check it), so there the per-tensor loop is kept.
 """
@@ -36,8 +37,8 @@ FLAT_MAX_FLOATS = 2**17
 #: root (:func:`denominator`).
 V_FLOOR = 2.0**-126
 
-#: The floor changes no bit while ``eps * sqrt(c2)`` (float32) is at least 2^-38 (module
-#: docstring of :func:`denominator`); below that the plain square root is taken.
+#: The floor changes no bit while ``eps * sqrt(c2)`` (float32) is at least 2^-38 (see
+#: :func:`denominator`); below that the plain square root is taken.
 MIN_EPS_TERM = 2.0**-38
 
 
@@ -87,7 +88,7 @@ class StackedAdam:
 
     Flat: the parameters' data is moved into segments of one buffer ``P`` (``p.data`` becomes
     a view of its segment, the same shape and strides, 64-byte aligned), with flat ``m``, ``v``,
-    gradients and a per-element copy of ``lr``, so one step is eight calls whatever the number
+    gradients and a per-element copy of ``lr``, so one step is nine calls whatever the number
     of parameters (the gradients are copied in by one ``_foreach_copy_``). The padding between
     segments is zero in ``P``, ``m``, ``v`` and the gradients and stays zero.
     """
@@ -147,10 +148,12 @@ class StackedAdam:
             m <- lerp(m, g, 1 - b1);  v <- b2 v + (1 - b2) g g
             p <- p - (sqrt(c2) / c1) * m / ((sqrt(v) + eps sqrt(c2)) / lr)
 
-        Each element meets the same seven operations in every path. Whether PyTorch's CPU
+        Each element meets the same operations in every path (seven, and the floor of the
+        square root, :func:`denominator`, where ``eps`` allows it). Whether PyTorch's CPU
         kernels run an element in their vectorised body or their scalar tail (which the flat
         layout, the grid size and the thread count decide) does not change its bits: checked
-        for each of the seven operations on 12.6 million random elements (2026-12-04).
+        for each of the seven operations on 12.6 million random elements (2026-12-04); the
+        floor's ``clamp_min`` rounds nothing.
         """
         self.t += 1
         c1 = 1 - self.b1 ** self.t
@@ -166,7 +169,7 @@ class StackedAdam:
             p.grad = None
 
     def _step_flat(self, grads: list[Tensor], c1: float, c2: float) -> None:
-        """The update on the flat buffers: eight calls in all."""
+        """The update on the flat buffers: nine calls in all."""
         torch._foreach_copy_(self.grad_views, grads)
         g = self.grad
         self.m.lerp_(g, 1 - self.b1)
@@ -176,7 +179,7 @@ class StackedAdam:
         self.P.addcdiv_(self.m, denom, value=-math.sqrt(c2) / c1)
 
     def _step_foreach(self, grads: list[Tensor], c1: float, c2: float) -> None:
-        """The update as seven ``_foreach_*`` calls (CPU: the per-tensor kernels, bit for bit)."""
+        """The update as eight ``_foreach_*`` calls (CPU: the per-tensor kernels, bit for bit)."""
         torch._foreach_lerp_(self.m, grads, 1 - self.b1)
         torch._foreach_mul_(self.v, self.b2)
         torch._foreach_addcmul_(self.v, grads, grads, value=1 - self.b2)
