@@ -1,5 +1,9 @@
 """Markdown and text results as HTML pages of the Snakemake report."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from holistic.errors import DataError
@@ -30,10 +34,6 @@ def test_missing_source_names_the_file_and_writes_nothing(tmp_path):
 
 
 def test_the_page_stage_renders_each_source_to_its_output_and_refuses_unpaired_lists(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     (tmp_path / "a.md").write_text("| x |\n|---|\n| 1 |\n")
     (tmp_path / "b.txt").write_text("plain <text>\n")
