@@ -2,9 +2,12 @@
 
     python stages/aggregate.py --params params.yaml [--params PROFILE.yaml] --study hdl \
         --evals results/hdl/eval/<dataset>/<method>.json ... \
-        --tables results/hdl/tables --metrics results/hdl/metrics.json --plots results/hdl/plots
+        --tables results/hdl/tables --metrics results/hdl/metrics.json --plots results/hdl/plots \
+        [--replicates results/hdl/eval/<dataset>/DL@seed+1.json ... --replicate-tables results/hdl/replicates]
 
-Eval files are given per data set in the study's method order: the tables keep it.
+Eval files are given per data set in the study's method order: the tables keep it. The
+replicates' (``studies.<study>.replicates``) are in no table: each seed offset's get the tables'
+selection, ``<replicate-tables>/seed+<offset>/selected.csv`` (``write_replicates``).
 """
 
 from __future__ import annotations
@@ -22,11 +25,18 @@ def main(argv=None) -> None:
     p.add_argument("--tables", required=True, metavar="DIR", help="output folder of the tables")
     p.add_argument("--metrics", required=True, metavar="FILE", help="output metrics.json")
     p.add_argument("--plots", required=True, metavar="DIR", help="output folder of the plot")
+    p.add_argument("--replicates", nargs="*", default=[], metavar="FILE",
+                   help="eval files of the study's replicates (<method>@seed+<offset>): in no table; each "
+                        "offset's selection goes to --replicate-tables/seed+<offset>/selected.csv")
+    p.add_argument("--replicate-tables", metavar="DIR", help="output folder of the replicates' selections")
     args = p.parse_args(argv)
+    if args.replicates and not args.replicate_tables:
+        p.error("--replicates needs --replicate-tables")
     params = cli.params_from(args)
     study = STUDIES[args.study]
     layout = Layout(methods=tuple(study.methods), baseline=study.baseline, refs=dict(study.table_refs))
-    aggregate(args.evals, params["aggregate"]["adversarial_rho"], args.tables, args.metrics, args.plots, layout)
+    aggregate(args.evals, params["aggregate"]["adversarial_rho"], args.tables, args.metrics, args.plots, layout,
+              args.replicates, args.replicate_tables)
 
 
 if __name__ == "__main__":

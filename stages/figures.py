@@ -17,6 +17,7 @@ from holistic.records.evals import load_evals
 from holistic.records.selected import read_selected
 from holistic.selection.select import summarize
 from holistic.studies.hdl.figures import write_figures
+from holistic.studies.hdl.protocol import header_note
 from holistic.studies.hdl.timing import write_table5
 
 
@@ -30,11 +31,13 @@ def main(argv=None) -> None:
                    help="eval JSON files (optional): Tables 2-4 use the multi-objective choice")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     args = p.parse_args(argv)
-    rho = cli.params_from(args)["aggregate"]["adversarial_rho"]
+    params = cli.params_from(args)
+    rho = params["aggregate"]["adversarial_rho"]
     selected = read_selected(args.selected)
     summary = summarize(load_evals(args.evals, rho)[0]) if args.evals else None
-    write_figures(selected, rho, args.out, summary, source=args.selected)
-    write_table5(args.train_logs, args.out)
+    note = header_note(params, selected["dataset"].unique())  # the run's departures from the paper
+    write_figures(selected, rho, args.out, summary, source=args.selected, note=note)
+    write_table5(args.train_logs, args.out, note)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ table6.csv, table6.md, comparison.csv and features.csv (see holistic.studies.hdl
 from __future__ import annotations
 
 from holistic import cli
+from holistic.records.evals import load_eval
 from holistic.studies.hdl.policy.prescribe import policy
+from holistic.studies.hdl.protocol import header_note
 
 
 def main(argv=None) -> None:
@@ -20,8 +22,9 @@ def main(argv=None) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     args = p.parse_args(argv)
     params = cli.params_from(args)
+    datasets = dict.fromkeys(str(load_eval(p).get("dataset")) for p in args.evals)  # the run's data sets
     policy(args.evals, params["aggregate"]["adversarial_rho"], params["analysis"]["policy"],
-           args.out)
+           args.out, header_note(params, datasets))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from holistic import cli
 from holistic.records.selected import read_selected
+from holistic.studies.hdl.protocol import header_note
 from holistic.studies.hdl.shap_values import write_shap
 
 
@@ -19,8 +20,9 @@ def main(argv=None) -> None:
                    help="results/tables/selected.csv of the aggregate stage")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     args = p.parse_args(argv)
-    cli.params_from(args)  # validates the parameter files; SHAP needs no setting
-    write_shap(read_selected(args.selected), args.out, source=args.selected)
+    params = cli.params_from(args)
+    selected = read_selected(args.selected)
+    write_shap(selected, args.out, source=args.selected, note=header_note(params, selected["dataset"].unique()))
 
 
 if __name__ == "__main__":

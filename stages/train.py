@@ -10,6 +10,7 @@ from holistic.jobs import train as job
 from holistic.data.registry import get
 from holistic.data.stacked import load_stacked
 from holistic.io import write_json
+from holistic.methods import split_replicate
 from holistic.records.train_log import log_record
 from holistic.studies import STUDIES
 
@@ -29,8 +30,9 @@ def main():
                                     "a method with a source starts from (the study's sources)")
     args = p.parse_args()
     params = cli.params_from(args)
-    method = STUDIES[args.study].method(args.method, params)
-    source = STUDIES[args.study].sources.get(args.method)
+    method = STUDIES[args.study].method(args.method, params)  # a replicate (DL@seed+1): its method's
+    source = STUDIES[args.study].sources.get(split_replicate(args.method)[0])
+    params = job.seeded_params(params, args.method)  # a replicate: seed + its offset
     if (source is None) != (args.source is None):
         p.error(f"method {args.method!r} of study {args.study!r} "
                 + (f"starts from method {source!r}: give its model file as --source" if source

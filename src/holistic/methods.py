@@ -120,3 +120,33 @@ def all_axes() -> dict[str, dict]:
             for a in piece.axes:
                 axes.setdefault(a, dict(getattr(piece, "axis_bounds", {}).get(a, {})))
     return axes
+
+
+# --------------------------------------------------------------------------- replicates
+
+#: A replicate's name: its method's, ``@seed+`` and its seed offset (``DL@seed+1``). A replicate
+#: (``studies.<study>.replicates``: method -> seed offsets) is a train job of its method that
+#: trains and measures exactly as the method's does, with ``seed`` + offset: a second run of the
+#: protocol, for the seed-to-seed agreement of a run (e.g. the ceiling of a fidelity table).
+REPLICATE_MARK = "@seed+"
+
+
+def replicate_name(method: str, offset: int) -> str:
+    """The train job's method name of ``method``'s replicate at seed offset ``offset``."""
+    return f"{method}{REPLICATE_MARK}{offset}"
+
+
+def split_replicate(name: str) -> tuple[str, int]:
+    """``DL@seed+1`` -> ``("DL", 1)``; a method's own name -> ``(name, 0)``. ValueError for a
+    replicate name whose offset is not an integer >= 1."""
+    base, mark, offset = name.rpartition(REPLICATE_MARK)
+    if not mark:
+        return name, 0
+    if not (offset.isascii() and offset.isdigit()) or int(offset) < 1 or not base:
+        raise ValueError(f"replicate name {name!r}: expected <method>{REPLICATE_MARK}<offset >= 1>")
+    return base, int(offset)
+
+
+def replicate_group(offset: int) -> str:
+    """The folder name of the replicates at seed offset ``offset`` (``seed+1``): their selection."""
+    return f"{REPLICATE_MARK.lstrip('@')}{offset}"

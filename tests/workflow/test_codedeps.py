@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from holistic.workflow import codedeps
 from holistic.workflow import spec as S
 
@@ -66,3 +68,17 @@ def test_the_evaluation_is_a_dependency_of_the_train_job():
     deps = S.job_code(S.TRAIN, "hdl", hdl.methods["DL"])
     for module in ("evaluation/metrics.py", "evaluation/run.py", "attacks/apgd.py", "verify/crown.py"):
         assert f"src/holistic/{module}" in deps
+
+
+def test_a_studys_report_module_is_code_of_its_report_stage_not_of_its_train_jobs():
+    """The report stage runs ``stages/report.py``, which finds the study's report entry through the
+    registry (``Study.report``): the entry's import graph is the stage's code (``Stage.modules``),
+    and none of it is a train job's."""
+    s = S.load([ROOT / "params.yaml"]).study("lth")
+    [stage] = [st for st in S.study_stages(s) if st.script == "stages/report.py"]
+    report = S.job_code(stage, "lth")
+    train = S.job_code(S.TRAIN, "lth", s.method(s.methods[0]))
+    for module in ("report.py", "tables.py", "claims.py", "figures.py", "fidelity.py", "published.py"):
+        assert f"src/holistic/studies/lth/{module}" in report and f"src/holistic/studies/lth/{module}" not in train
+    assert "stages/report.py" in report and "src/holistic/studies/lth/reference" in report
+    assert "src/holistic/studies/__init__.py" not in report  # the registry itself is not code of the stage

@@ -58,6 +58,29 @@ def test_every_model_natural_above_robust_above_verified(snakemake_run):
     rob = (tables / "robustness.csv").read_text().splitlines()
     assert rob[0].startswith("dataset,method,eps,natural,pgd,ensemble") and "verified:crown" in rob[0]
     assert "verified accuracy (%) under CROWN" in (tables / "verified_accuracy.md").read_text()
+    for path in paths:
+        for model in json.loads(path.read_text())["models"]:
+            unsound = [r["value"] for r in model["rows"] if r["metric"] == "unsound"]
+            assert len(unsound) == 2 * 3 and all(v == 0 for v in unsound)   # 2 bounds x 3 radii
+
+
+@pytest.mark.e2e
+def test_the_run_ends_with_every_claim_and_the_invariants(snakemake_run):
+    """results/claims.md counts the verdicts of every study of the run and the invariants checked on
+    every model, apart; results/invariants.csv has every check; each study's claims.csv is the engine's."""
+    from holistic.fidelity.engine import COLUMNS, VERDICTS
+    from holistic.fidelity.outputs import read_claims
+
+    d = snakemake_run
+    claims = read_claims(d / "results" / "hdl" / "claims.csv")
+    assert list(claims.columns) == COLUMNS and len(claims) and set(claims["verdict"]) <= set(VERDICTS)
+    inv = (d / "results" / "invariants.csv").read_text().splitlines()
+    assert inv[0].startswith("study,dataset,method,config_id,split")
+    checks = len(inv) - 1
+    assert checks >= 3 * len(HDL) * 2 * 5 and all(line.endswith(",True") for line in inv[1:])
+    md = (d / "results" / "claims.md").read_text()
+    assert md.startswith("# Claims at a glance")
+    assert f"| hdl | {len(claims)} |" in md and f"{checks} checked, 0 violated" in md
 
 
 def dry_run_jobs(d) -> dict[tuple[str, str], str]:

@@ -171,7 +171,9 @@ def test_job_grid_counts():
     spec = S.load([ROOT / "params.yaml"])
     names = [j[0] for j in spec.jobs()]
     n_d, n_m = 5, len(STUDIES["hdl"].methods)
-    assert sum(n.startswith("train_hdl_") for n in names) == n_d * n_m   # each trains, then evaluates
+    # each trains, then evaluates; params.yaml's DL replicate (DL@seed+1) is one more job a data set
+    assert sum(n.startswith("train_hdl_") for n in names) == n_d * (n_m + 1)
+    assert sum(n.startswith("train_hdl_dl_seed_1@") for n in names) == n_d
     assert not any(n.startswith("attack_") for n in names)
     assert len(names) == len(set(names))
 

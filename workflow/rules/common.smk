@@ -45,7 +45,7 @@ PARAMS = ParamFiles(PARAM_FILES)
 wildcard_constraints:
     study="|".join(s.name for s in SPEC.studies),
     dataset="[a-z0-9][a-z0-9-]*",
-    method="|".join(sorted({m.replace("+", r"\+") for s in SPEC.studies for m in s.methods})),
+    method="|".join(sorted({m.replace("+", r"\+") for s in SPEC.studies for m in s.trained})),  # replicates too
 
 
 def command(stage):
@@ -66,4 +66,4 @@ def method_of(w):
 
 
 # The methods that start from another method's trained models (rule train_from).
-SOURCED = "|".join(sorted({m.replace("+", r"\+") for s in SPEC.studies for m in s.methods if s.source(m)}))
+SOURCED = "|".join(sorted({m.replace("+", r"\+") for s in SPEC.studies for m in s.trained if s.source(m)}))

@@ -40,3 +40,26 @@ for _study in SPEC.studies:
                 ENV
             shell:
                 "{params.command} 2> {log}"
+
+
+# The stages over every study (src/holistic/workflow/overview.py): results/claims.md and its page.
+for _stage in SPEC.overview:
+
+    rule:
+        name:
+            _stage.name
+        input:
+            **_stage.inputs,
+            code=S.job_code(_stage),
+        output:
+            **{k: in_report(o) for k, o in _stage.outputs.items()},
+        params:
+            settings=S.settings(P, S.job_params(_stage, params=P)),
+            command=stage_command(_stage),
+        log:
+            f"logs/{_stage.name}.log",
+        localrule: _stage.local
+        conda:
+            ENV
+        shell:
+            "{params.command} 2> {log}"

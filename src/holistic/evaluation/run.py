@@ -14,7 +14,12 @@ Rows of one model (values in percent unless said otherwise):
   the attack found no adversarial point (left out of the mean, never counted as 0); no ``r2``
   row where every correctly classified point failed and none was misclassified (undefined);
 - ``verified_accuracy``, attack = the bound (``ibp``, ``crown``, ...), eps, ``test``: the share
-  of points whose margins are certified positive over the eps-ball ∩ box;
+  of all the test points whose margins are certified positive over the eps-ball ∩ box, computed
+  on every point whatever the attacks found (independent of the suite);
+- ``unsound``, attack = the bound, eps, ``test``: the number of test points the bound certifies
+  but that are misclassified or broken by a budgeted attack run on every point (the attacks
+  other than the ensembles): 0 for a sound bound; a positive count says the bound or an attack
+  is wrong (recorded, not an error, so that every model is measured and checked);
 - ``sparsity`` (zero connections), ``channel_sparsity`` (Dinh et al.'s input groups of norm
   < 1e-15, ``part`` ``model``) and ``activation_sparsity`` (zero ReLU outputs on the test points;
   ``last_activation_sparsity``: of the last ReLU only, Guo et al.'s "sparsity (a)").
@@ -33,13 +38,17 @@ on, the clean pass and each attack draw different noise, so a point counts as ro
 classified correctly in both (natural >= robust then holds per point, as without noise).
 
 Order, per part and radius: the budgeted attacks other than ensembles (``pgd``, ``fgsm``),
-then each bound on the points they left robust (a sound bound cannot certify a broken point,
-so the others need no bound; on the validation points the cheap :data:`PRUNING_BOUNDS`, not
-reported), then each ensemble on the points still robust and not
-certified (no attack can break a certified point). The ensemble's accuracy is therefore the
-worst case over every budgeted attack run on that part and its members, and
-natural >= ensemble >= verified holds per point. A point certified but broken by an attack
-that did run on it stops the evaluation with an error: the bound is unsound.
+then on the test points each reported bound on every point (its ``verified_accuracy`` and
+``unsound`` rows), on the validation points the cheap :data:`PRUNING_BOUNDS` (not reported) on
+the points those attacks left robust only (they serve only to spare the ensembles work), then
+each ensemble on the points still robust and not certified by any bound of the part (a
+certified point is counted robust unattacked; a certified point that is broken or
+misclassified is not robust and stays so). The ensemble's accuracy is therefore the worst case
+over every budgeted attack run on that part and its members. Nothing forces the order of the
+reported numbers: with a sound bound natural >= ensemble >= verified holds per point (a
+certified point is correctly classified and no attack breaks it), and it is checked, not
+assumed, by :mod:`holistic.fidelity.invariants` on the eval files; an unsound bound shows as a
+positive ``unsound`` count and as verified > robust accuracy.
 """
 
 from __future__ import annotations
@@ -169,22 +178,32 @@ def activation_sparsity(layers, X: Tensor, chunk: int = ROWS_PER_CALL, last: boo
     return 100.0 * zeros / max(total, 1)
 
 
-def verified(bound: str, layers, X: Tensor, y: Tensor, eps: float, box, among: Tensor) -> Tensor:
-    """Which points ``[G, N]`` ``bound`` certifies at radius eps (all margin lower bounds > 0),
-    computed only for the columns where some model's point is in ``among`` (the points no
-    attack broke: a sound bound cannot certify the others). A certified point outside
-    ``among`` (broken by an attack, or misclassified) is a RuntimeError: the bound is unsound."""
+def verified(bound: str, layers, X: Tensor, y: Tensor, eps: float, box, among: Tensor | None = None) -> Tensor:
+    """Which points ``[G, N]`` ``bound`` certifies at radius eps (all K-1 margin lower bounds
+    > 0, which implies a correct classification at x), computed on every point (all columns of
+    X, :data:`VERIFY_ROWS` points per pass): the reported verified accuracy, independent of any
+    attack.
+
+    ``among`` ``[G, N]`` (the validation points' pruning bounds only, never reported): compute
+    only the columns where some model's point is in ``among`` (the points the attacks left
+    robust) and return the certified points among them; used only to spare the ensembles work.
+    """
+    if among is None:
+        if X.shape[1] == 0:
+            return torch.zeros(y.shape, dtype=torch.bool, device=y.device)
+        return (margin_bounds(bound, layers, X, y, eps, box, chunk=VERIFY_ROWS) > 0).all(dim=-1)
     out = torch.zeros_like(among)
     idx = among.any(dim=0).nonzero().squeeze(1)
     if len(idx):
         lower = margin_bounds(bound, layers, X[:, idx], y[:, idx], eps, box, chunk=VERIFY_ROWS)
-        out[:, idx] = (lower > 0).all(dim=-1)
-    bad = out & ~among
-    if bad.any():
-        g, i = (int(v) for v in bad.nonzero()[0])
-        raise RuntimeError(f"bound {bound!r} certifies point {i} of model {g} at eps {eps}, but an attack "
-                           "breaks it (or it is misclassified): the bound is unsound")
+        out[:, idx] = (lower > 0).all(dim=-1) & among[:, idx]
     return out
+
+
+def unsound(certified: Tensor, robust: Tensor) -> Tensor:
+    """Per model ``[G]`` (float64, on the CPU): the points certified (``[G, N]``) but not robust
+    (misclassified, or broken by an attack that ran on them); 0 for a sound bound."""
+    return (certified & ~robust).sum(dim=1).to(torch.float64).cpu()
 
 
 def models_per_eval_chunk(data: SplitTensors, model, budget_mb: float, rows: int = ROWS_PER_CALL) -> int:
@@ -247,8 +266,10 @@ def evaluate_models(model, params: dict[str, Tensor], data: SplitTensors, split:
 
 def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps, gens,
                     bounds, progress=None, noise_on: bool = False) -> list[list[dict]]:
-    """Per part and radius: the budgeted attacks (suite order), then the bounds on the points
-    they left robust, then the ensembles on the points still robust and not certified.
+    """Per part and radius: the budgeted attacks (suite order), then the bounds (on the test
+    points every point, with the ``unsound`` count; on the validation points the pruning bounds
+    on the points the attacks left robust), then the ensembles on the points still robust and
+    not certified.
     ``noise_on`` (a noisy model's second pass): natural accuracy and the budgeted attacks only."""
     f = lambda x: model.forward(params, x)[0]  # noqa: E731
     done = (lambda: None) if progress is None else (lambda: progress.update(len(split)))  # noqa: E731
@@ -288,9 +309,12 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
                     done()
             certified = torch.zeros_like(robust)
             for bound in bounds if part == "test" else pruning:
-                cert = verified(bound, layers, X, y, e, data.box, robust)
-                if part == "test":
+                if part == "test":  # reported: every point, whatever the attacks found
+                    cert = verified(bound, layers, X, y, e, data.box)
                     columns.append((_row("verified_accuracy", bound, "inf", e, part), share_percent(cert)))
+                    columns.append((_row("unsound", bound, "inf", e, part), unsound(cert, robust)))
+                else:  # pruning only: the robust points
+                    cert = verified(bound, layers, X, y, e, data.box, among=robust)
                 certified = certified | cert
             if noise_on:
                 continue
@@ -298,7 +322,8 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
                 done()
             for name, attack, parts in suite:
                 if part in parts and isinstance(attack, WorstCase):
-                    ok = attacked_correct(f, X, y, attack, e, data.box, gens, robust=robust, certified=certified)
+                    ok = attacked_correct(f, X, y, attack, e, data.box, gens, robust=robust,
+                                          certified=certified & robust)
                     for member, mask in ok.items():
                         label = name if not member else f"{name}:{member}"
                         columns.append((_row("accuracy", label, attack.norm, e, part), share_percent(mask)))

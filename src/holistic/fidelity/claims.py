@@ -1,20 +1,23 @@
-"""Claims of a paper as small predicates, and their evaluation here and in the published tables.
+"""Claims of a paper on a study's result tables: the values the claims engine
+(:mod:`holistic.fidelity.engine`) pairs, and the older predicates.
 
-A :class:`Claim` is a qualitative statement (e.g. "Robust beats DL on adversarial
-accuracy") with a predicate on a table ``{metric: {method: value}}``. It is evaluated
-per data set (the share of data sets where it holds) or once on the means over data
-sets (scope :data:`PER_DATASET` or :data:`MEAN`). Values are rounded to the result
-tables' decimals first (``holistic.selection.tables``: 2, 3 for the rank), so "beats"
-compares what the tables print. A predicate reads values with :func:`value`, which
-raises :class:`MissingValue` when the table lacks one: the case is then not evaluable
-and is left out of the count.
+The values: :func:`values_from_selected` (a selection's test values, long ``dataset, metric,
+method, value``), :func:`published_values` (the published tables' values of the same data
+sets, under the run's names), :func:`split_values` (the selected configurations' test values
+per split, from the eval files' models) and :func:`by_unit` (one metric of one method as
+``{data set or split: value}``, what :func:`holistic.fidelity.engine.paired` pairs).
+
+Reading helpers (used by the sanity checks of ``holistic.studies.hdl.images``): a table
+``{metric: {method: value}}`` per data set (:func:`claim_tables`, values rounded to the result
+tables' decimals, ``holistic.selection.tables``: 2, 3 for the rank) read with :func:`value`,
+which raises :class:`MissingValue` when the table lacks a value. Verdicts come from the engine
+only.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -23,8 +26,6 @@ from ..selection.tables import RANK_DECIMALS, TABLE_DECIMALS
 
 #: ``{metric: {method: value}}``: one data set, or means over data sets.
 Table = Mapping[str, Mapping[str, float]]
-
-PER_DATASET, MEAN = "per data set", "mean"
 
 
 class MissingValue(Exception):
@@ -40,33 +41,6 @@ def value(t: Table, metric: str, method: str) -> float:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         raise MissingValue(f"{metric}/{method}")
     return float(v)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A statement of the paper checked per data set or on the means over data sets."""
-    key: str
-    statement: str
-    citation: str
-    scope: str                          # PER_DATASET | MEAN
-    metrics: tuple[str, ...]            # metrics the predicate reads
-    holds: Callable[[Table], bool]
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """``holds`` of ``of`` evaluable cases (1 case for a mean claim); ``note`` when
-    nothing was evaluable."""
-    holds: int
-    of: int
-    note: str = ""
-
-    def text(self, scope: str) -> str:
-        if self.of == 0:
-            return self.note or "n/a"
-        if scope == MEAN:
-            return "yes" if self.holds else "no"
-        return f"{self.holds}/{self.of} ({100 * self.holds / self.of:.0f}%)"
 
 
 def decimals(metric: str) -> int:
@@ -93,43 +67,48 @@ def claim_tables(values: pd.DataFrame, datasets: Sequence[str]) -> dict[str, dic
     return out
 
 
-def mean_table(values: pd.DataFrame, datasets: Sequence[str]) -> dict:
-    """``{metric: {method: mean over the data sets where it has a value}}``, rounded."""
-    sub = values[values["dataset"].isin(set(datasets))]
-    means = sub.groupby(["metric", "method"])["value"].mean()
-    out: dict = {}
-    for (metric, method), v in means.items():
-        out.setdefault(metric, {})[method] = round(float(v), decimals(metric))
-    return out
+def published_values(reference: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
+    """Long ``dataset, metric, method, value``: the published values of the run's data sets
+    that ``matched`` (:func:`holistic.fidelity.match.match_datasets`) compares, under the
+    run's names."""
+    from .match import COMPARED
+
+    names = {m["paper_name"]: d for d, m in matched[matched["status"] == COMPARED].iterrows()}
+    sub = reference[reference["dataset"].isin(set(names))]
+    return sub.assign(dataset=sub["dataset"].map(names))[["dataset", "metric", "method", "value"]] \
+        .reset_index(drop=True)
 
 
-def evaluate_claim(claim: Claim, values: pd.DataFrame, datasets: Sequence[str],
-                   untabulated: Mapping[str, str] | None = None) -> ClaimResult:
-    """Evaluate ``claim`` on ``values`` (long dataset, metric, method, value) restricted
-    to ``datasets``: per data set, the number where it holds among those where it is
-    evaluable; for a mean claim, once on the means. Not computable when ``values`` lacks
-    a metric the claim needs; the note is ``untabulated[metric]`` (the publication's
-    reason a metric is not published) if given, else names the metrics."""
-    have = set(values["metric"])
-    lacking = [m for m in claim.metrics if m not in have]
-    if lacking:
-        why = [untabulated[m] for m in lacking if untabulated and m in untabulated]
-        return ClaimResult(0, 0, why[0] if why else f"not computable: no {', '.join(lacking)}")
-    present = [d for d in datasets if d in set(values["dataset"])]
-    if not present:
-        return ClaimResult(0, 0, "n/a (no data set)")
-    tables = [mean_table(values, present)] if claim.scope == MEAN else \
-        [t for _, t in sorted(claim_tables(values, present).items())]
-    holds = of = 0
-    for t in tables:
-        try:
-            ok = claim.holds(t)
-        except MissingValue:
-            continue
-        of += 1
-        holds += bool(ok)
-    return ClaimResult(holds, of, "" if of else "n/a (methods missing)")
+#: The per-model column of ``holistic.records.evals.MODEL_COLUMNS`` holding a metric's test value
+#: of one split (the stability and the rank have none: one value per data set).
+SPLIT_COLUMNS = {"natural_accuracy": "nat_test", "adversarial_accuracy": "adv_test", "sparsity": "sparsity"}
 
 
-__all__ = ["Table", "PER_DATASET", "MEAN", "MissingValue", "value", "Claim", "ClaimResult",
-           "decimals", "values_from_selected", "claim_tables", "mean_table", "evaluate_claim"]
+def split_values(models: pd.DataFrame, selected: pd.DataFrame) -> pd.DataFrame:
+    """Long ``dataset, metric, method, split, value``: per data set, method and metric of
+    :data:`SPLIT_COLUMNS`, the test value of every split of the configuration the selection
+    chose for that metric (``models``: the eval files' rows, ``holistic.records.evals.load_evals``)."""
+    rows = []
+    chosen = selected[selected["metric"].isin(set(SPLIT_COLUMNS))]
+    for r in chosen.itertuples():
+        sub = models[(models["dataset"] == r.dataset) & (models["method"] == r.method)
+                     & (models["config_id"] == int(r.config_id))]
+        col = SPLIT_COLUMNS[r.metric]
+        rows += [{"dataset": r.dataset, "metric": r.metric, "method": r.method, "split": int(m.split),
+                  "value": float(getattr(m, col))} for m in sub.itertuples()]
+    return pd.DataFrame(rows, columns=["dataset", "metric", "method", "split", "value"])
+
+
+def by_unit(values: pd.DataFrame, metric: str, method: str, unit: str = "dataset",
+            where: Mapping[str, object] | None = None) -> dict:
+    """``{unit value: value}`` of one metric of one method in a long frame (``unit``: the
+    column naming the paired unit, ``dataset`` or ``split``; ``where``: other columns' values
+    the rows must have, e.g. ``{"dataset": "iris"}`` for the splits of one data set)."""
+    sub = values[(values["metric"] == metric) & (values["method"] == method)]
+    for col, v in (where or {}).items():
+        sub = sub[sub[col] == v]
+    return {k: float(v) for k, v in zip(sub[unit], sub["value"])}
+
+
+__all__ = ["published_values", "SPLIT_COLUMNS", "split_values", "by_unit", "Table", "MissingValue", "value",
+           "decimals", "values_from_selected", "claim_tables"]

@@ -1,13 +1,14 @@
 """The fidelity document of one or more runs: ``fidelity.md`` and its tidy CSV.
 
-:func:`assess_runs` matches, compares and evaluates the publication's claims for each
-run (a label and its selection trace); :func:`fidelity_markdown` writes the document
-(header with the runs, notes and how to read it, then per run: data sets, summary of
-the cells, the claims table and one ``published / here / difference`` table per
-metric); :func:`fidelity_csv` the tidy cells. Claims are evaluated on four
-populations: here on the compared data sets, the published values of the same data
-sets, here on every data set of the run, and the published values of every data set
-of the publication's names file.
+:func:`assess_runs` matches and compares each run (a label and its selection trace) with
+the published tables, and, where a second run of the same protocol with another seed is
+given, the run with that one by the same tolerance rule (:func:`seed_comparison`: the
+ceiling of the comparison with the paper, issue 28 item 5); :func:`fidelity_markdown`
+writes the document (header with the runs, notes and how to read it, then per run: data
+sets, summary of the cells, the seed-to-seed ceiling, one ``published / here /
+difference`` table per metric, then the study's claims section, given as text: the claims
+engine's table, :func:`holistic.fidelity.outputs.claims_markdown`); :func:`fidelity_csv`
+the tidy cells.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from ..records.selected import check_selected
 from ..render.tables import frame_csv, markdown_table, number, ordered, percent
 from ..selection.select import METRICS
 from ..selection.tables import TABLE_DECIMALS
-from .claims import evaluate_claim, values_from_selected
 from .compare import compare, shares_by_method, summarize_by_test_size, summarize_cells, within_tolerance
 from .match import COMPARED, SIZE_DIFFERS, UNMATCHED, match_datasets
-from .reference import Publication, load_reference, load_reference_names, named_datasets
+from .reference import REFERENCE_COLUMNS, Publication, load_reference, load_reference_names
 
 
 def _f(v, sign: bool = False) -> str:
@@ -37,58 +37,66 @@ def _f(v, sign: bool = False) -> str:
 
 # --------------------------------------------------------------------------- assessment
 
-def evaluate_claims(pub: Publication, selected: pd.DataFrame, matched: pd.DataFrame,
-                    reference: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    """All claims of ``pub`` on the four populations (module doc). One row per claim
-    (key, claim, paper, scope, here, published, here_all, published_names); cells are
-    ClaimResults."""
-    here = values_from_selected(selected, pub.methods)
-    published = reference[["dataset", "metric", "method", "value"]]
-    compared = list(matched.index[matched["status"] == COMPARED])
-    same = sorted(set(matched.loc[compared, "paper_name"]))
+def seed_comparison(pub: Publication, selected: pd.DataFrame, second: pd.DataFrame,
+                    info: pd.DataFrame | None = None, reference: pd.DataFrame | None = None,
+                    names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The cells of ``selected`` against those of ``second`` (a run of the same protocol with
+    another seed) by the rule of the comparison with the paper: the same data sets (those the
+    published tables hold at the same size), the same cell tolerance (max(tolerance, one row
+    of the published test set)); ``published`` is the second run's value. Columns
+    :data:`holistic.fidelity.compare.COMPARISON_COLUMNS`; cells where either run lacks a value
+    are left out."""
+    reference = load_reference(pub) if reference is None else reference
+    names = load_reference_names(pub) if names is None else names
+    second = check_selected(second, "the second seed's run", pub.methods)
+    matched = match_datasets(second["dataset"], reference, info, names, pub.tables_label)
     rows = []
-    for c in pub.claims:
-        rows.append({"key": c.key, "claim": c.statement, "paper": c.citation, "scope": c.scope,
-                     "here": evaluate_claim(c, here, compared, pub.untabulated),
-                     "published": evaluate_claim(c, published, same, pub.untabulated),
-                     "here_all": evaluate_claim(c, here, sorted(matched.index), pub.untabulated),
-                     "published_names": evaluate_claim(c, published, named_datasets(names),
-                                                       pub.untabulated)})
-    return pd.DataFrame(rows)
+    for d, m in matched[matched["status"] == COMPARED].iterrows():
+        values = {(r.metric, r.method): float(r.test) for r in second[second["dataset"] == d].itertuples()}
+        for r in reference[reference["dataset"] == m["paper_name"]].itertuples(index=False):
+            if (r.metric, r.method) in values:
+                rows.append({**r._asdict(), "value": values[(r.metric, r.method)]})
+    return compare(pub, selected, info, pd.DataFrame(rows, columns=REFERENCE_COLUMNS), names)
 
 
 @dataclass(frozen=True)
 class RunFidelity:
-    """Everything the documents need about one run."""
+    """Everything the documents need about one run (``seeds``: its cells against a second run
+    of the same protocol with another seed, :func:`seed_comparison`, or None)."""
     label: str
     matched: pd.DataFrame
     comparison: pd.DataFrame
-    claims: pd.DataFrame
+    seeds: pd.DataFrame | None = None
 
 
 def assess_run(pub: Publication, label: str, selected: pd.DataFrame,
                info: pd.DataFrame | None = None, reference: pd.DataFrame | None = None,
-               names: pd.DataFrame | None = None) -> RunFidelity:
-    """Match, compare and evaluate the claims for one run."""
+               names: pd.DataFrame | None = None, second: pd.DataFrame | None = None) -> RunFidelity:
+    """Match and compare one run (and, with ``second``, compare it with its second seed)."""
     reference = load_reference(pub) if reference is None else reference
     names = load_reference_names(pub) if names is None else names
     selected = check_selected(selected, f"run {label!r}", pub.methods)
     matched = match_datasets(selected["dataset"], reference, info, names, pub.tables_label)
-    return RunFidelity(label, matched, compare(pub, selected, info, reference, names),
-                       evaluate_claims(pub, selected, matched, reference, names))
+    seeds = None if second is None else seed_comparison(pub, selected, second, info, reference, names)
+    return RunFidelity(label, matched, compare(pub, selected, info, reference, names), seeds)
 
 
 def assess_runs(pub: Publication, runs: Mapping[str, pd.DataFrame],
                 infos: Mapping[str, pd.DataFrame] | None = None,
                 reference: pd.DataFrame | None = None,
-                names: pd.DataFrame | None = None) -> list[RunFidelity]:
-    """:func:`assess_run` for every run, in the given order."""
+                names: pd.DataFrame | None = None,
+                seconds: Mapping[str, pd.DataFrame] | None = None) -> list[RunFidelity]:
+    """:func:`assess_run` for every run, in the given order (``seconds``: label -> the
+    selection of that run's second seed, where there is one)."""
     if not runs:
         raise DataError("no run given")
     reference = load_reference(pub) if reference is None else reference
     names = load_reference_names(pub) if names is None else names
-    infos = infos or {}
-    return [assess_run(pub, label, sel, infos.get(label), reference, names)
+    infos, seconds = infos or {}, seconds or {}
+    unknown = sorted(set(seconds) - set(runs))
+    if unknown:
+        raise DataError(f"second seed of unknown run(s) {', '.join(unknown)}; runs: {', '.join(runs)}")
+    return [assess_run(pub, label, sel, infos.get(label), reference, names, seconds.get(label))
             for label, sel in runs.items()]
 
 
@@ -147,17 +155,28 @@ def sizes_markdown(comparison: pd.DataFrame) -> str:
                            "mean diff."], rows, "lrrrrr")
 
 
-def claims_markdown(pub: Publication, claims: pd.DataFrame, n_compared: int, n_all: int,
-                    n_names: int) -> str:
-    """The claims table of one run."""
-    head = ["#", "claim", "paper", "scope", f"here ({n_compared} compared)",
-            "published (same data sets)", f"here (all {n_all} of the run)",
-            f"published ({n_names} {pub.names_label})"]
-    rows = [[str(i), r.claim, r.paper, r.scope] +
-            [getattr(r, c).text(r.scope) for c in ("here", "published", "here_all",
-                                                   "published_names")]
-            for i, r in enumerate(claims.itertuples(), start=1)]
-    return markdown_table(head, rows, "rlllrrrr")
+def ceiling_lines(pub: Publication, comparison: pd.DataFrame, seeds: pd.DataFrame) -> list[str]:
+    """The seed-to-seed ceiling beside the paper agreement, on the same cells: per metric and
+    in all, the share within tolerance of the paper and between the two seeds."""
+    key = ["dataset", "metric", "method"]
+    seeds = seeds[seeds["comparable"].astype(bool)] if len(seeds) else seeds
+    if not len(seeds):
+        return ["- Seed-to-seed ceiling: no cell of the second seed's run matches this run's."]
+    same = comparison.merge(seeds[key], on=key) if len(comparison) else comparison
+    paper, ceiling = summarize_cells(same), summarize_cells(seeds)
+    methods = ordered(seeds["method"].unique(), pub.methods)
+    words = tolerance_words(pub)
+
+    def share(s, metric):
+        r = s.loc[metric]
+        return f"{int(r['within'])}/{int(r['cells'])} ({percent(r['share_within'])})" if r["cells"] else "-"
+
+    lines = [f"- Seed-to-seed ceiling ({', '.join(methods)}; the same protocol run with another seed): "
+             f"{share(ceiling, 'all')} of the cells within {words} of the other seed's, against "
+             f"{share(paper, 'all')} of the same cells within it of the published value."]
+    lines += [f"  - {pub.title(metric)}: between seeds {share(ceiling, metric)}, against the paper "
+              f"{share(paper, metric)}." for metric in METRICS if ceiling.loc[metric, "cells"]]
+    return lines
 
 
 def cell_text(published: float, reproduced: float, difference: float, tolerance: float) -> str:
@@ -214,18 +233,17 @@ def run_datasets_sentence(matched: pd.DataFrame) -> str:
     return text + (f"; not compared: {', '.join(other)}." if other else ".")
 
 
-def run_markdown(pub: Publication, run: RunFidelity, n_names: int) -> str:
-    """One run's section: data sets, summary lines, claims, per-metric cell tables."""
+def run_markdown(pub: Publication, run: RunFidelity) -> str:
+    """One run's section: data sets, summary lines (with the seed-to-seed ceiling), per-metric
+    cell tables."""
     m = run.matched
+    ceiling = [] if run.seeds is None else ceiling_lines(pub, run.comparison, run.seeds)
     parts = [f"## Run `{run.label}`", "", "Data sets:", "", *datasets_lines(m), "",
-             "### Summary", "", *summary_lines(pub, run.comparison), "",
+             "### Summary", "", *summary_lines(pub, run.comparison), *ceiling, "",
              f"Data sets within {tolerance_words(pub)}, per metric and method:", "",
              shares_markdown(pub, run.comparison),
              "By the published test set's size (a small test set moves 100 / rows points per row):", "",
-             sizes_markdown(run.comparison),
-             "### Claims of the paper", "",
-             claims_markdown(pub, run.claims, int((m["status"] == COMPARED).sum()), len(m),
-                             n_names)]
+             sizes_markdown(run.comparison)]
     for metric in METRICS:
         parts += [f"### {pub.title(metric)}: published / here / difference", "",
                   cells_markdown(pub, run.comparison, metric)]
@@ -235,9 +253,11 @@ def run_markdown(pub: Publication, run: RunFidelity, n_names: int) -> str:
 def fidelity_markdown(pub: Publication, runs: Mapping[str, pd.DataFrame] | Sequence[RunFidelity],
                       infos: Mapping[str, pd.DataFrame] | None = None,
                       reference: pd.DataFrame | None = None,
-                      names: pd.DataFrame | None = None, notes: Sequence[str] = ()) -> str:
+                      names: pd.DataFrame | None = None, notes: Sequence[str] = (),
+                      claims: str = "") -> str:
     """The whole ``fidelity.md``: header (runs, data sets, notes, how to read), then one
-    section per run label. ``runs``: label -> selection trace, or assessed runs."""
+    section per run label, then ``claims`` (the study's claims section, Markdown).
+    ``runs``: label -> selection trace, or assessed runs."""
     names = load_reference_names(pub) if names is None else names
     assessed = list(runs) if not isinstance(runs, Mapping) else \
         assess_runs(pub, runs, infos, reference, names)
@@ -250,8 +270,8 @@ def fidelity_markdown(pub: Publication, runs: Mapping[str, pd.DataFrame] | Seque
     if notes:
         head.append("")
     head += [pub.how_to_read.format(tol=pub.tolerance), ""]
-    n_names = len(named_datasets(names))
-    return "\n".join(head) + "\n" + "\n".join(run_markdown(pub, r, n_names) for r in assessed)
+    body = "\n".join(head) + "\n" + "\n".join(run_markdown(pub, r) for r in assessed)
+    return body + ("\n" + claims if claims else "")
 
 
 # --------------------------------------------------------------------------- CSV, files
@@ -276,19 +296,20 @@ def fidelity_csv(runs: Sequence[RunFidelity]) -> str:
     return frame_csv(df, decimals=None)
 
 
-def write_fidelity(pub: Publication, runs: Mapping[str, pd.DataFrame],
+def write_fidelity(pub: Publication, runs: Mapping[str, pd.DataFrame] | Sequence[RunFidelity],
                    md_path: str | os.PathLike, csv_path: str | os.PathLike,
                    notes: Sequence[str] = (),
-                   infos: Mapping[str, pd.DataFrame] | None = None) -> list[RunFidelity]:
-    """Assess the runs and write ``fidelity.md`` and the tidy CSV atomically."""
-    assessed = assess_runs(pub, runs, infos)
-    write_text(md_path, fidelity_markdown(pub, assessed, notes=notes))
+                   infos: Mapping[str, pd.DataFrame] | None = None, claims: str = "") -> list[RunFidelity]:
+    """Assess the runs (unless given assessed) and write ``fidelity.md`` (``claims``: its
+    closing claims section) and the tidy CSV atomically."""
+    assessed = assess_runs(pub, runs, infos) if isinstance(runs, Mapping) else list(runs)
+    write_text(md_path, fidelity_markdown(pub, assessed, notes=notes, claims=claims))
     write_text(csv_path, fidelity_csv(assessed))
     return assessed
 
 
-__all__ = ["evaluate_claims", "RunFidelity", "assess_run", "assess_runs", "summary_lines",
+__all__ = ["seed_comparison", "RunFidelity", "assess_run", "assess_runs", "summary_lines",
            "tolerance_words", "shares_markdown", "sizes_markdown",
-           "claims_markdown", "cell_text", "cells_markdown", "datasets_lines",
+           "ceiling_lines", "cell_text", "cells_markdown", "datasets_lines",
            "run_datasets_sentence", "run_markdown", "fidelity_markdown", "fidelity_frame",
            "fidelity_csv", "write_fidelity"]

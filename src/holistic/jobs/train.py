@@ -12,7 +12,7 @@ import torch
 from ..checkpoint import load_models, save_models
 from ..config import has_key, lookup
 from ..data.stacked import SplitTensors
-from ..methods import Method, ModelSpec, model_grid
+from ..methods import Method, ModelSpec, model_grid, split_replicate
 from ..records.curves import write_curves
 from ..train.chunks import train_in_chunks
 from ..train.loop import TrainConfig, TrainResult, epochs_per_round
@@ -30,6 +30,15 @@ def train_config(params: dict, n_train: int, device: str | None = None, method: 
                        device=device or t.get("device", "cpu"),
                        select_every_steps=t.get("select_every_steps"),
                        settings=piece_sections(params, method) if method is not None else {})
+
+
+def seeded_params(params: dict, name: str) -> dict:
+    """The params the train job of method ``name`` runs with: ``params`` for a study's method; for
+    a replicate (``DL@seed+1``: :func:`holistic.methods.split_replicate`), a copy with ``seed`` +
+    its offset, the one setting a replicate changes (:func:`train_config` reads it; the data
+    splits, made by the split job, and ``attack.seed`` stay the run's)."""
+    _, offset = split_replicate(name)
+    return params if not offset else {**params, "seed": params["seed"] + offset}
 
 
 def piece_sections(params: dict, method: Method) -> dict:

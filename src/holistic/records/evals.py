@@ -12,7 +12,8 @@ Format (JSON, written atomically with sorted keys)::
 
 ``metric`` is ``accuracy`` (percent; ``attack`` ``none`` for clean inputs, else the attack
 and its radius ``eps`` under ``norm``), ``sparsity`` (``part`` ``model``), or one of the rows
-of ``holistic.evaluation.run`` (``r2``, ``failures``, ``verified_accuracy``,
+of ``holistic.evaluation.run`` (``r2``, ``failures``, ``verified_accuracy``, ``unsound``
+(the number of points a bound certifies but that are misclassified or broken by an attack),
 ``activation_sparsity``, ``channel_sparsity``; a noise-injected model's ``accuracy`` rows with the
 noise on carry the attack name ``<attack>@noise``). ``adversarial`` names the attack whose accuracy is the study tables'
 adversarial accuracy (``attack.adversarial``). Readers
@@ -39,6 +40,20 @@ MODEL_COLUMNS = ["dataset", "method", "config_id", "split", "config",
 def eps_key(eps) -> str:
     """A radius as text, ``str(float(eps))``: how radii are compared and named."""
     return str(float(eps))
+
+
+def tables_eps(params: Mapping, eps: float, otherwise: str = "largest") -> float:
+    """The radius a study's tables read: ``eps`` (the paper's radius: its training radius, or the
+    one its tables print) where ``attack.rho_test`` measured it, else the ``largest`` radius
+    measured or the one ``nearest`` to ``eps``."""
+    rhos = [float(r) for r in params["attack"]["rho_test"]]
+    if eps_key(eps) in {eps_key(r) for r in rhos}:
+        return float(eps)
+    if otherwise == "largest":
+        return max(rhos)
+    if otherwise == "nearest":
+        return min(rhos, key=lambda r: abs(r - float(eps)))
+    raise ValueError(f"otherwise: 'largest' or 'nearest', not {otherwise!r}")
 
 
 def radius_for(adversarial_rho, dataset: str) -> float:
@@ -222,6 +237,21 @@ def tidy_rows(paths: Iterable[str | os.PathLike], fields: tuple[str, ...] = ()) 
                             "eps": None if eps is None else float(eps), "part": part,
                             "value": value})
     return pd.DataFrame(out, columns=TIDY_COLUMNS + list(fields))
+
+
+def over_splits(models: pd.DataFrame, keys: list[str], columns: Iterable[str], **named) -> pd.DataFrame:
+    """Per group of ``keys`` (in order of appearance; one row a model, e.g. one per split): the
+    named aggregations ``named`` (``name=(column, "first")``, pandas' named aggregation), the
+    number of models ``n``, then ``<column>_mean`` and ``<column>_sd`` (the sample standard
+    deviation: NaN for n = 1) of each of ``columns``, as a study's tables print them
+    (``holistic.render.tables.mean_sd``)."""
+    g = models.groupby(keys, sort=False)
+    out = (g.agg(**named) if named else g.size().to_frame()[[]]).reset_index()
+    out["n"] = g.size().values
+    for col in columns:
+        out[f"{col}_mean"] = g[col].mean().values
+        out[f"{col}_sd"] = g[col].std(ddof=1).values
+    return out
 
 
 def load_evals(paths: Iterable[str | os.PathLike],

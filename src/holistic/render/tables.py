@@ -89,6 +89,13 @@ def bold_best(texts: Mapping[str, str | None], keys: Sequence[str], best: str = 
             for k in keys]
 
 
+def mean_sd(mean, sd, decimals: int = 2) -> str:
+    """``98.33 ± 0.06``; the mean alone where the spread is undefined (one model); ``-`` for
+    a missing mean."""
+    text = number(mean, decimals, missing="-")
+    return text if text == "-" or is_missing(sd) else f"{text} ± {number(sd, decimals)}"
+
+
 def ordered(names: Iterable[str], order: Sequence[str]) -> list[str]:
     """The distinct ``names`` in the order of ``order``; names not in it follow, sorted."""
     present = set(names)
@@ -96,4 +103,4 @@ def ordered(names: Iterable[str], order: Sequence[str]) -> list[str]:
 
 
 __all__ = ["DATA_DECIMALS", "ALIGN", "is_missing", "number", "percent", "frame_csv",
-           "rows_csv", "markdown_table", "bold_best", "ordered"]
+           "rows_csv", "markdown_table", "bold_best", "mean_sd", "ordered"]

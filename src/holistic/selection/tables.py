@@ -252,17 +252,47 @@ def write_verified(rows: pd.DataFrame, models: pd.DataFrame, info: pd.DataFrame,
 
 def aggregate(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
               tables_dir: str | os.PathLike, metrics_path: str | os.PathLike,
-              plots_dir: str | os.PathLike, layout: Layout = Layout()) -> dict:
+              plots_dir: str | os.PathLike, layout: Layout = Layout(),
+              replicate_paths: Sequence[str | os.PathLike] = (), replicates_dir: str | os.PathLike = "") -> dict:
     """Load the eval files and write all outputs (the ``aggregate`` stage): the tables of
-    :func:`write_outputs`, the robustness tables and the verified-accuracy table."""
+    :func:`write_outputs`, the robustness tables and the verified-accuracy table; with
+    ``replicate_paths``, the replicates' selections under ``replicates_dir``
+    (:func:`write_replicates`)."""
     models, info = load_evals(eval_paths, adversarial_rho)
     metrics = write_outputs(models, info, adversarial_rho, tables_dir, metrics_path, plots_dir, layout)
     rows = tidy_rows(eval_paths)
     write_robustness(rows, tables_dir, layout.methods)
     write_verified(rows, models, info, adversarial_rho, tables_dir, layout)
+    if replicate_paths:
+        write_replicates(models, replicate_paths, adversarial_rho, replicates_dir, layout)
     return metrics
+
+
+def write_replicates(models: pd.DataFrame, replicate_paths: Sequence[str | os.PathLike], adversarial_rho,
+                     root: str | os.PathLike, layout: Layout = Layout()) -> list[Path]:
+    """The selection of each seed offset's replicates (eval files of ``DL@seed+1`` etc.:
+    :func:`holistic.methods.split_replicate`), ``<root>/seed+<offset>/selected.csv``: the
+    tables' selection (:func:`select_all`) of the run's ``models`` with each replicated method's
+    models replaced by its replicate's, kept for the replicated methods, under their names (so
+    a multi-objective rank is among the same competitors). A second run of the protocol for
+    those methods; the tables are never made from it. Returns the files written."""
+    from ..methods import replicate_group, split_replicate
+
+    reps, _ = load_evals(replicate_paths, adversarial_rho)
+    base = reps["method"].map(split_replicate)
+    reps = reps.assign(method=base.str[0], _offset=base.str[1])
+    written = []
+    for offset, group in reps.groupby("_offset", sort=True):
+        replaced = set(group["method"])
+        run = pd.concat([models[~models["method"].isin(replaced)], group.drop(columns="_offset")],
+                        ignore_index=True)
+        selected = select_all(run, layout.methods)
+        path = Path(root) / replicate_group(int(offset)) / "selected.csv"
+        write_text(path, selected_csv(selected[selected["method"].isin(replaced)].reset_index(drop=True)))
+        written.append(path)
+    return written
 
 
 __all__ = ["ROWS_DESCENDING", "Layout", "captions", "row_order",
            "metric_table", "rank_table", "table_csv", "table_markdown",
-           "compute_metrics", "plot_data", "plot_metrics", "write_outputs", "aggregate"]
+           "compute_metrics", "plot_data", "plot_metrics", "write_outputs", "aggregate", "write_replicates"]

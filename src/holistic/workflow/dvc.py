@@ -99,7 +99,7 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
                                   for k in job_params(stage, dataset=d, params=spec.params)))
         out[stage.name] = {"foreach": spec.datasets, "do": _body(stage, files, item, keys, job_code(stage))}
     for s in spec.studies:
-        for m in s.methods:
+        for m in s.trained:  # the methods, then the replicates (DL@seed+1)
             keys = job_params(TRAIN, s.method(m), params=spec.params, study=s.name)
             stage, extra = s.train_stage(m)  # TRAIN, or TRAIN_FROM with the source method's model as input
             wc = {"study": s.name, "method": m, **extra, **item}
@@ -109,6 +109,8 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
         for stage in study_stages(s):
             keys = job_params(stage, params=spec.params)
             out[rule_name(stage, s.name)] = _body(stage, files, {"study": s.name}, keys, job_code(stage, s.name))
+    for stage in spec.overview:
+        out[stage.name] = _body(stage, files, {}, job_params(stage, params=spec.params), job_code(stage))
     return out
 
 

@@ -10,8 +10,10 @@ Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its metho
                            validation accuracy per epoch: a curve file), then measures it with
                            the attack suite (one process: torch and the data are loaded once);
                            a method with a source (``Study.sources``) has the source method's
-                           model file as an input (``TRAIN_FROM``; Snakemake rule train_from)
-    aggregate              per study
+                           model file as an input (``TRAIN_FROM``; Snakemake rule train_from);
+                           per replicate too (``studies.<study>.replicates``: ``DL@seed+1``, its
+                           method's job with ``seed`` + 1; in no table, only in its selection)
+    aggregate              per study (and each seed offset's replicates' selection)
     curves                 per study: the train jobs' validation curves as one figure
     the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
     html pages             per study, for the Snakemake report
@@ -28,8 +30,10 @@ from functools import lru_cache
 
 from ..config import has_key, load_params, lookup
 from ..errors import ParamsError
+from ..methods import replicate_group, replicate_name, split_replicate
 from ..records.evals import eps_key, radius_for
 from .codedeps import code_deps
+from .overview import overview_stages
 from .stage import PAGE_SCRIPT, Stage, dirname_of, html_page, html_pages, out
 
 TABLE_NAMES = ("natural_accuracy", "adversarial_accuracy", "stability", "sparsity", "rank",
@@ -111,23 +115,56 @@ class StudyJobs:
     #: ``studies.<study>.method_datasets``: (method, its data sets) where a method trains on
     #: fewer than all of the slice's data sets
     method_datasets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: ``studies.<study>.replicates``: (method, its seed offsets) of each replicated method, in
+    #: table order: each offset a train job ``<method>@seed+<offset>`` (:attr:`replicate_names`)
+    replicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def datasets_of(self, method: str) -> tuple[str, ...]:
-        """The data sets method ``method`` trains on, in the slice's order."""
-        return dict(self.method_datasets).get(method, self.datasets)
+        """The data sets method ``method`` (or a replicate of it) trains on, in the slice's order."""
+        return dict(self.method_datasets).get(split_replicate(method)[0], self.datasets)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
-        """(data set, method) of every train job, in data set order, then the study's method order."""
+        """(data set, method) of every train job of the study's tables (replicates are not), in
+        data set order, then the study's method order."""
         return [(d, m) for d in self.datasets for m in self.methods if d in self.datasets_of(m)]
 
+    @property
+    def replicate_names(self) -> tuple[str, ...]:
+        """The replicates' method names (``DL@seed+1``), by method (table order), then offset."""
+        return tuple(replicate_name(m, o) for m, offsets in self.replicates for o in offsets)
+
+    @property
+    def trained(self) -> tuple[str, ...]:
+        """The method name of every train job: the methods, then the replicates."""
+        return self.methods + self.replicate_names
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        """The replicates' seed offsets, ascending (one selection each: :meth:`replicate_selected`)."""
+        return tuple(sorted({o for _, offsets in self.replicates for o in offsets}))
+
+    @property
+    def replicate_evals(self) -> list[str]:
+        """The replicates' eval files, in data set order, then :attr:`replicate_names`'s."""
+        return [eval_file(self.name, d, r) for d in self.datasets for r in self.replicate_names
+                if d in self.datasets_of(r)]
+
+    def replicate_selected(self, offset: int) -> str:
+        """The selection (``selected.csv``) of the replicates at seed offset ``offset``, under their
+        methods' names: the tables' selection of a second run of the protocol for those methods
+        (written by the aggregate stage)."""
+        return f"{self.root}/replicates/{replicate_group(offset)}/selected.csv"
+
     def method(self, name: str):
-        """The study's method ``name`` as this run trains it (``studies.<study>.model`` applied)."""
+        """The study's method ``name`` (or a replicate's method) as this run trains it
+        (``studies.<study>.model`` applied)."""
         return self.study.method(name, self.params)
 
     def source(self, name: str) -> str | None:
-        """The method whose trained models method ``name`` starts from (``Study.sources``), or None."""
-        return self.study.sources.get(name)
+        """The method whose trained models method ``name`` starts from (``Study.sources``), or None;
+        a replicate starts from its method's source's models (of the run's seed)."""
+        return self.study.sources.get(split_replicate(name)[0])
 
     def train_stage(self, name: str) -> tuple[Stage, dict]:
         """The train stage of method ``name`` (:data:`TRAIN`, or :data:`TRAIN_FROM` for a method
@@ -163,6 +200,16 @@ class StudyJobs:
     @property
     def metrics(self) -> str:
         return f"{self.root}/metrics.json"
+
+    @property
+    def claims(self) -> str:
+        """The study's judged claims (``holistic.fidelity.engine.COLUMNS``), one path for every study."""
+        return f"{self.root}/claims.csv"
+
+    @property
+    def fidelity(self) -> str:
+        """The study's fidelity document (published cells beside the run's, the claims)."""
+        return f"{self.root}/fidelity.md"
 
 
 def studies_registry():
@@ -252,8 +299,36 @@ def select(params: dict, source: str = "params", registry=None) -> list[StudyJob
                 raise ParamsError(f"{source}: field 'aggregate.adversarial_rho': the radius {rho:g} of data set "
                                   f"{d!r} is not among attack.rho_test {params['attack']['rho_test']}")
         restricted = method_datasets(slice_, name, study, methods, source)
-        out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params, restricted))
+        out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params, restricted,
+                              replicate_offsets(slice_, name, study, methods, source)))
     return out_
+
+
+def replicate_offsets(slice_: dict, name: str, study, methods: list[str],
+               source: str = "params") -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """``studies.<name>.replicates`` checked: each key a method of the study that trains in this
+    run, each value a list of distinct seed offsets, integers >= 1 (0 is the method's own run);
+    ParamsError naming the field otherwise. Returns (method, its offsets ascending) in table order."""
+    given = slice_.get("replicates") or {}
+    field = f"studies.{name}.replicates"
+    for m, offsets in given.items():
+        if m not in study.methods:
+            raise ParamsError(f"{source}: field '{field}': unknown method {m!r} of study {name!r}; "
+                              f"known: {', '.join(study.methods)}")
+        if m not in methods:
+            raise ParamsError(f"{source}: field '{field}': method {m!r} does not train in this run "
+                              f"(studies.{name}.methods: {', '.join(methods)}); a replicate repeats a run's method")
+        if not isinstance(offsets, list) or not offsets:
+            raise ParamsError(f"{source}: field '{field}.{m}': a non-empty list of seed offsets, got {offsets!r}")
+        bad = [o for o in offsets if isinstance(o, bool) or not isinstance(o, int) or o < 1]
+        if bad:
+            raise ParamsError(f"{source}: field '{field}.{m}': seed offsets are integers >= 1 (the replicate "
+                              f"trains with seed + offset; 0 is the method itself), got {bad[0]!r}")
+        dup = sorted({o for o in offsets if offsets.count(o) > 1})
+        if dup:
+            raise ParamsError(f"{source}: field '{field}.{m}': seed offset(s) {', '.join(map(str, dup))} "
+                              f"given twice")
+    return tuple((m, tuple(sorted(given[m]))) for m in methods if m in given)
 
 
 def method_datasets(slice_: dict, name: str, study, methods: list[str],
@@ -345,11 +420,15 @@ def study_modules(study_name: str) -> tuple[str, ...]:
 def job_code(stage: Stage, study: str | None = None, method=None) -> list[str]:
     """Code files (and data files) of one job: the stage's import graph, plus through the
     registries its study's package and its method's piece modules."""
-    extra = (study_modules(study) if study else ()) + (_piece_modules(method) if method is not None else ())
+    extra = ((study_modules(study) if study else ()) + stage.modules
+             + (_piece_modules(method) if method is not None else ()))
     return list(_deps(stage.script, extra)) + list(stage.data)
 
 
 def aggregate_stage(s: StudyJobs) -> Stage:
+    """The tables of the study's methods; with replicates, also each seed offset's replicates'
+    selection (:meth:`StudyJobs.replicate_selected`), the tables' selection code run on the
+    replicates' eval files in place of their methods' (the tables never see them)."""
     outputs = {f"{t}_{ext}": out(f"{s.root}/tables/{t}.{ext}") for t in TABLE_NAMES for ext in ("csv", "md")}
     outputs.update(
         selected=out(s.selected),
@@ -358,10 +437,15 @@ def aggregate_stage(s: StudyJobs) -> Stage:
                  label="means over data sets"),
         plot_data=out(f"{s.root}/plots/metrics.csv", dvc="plots", plot={"x": "method", "y": "value"}),
     )
+    inputs, replicas = {"evals": s.evals}, ""
+    if s.replicates:
+        inputs["replicates"] = s.replicate_evals
+        outputs.update({f"replicates_{o}": out(s.replicate_selected(o)) for o in s.offsets})
+        replicas = f" --replicates {{input.replicates}} --replicate-tables {s.root}/replicates"
     return Stage(name="aggregate", script="stages/aggregate.py",
                  args=(f"--study {s.name} --evals {{input.evals}} --tables {{params.tables}}"
-                       " --metrics {output.metrics} --plots {params.plots}"),
-                 inputs={"evals": s.evals}, outputs=outputs, params=("aggregate",),
+                       " --metrics {output.metrics} --plots {params.plots}" + replicas),
+                 inputs=inputs, outputs=outputs, params=("aggregate",),
                  values={"tables": dirname_of("output", "selected"), "plots": dirname_of("output", "plot")},
                  local=True)
 
@@ -431,9 +515,15 @@ class Spec:
     def study(self, name: str) -> StudyJobs:
         return {s.name: s for s in self.studies}[name]
 
+    @property
+    def overview(self) -> list[Stage]:
+        """The stages over every study (``holistic.workflow.overview``)."""
+        return overview_stages(self.studies)
+
     def targets(self) -> list[str]:
-        """Every output of every per-study stage: the default target."""
-        return [o.path for s in self.studies for st in study_stages(s) for o in st.outputs.values()]
+        """Every output of every per-study stage and of the stages over all studies: the default target."""
+        stages = [st for s in self.studies for st in study_stages(s)] + self.overview
+        return [o.path for st in stages for o in st.outputs.values()]
 
     def jobs(self) -> list[tuple[str, Stage, dict, list[str], list[str]]]:
         """(name, stage, wildcards, params keys, code) of every job, in run order."""
@@ -443,7 +533,7 @@ class Spec:
                 out_.append((f"{stage.name}@{d}", stage, {"dataset": d},
                              job_params(stage, dataset=d, params=self.params), job_code(stage)))
         for s in self.studies:
-            for m in s.methods:
+            for m in s.trained:  # the methods, then the replicates (their method's keys: seed is one)
                 keys = job_params(TRAIN, s.method(m), params=self.params, study=s.name)
                 code = job_code(TRAIN, s.name, s.method(m))
                 stage, extra = s.train_stage(m)
@@ -453,6 +543,8 @@ class Spec:
             for stage in study_stages(s):
                 out_.append((rule_name(stage, s.name), stage, {"study": s.name}, job_params(stage, params=self.params),
                              job_code(stage, s.name)))
+        for stage in self.overview:
+            out_.append((stage.name, stage, {}, job_params(stage, params=self.params), job_code(stage)))
         return out_
 
 

@@ -1,8 +1,9 @@
 """The stage spec: one step of the workflow, as both front doors (Snakemake, DVC) need it.
 
 Core module: it imports no study. A study declares its analysis stages with ``Stage`` (see
-``holistic.studies.hdl.stages``); the generic stages (fetch, split, train, attack, aggregate)
-are declared the same way in ``holistic.workflow.spec``.
+``holistic.studies.hdl.stages``), or, for its report (tables, figures, claims, fidelity
+document), with :func:`report_stage`, one script for every study; the generic stages (fetch,
+split, train, attack, aggregate) are declared the same way in ``holistic.workflow.spec``.
 
 ``args`` is written in Snakemake's shell syntax (``{input.x}``, ``{output.y}``,
 ``{params.z}``, ``{wildcards.w}``); the Snakefile uses it as is, the DVC generator renders
@@ -12,8 +13,10 @@ it with the job's concrete paths. The full command is always
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Union
+
+from ..errors import ParamsError
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Stage:
     values: dict[str, Callable] = field(default_factory=dict)  # non-file args: f(input, output) -> str
     data: tuple[str, ...] = ()                 # non-Python files the code reads (relative to the root)
     local: bool = False                        # a Snakemake localrule (cheap; never sent to a cluster)
+    # holistic modules the job runs that the script's import graph does not reach (it finds them
+    # through a registry, e.g. a study's report entry): code dependencies like the script's imports
+    modules: tuple[str, ...] = ()
 
 
 def out(path: str, *, caption: str | None = None, category: str | None = None, label: str | None = None,
@@ -78,6 +84,41 @@ def html_pages(pages: list[Stage], name: str = "html") -> Stage:
                  inputs={k: p.inputs["src"] for k, p in zip(keys, pages)},
                  outputs={f"{k}_html": p.outputs["page"] for k, p in zip(keys, pages)},
                  local=True)
+
+
+#: The script of every study's report stage (:func:`report_stage`).
+REPORT_SCRIPT = "stages/report.py"
+
+
+def report_stage(s, name: str, folder: str, params: tuple[str, ...], data: tuple[str, ...] = ("reference",),
+                 **outputs: Output) -> Stage:
+    """A study's report: ``stages/report.py`` calls the study's report entry (``Study.report``,
+    one signature for every study) on the train jobs' eval files and logs. It writes ``outputs``
+    (paths relative to ``folder``) into ``folder``, and the judged claims and the fidelity document
+    to the study's own paths (``s.claims``, ``s.fidelity``).
+
+    ``s``: the study's ``holistic.workflow.spec.StudyJobs``; ``name``: the stage's (rule
+    ``<name>_<study>``); ``params``: the params keys the outputs read (the departures among
+    them); ``data``: the folders of the study's package the report reads (its published values).
+    The study's report module is a code dependency of this stage (:attr:`Stage.modules`), not of
+    the study's train jobs."""
+    if not s.study.report:
+        raise ParamsError(f"study {s.name!r}: a report stage needs the study's report entry (Study.report)")
+    files = {k: replace(o, path=f"{folder}/{o.path}") for k, o in outputs.items()}
+    files.update(fidelity=out(s.fidelity), claims=out(s.claims))
+    return Stage(
+        name=name, script=REPORT_SCRIPT,
+        args=(f"--study {s.name} --evals {{input.evals}} --logs {{input.logs}} --out {folder} "
+              "--claims {output.claims} --fidelity {output.fidelity}"),
+        inputs={"evals": s.evals, "logs": s.train_logs}, outputs=files, params=tuple(params),
+        data=tuple(f"src/holistic/studies/{s.name}/{d}" for d in data), local=True,
+        modules=(s.study.report_module,))
+
+
+def fidelity_page(s, category: str) -> Stage:
+    """The page of a study's fidelity document (:func:`html_page`; caption
+    ``workflow/report/<study>_fidelity.rst``)."""
+    return html_page("html_fidelity", s.fidelity, f"{s.name}_fidelity.rst", category, "fidelity and claims")
 
 
 def dirname_of(kind: str, name: str) -> Callable:

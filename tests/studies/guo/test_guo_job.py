@@ -18,7 +18,7 @@ from holistic.io import write_json
 from holistic.jobs import train as job
 from holistic.records.train_log import log_record
 from holistic.studies import STUDIES
-from holistic.studies.guo.claims import COLUMNS
+from holistic.fidelity.engine import COLUMNS, NOT_TESTABLE
 from holistic.studies.guo.levels import load_levels, summarize
 from holistic.studies.guo.report import OUTPUTS, write_report
 
@@ -82,11 +82,17 @@ def test_study_through_the_jobs_gives_per_round_robustness_and_the_report(tmp_pa
     assert l1["activation_sparsity"].between(0, 100).all() and (l1["round"] == 0).all()
 
     params["train"]["progressive"]["prunes"] = 16
-    write_report(params, evals, LOGS, tmp_path / "levels")
-    assert all((tmp_path / "levels" / f).stat().st_size > 0 for f in OUTPUTS)
-    claims = pd.read_csv(tmp_path / "levels" / "claims.csv", keep_default_na=False)
-    assert list(claims.columns) == COLUMNS and set(claims["holds"]) <= {"yes", "no", "n/a"}
-    measured = claims[claims["claim"].str.startswith("mnist-1v7 linear")]
-    assert len(measured) == 3 and (measured["holds"] != "n/a").all()
-    assert "Departs from the paper" in (tmp_path / "levels" / "levels.md").read_text()
-    assert "| Table 1 |" in (tmp_path / "levels" / "fidelity.md").read_text()
+    write_report(params, list(STUDIES["guo"].methods), evals, LOGS, tmp_path / "guo" / "levels",
+                 tmp_path / "guo" / "claims.csv", tmp_path / "guo" / "fidelity.md")
+    assert all((tmp_path / "guo" / "levels" / f).stat().st_size > 0 for f in OUTPUTS)
+    claims = pd.read_csv(tmp_path / "guo" / "claims.csv", keep_default_na=False)
+    assert list(claims.columns) == COLUMNS and set(claims["study"]) == {"guo"}
+    linear = claims[(claims["dataset"] == "mnist-1v7") & claims["key"].str.startswith("G1")]
+    assert len(linear) == 3 and linear["preconditions"].str.startswith("measured: ").all()
+    assert (linear["verdict"] == NOT_TESTABLE).all() and linear["reason"].str.contains("n = 2 references").all()
+    assert linear["preconditions"].str.contains("(met)", regex=False).all()  # measured: both rounds are there
+    assert linear["departures"].str.contains("reference models 2 (paper 10)", regex=False).all()
+    levels_md = (tmp_path / "guo" / "levels" / "levels.md").read_text()
+    assert "Departs from the paper (Sec. 4.1-4.2)" in levels_md and "| DeepFool failed |" in levels_md
+    fidelity = (tmp_path / "guo" / "fidelity.md").read_text()
+    assert "| Table 1 |" in fidelity and "| G1-rinf | mnist-1v7 |" in fidelity

@@ -1,14 +1,16 @@
 """Study guo's methods are compositions of registered pieces; the protocol's floor counting; the
-published reference holds the paper's numbers; the profiles load and name the study's slice."""
+published reference holds the paper's numbers; the profiles load and name the study's slice; the
+paper's protocol covers every key and each profile's departures are named."""
 
 from pathlib import Path
 
 import pytest
 
 from holistic.config import load_params
+from holistic.fidelity import protocol as P
 from holistic.studies import STUDIES
 from holistic.studies.guo.methods import METHODS, parse_l1
-from holistic.studies.guo.protocol import departures, kept_after
+from holistic.studies.guo.protocol import PROTOCOL, departures, effective, kept_after, paper_protocol
 from holistic.studies.guo.published import load_published
 from holistic.workflow.spec import select
 
@@ -45,14 +47,51 @@ def test_published_reference_is_the_papers_numbers():
     assert set(p["method"]) <= set(METHODS)
 
 
+def test_protocol_covers_every_key():
+    P.check_protocol(PROTOCOL, "guo")
+    assert set(P.KEYS) <= set(PROTOCOL) and {"prunes", "rate", "deepfool", "cw"} <= set(PROTOCOL)
+    for key in P.KEYS:
+        with pytest.raises(ValueError, match=key):
+            P.check_protocol({k: v for k, v in PROTOCOL.items() if k != key}, "guo")
+    params = load_params([ROOT / "params.yaml"])
+    run = effective(params, "mnist-1v7")
+    assert set(run) == set(PROTOCOL)
+    with pytest.raises(KeyError, match="not compared: lr"):
+        P.departures(paper_protocol("mnist-1v7"), {k: v for k, v in run.items() if k != "lr"})
+
+
+COMMON = {"optimizer", "lr_schedule", "weight_decay", "initialiser", "steps", "train_rows"}
+#: profile -> data set -> the keys on which it departs from the paper
+DEPARTING = {
+    "": {"mnist-1v7": COMMON | {"test_rows", "batch_size", "lr", "attack", "trials"},
+         "mnist": COMMON | {"test_rows", "batch_size", "attack", "trials"}},   # lr 0.01 as Caffe's
+    "guo": {"mnist-1v7": COMMON | {"test_rows", "batch_size", "lr", "trials", "cw"},
+            "mnist": COMMON | {"test_rows", "lr", "trials", "checkpoint", "cw", "l1_strengths", "table2"}},
+    "guo-paper": {"mnist-1v7": COMMON | {"batch_size", "lr", "cw"},
+                  "mnist": COMMON | {"lr", "checkpoint", "cw", "l1_strengths", "table2"}},
+}
+
+
+@pytest.mark.parametrize("profile", sorted(DEPARTING))
+def test_each_profile_names_its_departures(profile):
+    files = [ROOT / "params.yaml"] + ([ROOT / f"workflow/profiles/{profile}/params.yaml"] if profile else [])
+    params = load_params(files)
+    for dataset, keys in DEPARTING[profile].items():
+        found = departures(params, dataset)
+        assert set(found) == keys, dataset
+        assert found["optimizer"] == "optimizer adam (paper sgd-momentum)"
+        assert found["initialiser"] == "initialiser glorot-uniform (paper not given)"
+    if profile == "guo":
+        assert departures(params, "mnist")["test_rows"] == "test points 200 (paper 10,000)"
+        assert departures(params, "mnist-1v7")["steps"] == "steps a round 388 (paper not given)"  # 2 x 194
+        assert departures(params, "mnist")["lr"] == "lr 0.001 (paper 0.01)"
+    if profile == "":  # the default slice: the minimal attacks are off, one reference
+        assert departures(params, "mnist-1v7")["attack"] == "attacks {fgsm, rfgsm} (paper {fgsm, rfgsm, deepfool, cw})"
+        assert departures(params, "mnist-1v7")["trials"] == "reference models 1 (paper 10)"
+
+
 @pytest.mark.parametrize("profile", ["guo", "guo-paper"])
-def test_profiles_select_the_study_and_name_their_departures(profile):
+def test_profiles_select_the_study(profile):
     params = load_params([ROOT / "params.yaml", ROOT / f"workflow/profiles/{profile}/params.yaml"])
     (jobs,) = select(params)
     assert jobs.name == "guo" and jobs.datasets == ("mnist-1v7", "mnist") and jobs.methods == tuple(METHODS)
-    notes = departures(params, "mnist", 3, 100)
-    assert any("Adam" in n for n in notes)
-    if profile == "guo-paper":
-        assert not any("test points" in n or "prunes" in n for n in notes)
-    else:
-        assert any("200 test points" in n for n in notes)

@@ -319,13 +319,24 @@ def test_pngs_are_bytewise_deterministic(tmp_path):
     f1, f2 = figures.figure1_data(sel), figures.figure2_data(sel)
     tab = shap_values.category_means(shap_values.per_dataset(additive_selection({
         "a": (85.0, {"robust": 2.0, "stable": -1.0, "sparse": 3.0})})))
+    note = "Departs from the paper (Sec. 4): splits 3 (paper 10)."
     for i in (0, 1):
         figures.plot_figure1(f1, tmp_path / f"f1_{i}.png", 0.1)
         figures.plot_figure2(f2, tmp_path / f"f2_{i}.png")
         shap_values.plot_shap(tab, tmp_path / f"s_{i}.png")
-    for name in ("f1", "f2", "s"):
+        figures.plot_figure1(f1, tmp_path / f"n1_{i}.png", 0.1, note)   # with the departures line
+        shap_values.plot_shap(tab, tmp_path / f"ns_{i}.png", note=note)
+    for name in ("f1", "f2", "s", "n1", "ns"):
         a, b = (tmp_path / f"{name}_0.png").read_bytes(), (tmp_path / f"{name}_1.png").read_bytes()
         assert a[:8] == b"\x89PNG\r\n\x1a\n" and a == b
+    assert (tmp_path / "n1_0.png").read_bytes() != (tmp_path / "f1_0.png").read_bytes()
+
+
+def test_tables_carry_the_departures_line(tmp_path):
+    note = "Departs from the paper (Sec. 4): splits 3 (paper 10)."
+    assert figures.per_dataset_tables(figure_selection(), 0.1, note=note).startswith(note + "\n\n### d1")
+    timing.write_table5(hand_logs(tmp_path), tmp_path / "out", note)
+    assert f"alongside.** {note}" in (tmp_path / "out/table5.md").read_text()
 
 
 def load_stage(name: str):

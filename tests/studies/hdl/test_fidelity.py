@@ -194,93 +194,6 @@ def test_a_large_test_set_keeps_the_two_point_tolerance():
     assert fid.test_rows(PUB, None) is None and fid.cell_tolerance(PUB, None) == 2.0
 
 
-# --------------------------------------------------------------------------- claims
-
-def table(**metrics):
-    """{metric: {method: value}} from metric=list-of-8 (Table 1 order)."""
-    return {k: dict(zip(METHODS, v)) for k, v in metrics.items()}
-
-
-#                   DL   Rob  Stab  Sp  R+S  S+S  S+R  HDL
-ADV_ALL = table(adversarial_accuracy=[10, 20, 10, 10, 30, 10, 25, 35])
-ADV_ROB_ONLY = table(adversarial_accuracy=[10, 20, 12, 10, 9, 10, 25, 35])
-SPARS_OK = table(sparsity=[0, 0, 0, 60, 70, 65, 0, 75])
-SPARS_TIE = table(sparsity=[0, 0, 0, 60, 60, 55, 0, 75])
-SPARS_BAD = table(sparsity=[0, 61, 0, 60, 70, 65, 0, 75])
-RANK_HDL_TIE = {"multi_objective": dict(zip(METHODS, [6, 3, 5, 4, 2, 7, 8, 2]))}
-RANK_HDL_2ND = {"multi_objective": dict(zip(METHODS, [6, 3, 5, 4, 1, 7, 8, 2]))}
-RANK_DL_WORST = {"multi_objective": dict(zip(METHODS, [8, 3, 5, 4, 2, 7, 6, 2]))}
-RANK_DL_TIES = {"multi_objective": dict(zip(METHODS, [7, 3, 5, 4, 2, 7, 6, 2]))}
-
-
-@pytest.mark.parametrize("predicate, holds, fails", [
-    (hdl.robust_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[20] * 8)),
-    (hdl.sparse_beat_dense_sparsity, SPARS_OK, SPARS_BAD),
-    (hdl.hdl_best_rank, RANK_HDL_TIE, RANK_HDL_2ND),
-    (hdl.robust_family_beats_dl_adversarial, ADV_ALL, ADV_ROB_ONLY),
-    (hdl.stable_not_below_dl_stability, table(stability=[90, 0, 90, 0, 0, 0, 0, 0]),
-     table(stability=[90, 0, 89.99, 0, 0, 0, 0, 0])),
-    (hdl.hdl_beats_dl_adversarial, ADV_ALL, table(adversarial_accuracy=[35] * 8)),
-    (hdl.framework_beats_dl_rank, RANK_DL_WORST, RANK_DL_TIES),
-    (hdl.combinations_beat_robust_adversarial, ADV_ALL, ADV_ROB_ONLY),
-    (hdl.robustness_stability_help_sparsity, SPARS_OK, SPARS_TIE),
-])
-def test_claim_predicates(predicate, holds, fails):
-    assert predicate(holds) is True
-    assert predicate(fails) is False
-
-
-def test_claims_cover_the_brief_and_cite_the_paper():
-    keys = [c.key for c in hdl.CLAIMS]
-    assert len(keys) == len(set(keys))
-    assert keys[:6] == ["robust_adv", "sparse_vs_dense", "hdl_best_rank", "robust_family_adv",
-                        "stable_stability", "hdl_adv"]
-    assert all(c.citation.startswith("Sec.") for c in hdl.CLAIMS)
-    assert {c.scope for c in hdl.CLAIMS} == {fid.PER_DATASET, fid.MEAN}
-
-
-def long_values(tables):
-    """Long dataset, metric, method, value from {dataset: {metric: {method: value}}}."""
-    return pd.DataFrame([{"dataset": d, "metric": k, "method": m, "value": v}
-                         for d, t in tables.items() for k, row in t.items() for m, v in row.items()])
-
-
-def test_evaluate_claim_per_dataset_mean_and_not_computable(reference, names):
-    claim = {c.key: c for c in hdl.CLAIMS}
-    vals = long_values({"a": ADV_ALL, "b": ADV_ROB_ONLY,
-                        "c": {"adversarial_accuracy": {"DL": 1.0}}})          # c: not evaluable
-    r = fid.evaluate_claim(claim["robust_family_adv"], vals, ["a", "b", "c"], PUB.untabulated)
-    assert (r.holds, r.of) == (1, 2) and r.text(fid.PER_DATASET) == "1/2 (50%)"
-    # means: DL 10, Robust 20, R+S 19.5, S+R 25, HDL 35 -> R+S does not beat Robust
-    m = fid.evaluate_claim(claim["mean_combinations_adv"], vals, ["a", "b"], PUB.untabulated)
-    assert (m.holds, m.of) == (0, 1) and m.text(fid.MEAN) == "no"
-    pub = reference[["dataset", "metric", "method", "value"]]
-    for key in ("hdl_best_rank", "mean_framework_rank"):
-        r = fid.evaluate_claim(claim[key], pub, fid.named_datasets(names), PUB.untabulated)
-        assert r.of == 0 and "Fig. 2 not tabulated" in r.text(claim[key].scope)
-    # published share, computed independently from the wide table
-    uci = fid.named_datasets(names)
-    adv = pub[(pub.metric == "adversarial_accuracy") & pub.dataset.isin(uci)] \
-        .pivot(index="dataset", columns="method", values="value")
-    r = fid.evaluate_claim(claim["robust_adv"], pub, uci, PUB.untabulated)
-    assert (r.holds, r.of) == (int((adv["Robust"] > adv["DL"]).sum()), 45)
-
-
-def test_claims_evaluated_here_and_published(reference, names):
-    sel = iris_selection(reference)
-    sel = pd.concat([sel, selection({("my-iris", "multi_objective", m): r
-                                     for m, r in RANK_HDL_TIE["multi_objective"].items()})])
-    matched = fid.match_datasets(sel["dataset"], reference, INFO, names)
-    claims = fid.evaluate_claims(PUB, sel, matched, reference, names).set_index("key")
-    # published iris: adversarial DL 12.00 < Robust 16.00
-    assert claims.loc["robust_adv", "published"].text(fid.PER_DATASET) == "1/1 (100%)"
-    # here: Robust = 16.00 - 2.01 = 13.99 > DL 14.00? no
-    assert claims.loc["robust_adv", "here"].text(fid.PER_DATASET) == "0/1 (0%)"
-    assert claims.loc["hdl_best_rank", "here"].text(fid.PER_DATASET) == "1/1 (100%)"
-    assert claims.loc["hdl_best_rank", "published"].of == 0
-    assert claims.loc["robust_adv", "published_names"].of == 45
-
-
 # --------------------------------------------------------------------------- documents
 
 def test_markdown_of_two_runs_and_tidy_csv(reference, names):
@@ -329,27 +242,19 @@ def test_malformed_selection_names_the_file(tmp_path, reference):
         load_selected(tmp_path / "missing.csv")
 
 
-def test_settings_notes_warn_on_other_radius():
-    notes = hdl.settings_notes({"aggregate": {"adversarial_rho": 0.01},
-                                "split": {"n_splits": 3}, "train": {"epochs": 20}})
-    assert "rho = 0.01" in notes[0] and "differs" in notes[0]
-    assert "3 splits, 20 epochs" in notes[1]
-    assert "differs" not in hdl.settings_notes({"aggregate": {"adversarial_rho": 0.1}})[0]
-    assert "steps a round" not in notes[1]
-    capped = hdl.settings_notes({"split": {"n_splits": 3},
-                                 "train": {"epochs": 10, "max_steps_per_round": 10000}})
-    assert "10 epochs per round (at most 10000 steps a round)" in capped[0]
+def test_notes_carry_the_computed_departures():
+    from holistic.config import load_params
 
-
-def test_protocol_notes_name_the_split_and_the_published_schedule():
-    own = hdl.protocol_notes({"split": {"mode": "auto"}, "train": {"batch_size": 32}})
-    assert len(own) == 1 and "not the paper's" in own[0]
-    published = hdl.protocol_notes({"split": {"mode": "published"},
-                                    "train": {"batch_size": 64, "min_steps_per_round": 3000,
-                                              "select_every_steps": None}})
-    assert "same rows as Table A1" in published[0]
-    assert "batch size 64" in published[1] and "3000 steps" in published[1] and "1000" not in published[1]
-    assert hdl.protocol_notes({}) == []
+    params = load_params([ROOT / "params.yaml"])
+    notes = hdl.notes(params, ["sklearn-iris", "sklearn-wine"])
+    assert notes == [("Departs from the paper (Sec. 4): training rows own stratified draws, 64 % (paper the "
+                      "published draws, 64 %); test rows own stratified draw, 20 % (paper the published draw, "
+                      "20 %); epochs a round 20 (paper 150); lr grid {0.01} (paper {0.01, 0.001}); attack "
+                      "ensemble (apgd-ce, apgd-dlr, pgd-restarts) (paper PGD-40); splits 3 (paper 10); inputs "
+                      "min-max to [0, 1] (paper standardised, then / 255); sparse training rounds 4 (paper 5); "
+                      "rho grid {0.1, 0.01} (paper {0.1, 0.01, 0.001, 0.0001, 1e-05}); lambda grid {1e-06} "
+                      "(paper {1e-06, 1e-08, 1e-10}); beta_bar grid {200} (paper {1000, 200}); a grid {0.8} "
+                      "(paper {1, 0.9, 0.8, 0.7}).")]
 
 
 # --------------------------------------------------------------------------- stage
@@ -370,9 +275,41 @@ def test_stage_writes_markdown_and_csv(tmp_path, reference):
     md = out.read_text()
     assert "## Run `minmax`" in md and "## Run `paper`" in md
     assert "within tolerance (max(2 points, one test row)) of the published value: 64 (100.0%)" in md
-    # the quick profile's split is the project's own: the header says its test rows are not the paper's
-    assert "Split: `auto`, the project's own stratified split" in md
+    # the quick profile's split is the project's own: the header names it among the departures
+    assert "Departs from the paper (Sec. 4): training rows own stratified draws, 64 %" in md
     assert len(csv.read_text().splitlines()) == 1 + 2 * 64
+    # the claims: judged on the first run, written beside fidelity.md and closing it; two data sets
+    # of Tables A1-A4 and no eval files: each claim per data set, not testable (no per-split values)
+    from holistic.fidelity import engine, outputs
+
+    claims = outputs.read_claims(out.parent / "claims.csv")
+    assert list(claims.columns) == engine.COLUMNS and len(claims) == 2 * len(hdl.CLAIMS)
+    assert set(claims["dataset"]) == {"sklearn-iris", "sklearn-wine"}
+    assert set(claims["verdict"]) == {engine.NOT_TESTABLE}
+    assert claims["departures"].str.contains("splits 3 (paper 10)", regex=False).all()
+    assert "## Claims of the paper" in md and "0 holds, 0 fails, 0 inconclusive, 14 not testable here" in md
+    # with a second seed (here the same tables): the ceiling beside the paper agreement
+    res = subprocess.run(cmd[:-4] + ["--seed-run", f"minmax={tables}"] + cmd[-4:], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert "- Seed-to-seed ceiling (DL, Robust," in out.read_text()
+    # three data sets of Tables A1-A4: each claim judged once over them; the Markdown table keeps
+    # its ten columns (the parts' statistics are joined by an escaped pipe)
+    for (metric, method), v in published(reference, "brst-cancer-ws-diag").items():
+        cells[("sklearn-breast-cancer", metric, method)] = v
+    (tables / "selected.csv").write_text(selected_csv(selection(cells)))
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    claims = outputs.read_claims(out.parent / "claims.csv")
+    assert len(claims) == len(hdl.CLAIMS) and set(claims["dataset"]) == {""}
+    ranked = claims["key"].isin(["framework_rank", "hdl_rank"])   # this selection has no rank
+    assert (claims.loc[~ranked, "n"] == "3").all() and (claims.loc[ranked, "verdict"] == engine.NOT_TESTABLE).all()
+    # the published values themselves: Robust above DL on all three (Table A2)
+    row = claims.set_index("key").loc["robust_family_adv"]
+    assert "Robust - DL > 0 on 3/3 data sets" in row["here"] and row["paper"].startswith("Tables A1-A4 on the same 3")
+    rows = [r for r in out.read_text().splitlines() if r.startswith("| robust_family_adv |")]
+    # the parts' statistics ("; "-joined) stay in their cell: 10 cells, 9 separators
+    assert len(rows) == 1 and rows[0].count(" | ") == 9 and row["statistic"].count("; ") == len(hdl.ROBUST_METHODS) - 1
 
     (tables / "selected.csv").write_text("dataset,method\nx,DL\n")
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -380,12 +317,14 @@ def test_stage_writes_markdown_and_csv(tmp_path, reference):
     res = subprocess.run(cmd[:4] + ["--run", "no-label", "--out", str(out), "--csv", str(csv)],
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 2 and "LABEL=TABLES_DIR" in res.stderr
+    res = subprocess.run(cmd + ["--seed-run", f"other={tables}"], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 2 and "--seed-run of unknown run label(s) other" in res.stderr
 
 
 def test_the_verified_note_says_whether_the_robust_loss_certifies():
     import pandas as pd
 
-    from holistic.studies.hdl.claims import settings_notes, verified_note
+    from holistic.studies.hdl.claims import verified_note
 
     tab = pd.DataFrame({"dataset": ["a", "b"], "n": [1, 1], "p": [1, 1], "k": [2, 2],
                         "DL": [0.0, 2.0], "Robust": [30.0, 40.0], "HDL": [50.0, 60.0], "Sparse": [5.0, 5.0]})
@@ -394,6 +333,3 @@ def test_the_verified_note_says_whether_the_robust_loss_certifies():
     assert note.endswith("the first-order robust loss does give certifiable robustness.")
     assert "does not certify more" in verified_note(tab.assign(Robust=[0.0, 1.0]))
     assert verified_note(tab.assign(DL=float("nan"), Robust=float("nan"), HDL=float("nan"), Sparse=float("nan"))) is None
-    notes = " ".join(settings_notes({"attack": {"adversarial": "ensemble"}}))
-    assert "stronger than the paper's PGD-40" in notes and "attack.adversarial: pgd" in notes
-    assert "PGD-40" not in " ".join(settings_notes({"attack": {"adversarial": "pgd"}}))

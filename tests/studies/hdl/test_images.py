@@ -1,5 +1,6 @@
 """Tests of Tables 2-4 against the published values (Section 4.2): the reference copy, the
-cells, the header notes, the claims, the sanity checks, the `images` stage and its factory."""
+cells, the header notes, the sanity checks, the `images` stage (with the claims of Section 4.2,
+``test_hdl_images_claims.py``), their rows in the `fidelity` stage's claims.csv, and the factory."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from holistic.errors import DataError
 from holistic.records.selected import selected_csv
 from holistic.selection.select import METRICS, select_all
 from holistic.studies.hdl import images
+from holistic.studies.hdl.protocol import PARAM_KEYS
 from holistic.studies.hdl.methods import METHODS
 from holistic.studies.hdl.stages import images_stage, page_stages
 from holistic.workflow import spec as S
@@ -57,11 +59,6 @@ def params(model=None, rho=0.1, epochs=5, n_splits=3, grid=None, per_dataset=Non
 
 PAPER_GRID = {"lr": [1e-3, 1e-4], "rho": [1e-1, 1e-2, 1e-3, 1e-4, 1e-5], "lambda": [1e-6, 1e-8, 1e-10],
               "beta_bar": [200, 1000], "a": [0.7, 0.8, 0.9, 1.0]}
-
-
-def verdicts(rows: pd.DataFrame, dataset: str, side: str = "here") -> dict[str, str]:
-    sub = rows[rows.dataset == dataset]
-    return dict(zip(sub.claim, sub[f"{side}_verdict"]))
 
 
 # --------------------------------------------------------------------------- reference
@@ -138,40 +135,6 @@ def test_notes_flag_the_architecture_radius_and_protocol():
     assert "radius differs" in " ".join(images.table_notes(other, "cifar10"))
 
 
-# --------------------------------------------------------------------------- claims
-
-def test_claims_hold_on_hand_made_values_and_fail_where_they_should():
-    ok = values({"mnist": mnist_like(HDL=(99.0, 75.0, 98.8, 20.0))})
-    assert verdicts(images.claim_rows(ok), "mnist") == \
-        {"H-img-1": "holds", "H-img-2": "holds", "H-img-3": "holds"}
-    # HDL 0.3 below DL in natural accuracy: allowed by H-img-2, not by H-img-1
-    rows = images.claim_rows(values({"mnist": mnist_like(HDL=(98.7, 75.0, 98.8, 30.0))}))
-    assert verdicts(rows, "mnist") == {"H-img-1": "fails", "H-img-2": "holds", "H-img-3": "holds"}
-    row = rows[rows.claim == "H-img-1"].iloc[0]
-    assert row.here_value == "HDL - DL: Avg. accuracy -0.3, Adv. acc. +25.0, Stability +0.0, Sparsity +30.0"
-    for hdl in ((98.6, 75.0, 98.8, 30.0), (99.0, 75.0, 98.8, 19.9)):    # 0.4 below DL; too dense
-        assert verdicts(images.claim_rows(values({"mnist": mnist_like(HDL=hdl)})), "mnist")["H-img-2"] == "fails"
-    # a robust-family method only equal to DL in adversarial accuracy
-    rows = images.claim_rows(values({"mnist": mnist_like(Stable_Robust=(99.0, 50.0, 98.8, 0.0))}))
-    assert verdicts(rows, "mnist")["H-img-3"] == "fails"
-    assert "Stable+Robust +0.0" in rows[rows.claim == "H-img-3"].here_value.item()
-    # a method missing: the claim cannot be evaluated, it does not fail
-    no_hdl = mnist_like()
-    del no_hdl["HDL"]
-    assert verdicts(images.claim_rows(values({"mnist": no_hdl})), "mnist")["H-img-1"].startswith("n/a")
-
-
-def test_claims_on_the_published_tables():
-    here = values({"mnist": mnist_like(), "cifar10": mnist_like()})
-    rows = images.claim_rows(here)
-    assert list(dict.fromkeys(rows.dataset)) == ["mnist", "cifar10"]       # table order
-    assert verdicts(rows, "mnist", "paper") == {"H-img-1": "holds", "H-img-2": "holds", "H-img-3": "holds"}
-    # Table 4: HDL 69.3 vs DL 70.1 natural accuracy
-    assert verdicts(rows, "cifar10", "paper") == {"H-img-1": "fails", "H-img-2": "fails", "H-img-3": "holds"}
-    mnist = rows[(rows.dataset == "mnist") & (rows.claim == "H-img-2")].iloc[0]
-    assert mnist.paper_value == "HDL Sparsity 28.0, Avg. accuracy - DL +0.1" and mnist.table == "Table 3"
-
-
 # --------------------------------------------------------------------------- sanity checks
 
 def test_sanity_checks_measure_pass_fail_and_skip():
@@ -198,9 +161,9 @@ def test_sanity_checks_measure_pass_fail_and_skip():
 
 # --------------------------------------------------------------------------- stage, factory
 
-def model(cid, nat, adv, spars):
-    """One model of an eval file (one split, so stability is its natural accuracy): test
-    values as given, validation values equal to them, adversarial accuracy at 0.01 and 0.1."""
+def model(cid, nat, adv, spars, split=0):
+    """One model of an eval file (one split of it): test values as given, validation values
+    equal to them, adversarial accuracy at 0.01 and 0.1."""
     def row(metric, attack, eps, part, v):
         return {"metric": metric, "attack": attack, "norm": None if attack == "none" else "inf",
                 "eps": eps, "part": part, "value": v}
@@ -208,7 +171,7 @@ def model(cid, nat, adv, spars):
     rows = [row("accuracy", "none", None, part, nat) for part in ("val", "test")]
     rows += [row("accuracy", "pgd", eps, part, adv) for eps in (0.01, 0.1) for part in ("val", "test")]
     rows.append(row("sparsity", "none", None, "model", spars))
-    return {"config_id": cid, "config": {"id": cid}, "split": 0, "rows": rows}
+    return {"config_id": cid, "config": {"id": cid}, "split": split, "rows": rows}
 
 
 def load_stage(name: str):
@@ -220,19 +183,23 @@ def load_stage(name: str):
 
 def test_stage_writes_tables_2_4_from_the_multi_objective_choice(tmp_path):
     # config 0 is best on three validation metrics, config 1 only on sparsity: the
-    # multi-objective choice (Tables 2-4) takes config 0, the per-metric choice config 1
+    # multi-objective choice (Tables 2-4, and the claims' splits) takes config 0, the per-metric
+    # choice config 1; three splits
     evs = [{"dataset": "mnist", "method": m, "info": {"n": 70000, "p": 784, "k": 10, "paper_name": "MNIST"},
-            "adversarial": "pgd", "eps": [0.01, 0.1], "models": [model(0, 99.0, 80.0 if m != "DL" else 40.0, 10.0),
-                                           model(1, 90.0, 30.0, 60.0)]}
+            "adversarial": "pgd", "eps": [0.01, 0.1],
+            "models": [model(0, 99.0, 80.0 if m != "DL" else 40.0, 0.0 if m == "DL" else 10.0, split=s)
+                       for s in range(3)] + [model(1, 90.0, 30.0, 60.0, split=s) for s in range(3)]}
            for m in METHODS]
     paths = [str(p) for p in write_evals(tmp_path, evs)]
     from holistic.records.evals import load_evals
 
     selected = select_all(load_evals(paths, 0.1)[0], METHODS)
     (tmp_path / "selected.csv").write_text(selected_csv(selected))
+    (tmp_path / "splits.yaml").write_text("split:\n  per_dataset:\n    mnist: {n_splits: 3}\n")
+    params = ["--params", str(ROOT / "params.yaml"), "--params", str(tmp_path / "splits.yaml")]
     out = tmp_path / "analysis"
-    load_stage("images").main(["--params", str(ROOT / "params.yaml"), "--selected", str(tmp_path / "selected.csv"),
-                               "--evals", *paths, "--out", str(out)])
+    load_stage("images").main([*params, "--selected", str(tmp_path / "selected.csv"), "--evals", *paths,
+                               "--out", str(out)])
     csv = pd.read_csv(out / "images.csv")
     assert len(csv) == 32 and list(csv.columns) == images.CELL_COLUMNS
     hdl = csv[csv.method == "HDL"].set_index("metric")
@@ -243,8 +210,26 @@ def test_stage_writes_tables_2_4_from_the_multi_objective_choice(tmp_path):
     assert "architecture differs: here mlp, paper ALEX CNN" in md              # params.yaml: the MLP
     rows = load_params([ROOT / "params.yaml"])["split"]["per_dataset"]["mnist"]["max_trainval_rows"]
     assert f"a slice of {rows} rows, not comparable" in md                     # params.yaml's MNIST slice
-    assert "| H-img-3 |" in md and "## Sanity checks" in md
+    assert "## Sanity checks" in md
     assert "| DL natural test accuracy | mnist | 99.0 (DL) | >= 97.5 | pass |" in md
+    # the claims: HDL only ties DL's natural accuracy (H-img-1 fails), the robust family is 40
+    # points above DL on each split (H-img-3 holds), the MLP voids H-img-2; 3 splits each
+    assert "**Claims of Section 4.2** (1 holds, 1 fails, 0 inconclusive, 1 not testable here" in md
+    claims = [r for r in md.splitlines() if r.startswith("| H-img-")]
+    assert [r.split(" | ")[7] for r in claims] == ["fails", "not testable here", "holds"]
+    assert "sparsity (%): HDL - DL: mean d +10.00, 95 % CI [+10.00, +10.00], n = 3 splits" in claims[0]
+
+    # the fidelity stage writes the same rows into the study's claims.csv, after the other claims
+    from holistic.fidelity import outputs
+
+    load_stage("fidelity").main([*params, "--run", f"minmax={tmp_path}", "--evals", *paths,
+                                 "--out", str(tmp_path / "fidelity.md"), "--csv", str(tmp_path / "fidelity.csv")])
+    frame = outputs.read_claims(tmp_path / "claims.csv")
+    img = frame[frame["key"].str.startswith("H-img-")]
+    assert list(img["key"]) == ["H-img-1", "H-img-2", "H-img-3"] and set(img["dataset"]) == {"mnist"}
+    assert list(img["verdict"]) == ["fails", "not testable here", "holds"]
+    assert list(frame["key"]).index("H-img-1") == len(frame) - 3
+    assert "**Claims of Sections 1, 4.1 and 4.2, run `minmax`**" in (tmp_path / "fidelity.md").read_text()
 
 
 def test_image_values_without_a_selection_names_the_file():
@@ -273,8 +258,9 @@ def test_factory_makes_the_stage_only_for_a_run_with_image_sets(tmp_path):
                             "evals": ["results/hdl/eval/mnist/DL.json", "results/hdl/eval/mnist/HDL.json"]}
     assert [o.path for o in stage.outputs.values()] == ["results/hdl/analysis/images.md",
                                                         "results/hdl/analysis/images.csv"]
-    assert set(stage.params) == {"aggregate.adversarial_rho", "split", "train.epochs", "train.grid",
-                                 "studies.hdl.model"}
+    # every setting the departures line reads (studies.hdl: the model among them)
+    assert set(stage.params) == set(PARAM_KEYS) >= {"aggregate.adversarial_rho", "split", "train.epochs",
+                                                    "train.grid", "studies.hdl"}
     assert stage.values["out"](stage.inputs, {k: o.path for k, o in stage.outputs.items()}) == \
         "results/hdl/analysis"
     page = [p for p in page_stages(s) if p.name == "html_images"]

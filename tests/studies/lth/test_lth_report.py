@@ -1,5 +1,6 @@
 """Stage `levels` of study lth from hand-built eval files and train logs: per-level tables with
-mean ± sd over splits and the departures in their headers, the figure, fidelity and claims."""
+mean ± sd over splits and the departures in their headers, the figure, fidelity and claims; the
+paper's protocol as data and the profiles' departures from it."""
 
 import json
 
@@ -7,10 +8,13 @@ import pytest
 
 from conftest import write_evals
 from holistic.config import load_params
+from holistic.fidelity import engine as E
+from holistic.fidelity import protocol as P
+from holistic.fidelity.outputs import read_claims
+from holistic.render.tables import mean_sd
 from holistic.studies.lth.levels import load_levels, summarize
-from holistic.studies.lth.protocol import departures, lenet_kept_percent
+from holistic.studies.lth.protocol import PROTOCOL, departures, lenet_kept_percent
 from holistic.studies.lth.report import OUTPUTS, write_report
-from holistic.studies.lth.tables import mean_sd
 
 from pathlib import Path
 
@@ -65,23 +69,78 @@ def test_levels_are_one_row_per_round_model_and_summarised_over_splits(run):
 def test_the_report_writes_tables_figure_fidelity_and_claims(run, tmp_path):
     evals, logs = run
     params = load_params([ROOT / "params.yaml", ROOT / "workflow/profiles/lth/params.yaml"])
-    write_report(params, ["natural-init", "natural-random", "PGD-init"], evals, logs, tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUTS)
-    md = (tmp_path / "out/levels.md").read_text()
+    write_report(params, ["natural-init", "natural-random", "PGD-init"], evals, logs, tmp_path / "out/levels",
+                 tmp_path / "out/claims.csv", tmp_path / "out/fidelity.md")
+    assert sorted(p.name for p in (tmp_path / "out/levels").iterdir()) == sorted(OUTPUTS)
+    md = (tmp_path / "out/levels/levels.md").read_text()
     assert "| 80.0 | 96.50 ± 0.71 | 95.50 ± 0.71 | 96.50 ± 0.71 |" in md  # natural accuracy at P_m 80 %
-    assert "Departs from the paper (Sec. 4.2): 6,000 training + validation rows (paper 60,000)" in md
-    assert "504 steps per round (paper 50,000; tables at 30,000); 2 trials per level (paper 5)" in md
-    assert (tmp_path / "out/levels.png").read_bytes()[:4] == b"\x89PNG"
+    note = ("Departs from the paper (Sec. 4.2-4.3): training rows 5,000 (paper 50,000); test rows 5,000 "
+            "(paper 10,000); steps a round 504 (paper 50,000); trials 2 (paper 5);")
+    assert note in md
+    assert (tmp_path / "out/levels/levels.png").read_bytes()[:4] == b"\x89PNG"
     fidelity = (tmp_path / "out/fidelity.md").read_text()
     assert "| PGD-init | 100.0 | pgd | 45.32 | 40.50 ± 0.71 | -4.82 |" in fidelity
-    claims = (tmp_path / "out/claims.csv").read_text()
-    assert "naturally trained nets" in claims and "early-stopping" in claims
+    assert note in fidelity.split("**Claims")[1]
+    claims = read_claims(tmp_path / "out/claims.csv")
+    assert list(claims["key"]) == ["L1@51.3", "L1@16.9", "L3-PGD", "L3-FGSM", "L4-random", "L4-continue",
+                                   "L5-natural", "L5-FGSM", "L5-PGD"]
+    assert set(claims["verdict"]) == {E.NOT_TESTABLE}  # two splits, and no level of the paper's claims
+    assert all(d.startswith("training rows 5,000 (paper 50,000)") and "prunes 8 (paper 20)" in d
+               for d in claims["departures"])
 
 
-def test_departures_name_what_the_paper_did_otherwise():
-    params = load_params([ROOT / "params.yaml", ROOT / "workflow/profiles/lth-paper/params.yaml"])
-    assert departures(params, "mnist", 50_040, 5) == ["50,040 steps per round (paper 50,000; tables at 30,000)"]
-    quick = load_params([ROOT / "params.yaml"])
-    text = "; ".join(departures(quick, "mnist", 100, 1))
-    assert "400 training + validation rows" in text and "20 prunes" not in text and "attacks at eps 0.1" in text
+def test_the_platform_report_stage_drives_the_study(run, tmp_path):
+    """``stages/report.py --study lth``: the same files as the entry called directly."""
+    import importlib.util
+
+    evals, logs = run
+    spec = importlib.util.spec_from_file_location("report_stage", ROOT / "stages/report.py")
+    stage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stage)
+    out = tmp_path / "stage"
+    stage.main(["--params", str(ROOT / "params.yaml"), "--params", str(ROOT / "workflow/profiles/lth/params.yaml"),
+                "--study", "lth", "--evals", *map(str, evals), "--logs", *map(str, logs), "--out", str(out / "levels"),
+                "--claims", str(out / "claims.csv"), "--fidelity", str(out / "fidelity.md")])
+    assert sorted(p.name for p in (out / "levels").iterdir()) == sorted(OUTPUTS)
+    assert list(read_claims(out / "claims.csv")["key"])[:2] == ["L1@51.3", "L1@16.9"]
+    assert "| PGD-init | 100.0 | pgd | 45.32 |" in (out / "fidelity.md").read_text()
+
+
+def profile(*names):
+    return load_params([ROOT / "params.yaml", *(ROOT / f"workflow/profiles/{n}/params.yaml" for n in names)])
+
+
+@pytest.mark.parametrize("names, dataset, keys", [
+    ((), "mnist", {"train_rows", "test_rows", "steps", "batch_size", "lr", "eps", "attack", "trials", "checkpoint",
+                   "val_rows", "prunes", "stop_check"}),
+    (("lth",), "mnist", {"train_rows", "test_rows", "steps", "trials", "checkpoint", "val_rows", "prunes",
+                         "stop_check"}),
+    (("lth-fashion",), "fashion-mnist", {"train_rows", "test_rows", "steps", "trials", "checkpoint", "val_rows",
+                                         "prunes", "stop_check"}),
+    (("lth-paper",), "mnist", {"steps", "checkpoint", "stop_check"}),
+    (("lth-paper",), "fashion-mnist", {"steps", "checkpoint", "stop_check"}),
+])
+def test_departures_of_the_profiles_name_every_differing_setting(names, dataset, keys):
+    found = departures(profile(*names), dataset)
+    assert set(found) == keys
+    for key in keys:
+        assert found[key].startswith(PROTOCOL[key].label) and "(paper " in found[key]
+
+
+def test_departures_read_the_run_where_it_is_given():
+    params = profile("lth-paper")
+    assert departures(params, "mnist", 50_040, 5)["steps"] == "steps a round 50,040 (paper 50,000)"
+    assert departures(params, "mnist", 50_000, 4)["trials"] == "trials 4 (paper 5)"
+    assert "steps" not in departures(params, "mnist", 50_000, 5)
+    quick = departures(profile(), "mnist")
+    assert quick["eps"] == "attacks at eps 0.1 (paper 0.3)" and quick["prunes"] == "prunes 1 (paper 20)"
+    assert quick["train_rows"] == "training rows 320 (paper 50,000)"
+    assert quick["stop_check"] == "early stopping checked every 10 steps (paper 500 steps)"
     assert round(lenet_kept_percent(8), 2) == 16.88
+
+
+@pytest.mark.parametrize("key", P.KEYS)
+def test_the_protocol_declares_every_key(key):
+    assert key in PROTOCOL
+    with pytest.raises(ValueError, match=key):
+        P.check_protocol({k: v for k, v in PROTOCOL.items() if k != key}, "lth")

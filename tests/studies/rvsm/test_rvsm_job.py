@@ -14,6 +14,7 @@ from holistic.data.registry import get
 from holistic.data.stacked import stack_splits
 from holistic.jobs import attack as attack_job
 from holistic.jobs import train as job
+from holistic.fidelity import engine as E
 from holistic.studies import STUDIES
 from holistic.studies.rvsm import claims as C
 from holistic.studies.rvsm.report import OUTPUTS, write_report
@@ -44,9 +45,10 @@ def test_three_methods_through_the_jobs_and_the_report(tmp_path):
         attack_job.run(params, get("fashion-mnist"), data, tmp_path / f"{name}.safetensors",
                        tmp_path / f"{name}.json", log=None)
         evals.append(tmp_path / f"{name}.json")
-    write_report(params, evals, tmp_path / "out")
-    assert all((tmp_path / "out" / f).stat().st_size > 0 for f in OUTPUTS)
-    s = pd.read_csv(tmp_path / "out" / "summary.csv")
+    write_report(params, list(STUDIES["rvsm"].methods), evals, [], tmp_path / "out" / "paper",
+                 tmp_path / "out" / "claims.csv", tmp_path / "out" / "fidelity.md")
+    assert all((tmp_path / "out" / "paper" / f).stat().st_size > 0 for f in OUTPUTS)
+    s = pd.read_csv(tmp_path / "out" / "paper" / "summary.csv")
     assert len(s) == 2 + 1 + 2  # two betas, one ADMM target, two betas of En_2
     for measure in ("A2", "A3", "A4"):
         assert (s["A1"] >= s[measure]).all(), measure
@@ -59,9 +61,11 @@ def test_three_methods_through_the_jobs_and_the_report(tmp_path):
     exact = 100 * sum(round(0.8 * n) for n in sizes) / sum(sizes)
     assert s.loc[s["pruning"] == "ADMM-proj", "sparsity"].tolist() == [round(exact, 6)]
     claims = pd.read_csv(tmp_path / "out" / "claims.csv", keep_default_na=False)
-    assert list(claims.columns) == C.COLUMNS
-    assert set(claims["holds"]) <= {"yes", "no", "n/a"}
-    measured = claims[claims["claim"].str.startswith("RVSM: sparsity falls")]
-    assert len(measured) == 1 and measured["holds"].iat[0] in ("yes", "no")
-    tables = (tmp_path / "out" / "tables.md").read_text()
+    assert list(claims.columns) == E.COLUMNS and list(claims["key"]) == [c.key for c in C.CLAIMS]
+    assert set(claims["verdict"]) == {E.NOT_TESTABLE}  # one split
+    r2 = claims.set_index("key").loc["R2"]
+    assert r2["reason"].startswith("measured: single net, RVSM beta 0.1: not trained")  # betas 0.01, 0.5 only
+    assert "ResMLP-ADMM-proj" not in r2["departures"] and "epochs 1 (paper 200)" in r2["departures"]
+    assert "| R3a |" in (tmp_path / "out" / "fidelity.md").read_text()
+    tables = (tmp_path / "out" / "paper" / "tables.md").read_text()
     assert "Departs from the paper" in tables and "Surrogate model and data" in tables and "EOT" in tables

@@ -1,8 +1,9 @@
 """A tiny real run of study sparsevlr through the job layer: the dense certified cnn_4layer, then
 PM (pruned, no retraining) and PM^T from its model file (the dependency the workflow wires), and
 RSM^T from scratch; every model measured (PGD, IBP- and CROWN-verified), then the study's report.
-Checks: standard <= PGD <= verified error on every model, PM is the dense model pruned, the
-sparse procedures' per-epoch logs reach the train log, the claims table's format."""
+Checks: PM is the dense model pruned, the sparse procedures' per-epoch logs reach the train log,
+every model's errors are measured, the outputs (the claims in the engine's format, with the
+departures, and not testable on one split)."""
 
 import json
 from pathlib import Path
@@ -21,10 +22,11 @@ from holistic.jobs import attack as attack_job
 from holistic.jobs import train as job
 from holistic.records.train_log import log_record
 from holistic.studies import STUDIES
-from holistic.studies.sparsevlr.claims import COLUMNS
+from holistic.fidelity.engine import COLUMNS, NOT_TESTABLE
+from holistic.studies.sparsevlr.claims import CLAIMS
 from holistic.studies.sparsevlr.protocol import evaluation_eps
 from holistic.studies.sparsevlr.report import OUTPUTS, write_report
-from holistic.studies.sparsevlr.results import model_errors, ordered
+from holistic.studies.sparsevlr.results import model_errors
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = {"train": {"epochs": 2, "batch_size": 16, "grid": {"lr": [0.0005], "target_sparsity": [99]},
@@ -72,12 +74,16 @@ def test_dense_then_pruned_methods_through_the_jobs_and_the_report(tmp_path):
 
     models = model_errors(evals, evaluation_eps(params))
     assert len(models) == 4 and models[["standard", "pgd", "ibp", "crown"]].notna().all().all()
-    assert ordered(models).all()  # standard <= PGD <= IBP- and CROWN-verified error, every model
+    assert (models["chance"] == 10.0).all() and (models["lr"] == 0.0005).all()
 
     out = tmp_path / "report"
-    write_report(params, list(STUDIES["sparsevlr"].methods), evals, logs, out)
+    write_report(params, list(STUDIES["sparsevlr"].methods), evals, logs, out, tmp_path / "claims.csv",
+                 tmp_path / "fidelity.md")
     assert all((out / f).stat().st_size > 0 for f in OUTPUTS)
-    claims = pd.read_csv(out / "claims.csv", keep_default_na=False)
-    assert list(claims.columns) == COLUMNS and set(claims["holds"]) <= {"yes", "no", "n/a"}
-    assert claims["claim"].str.startswith("standard <= PGD <= verified").sum() == 1
+    claims = pd.read_csv(tmp_path / "claims.csv", keep_default_na=False)
+    assert list(claims.columns) == COLUMNS and list(claims["key"]) == [c.key for c in CLAIMS]
+    assert set(claims["verdict"]) == {NOT_TESTABLE}  # one split: no claim is judged on it
+    assert claims["departures"].str.contains("seeds 1 (paper 5)", regex=False).all()
+    assert claims["departures"].str.contains("lr 0.0005 (paper 0.0001)", regex=False).all()
     assert "Departs from the paper (App. A)" in (out / "tables.md").read_text()
+    assert "| V4 | mnist |" in (tmp_path / "fidelity.md").read_text()

@@ -9,4 +9,5 @@ from .methods import BASELINE, METHODS
 TABLE_REFS = {"natural_accuracy": "Fig. 1-2 (benign accuracy)", "sparsity": "Fig. 1-2 (weight sparsity)"}
 
 STUDY = Study(name="guo", title="Sparse DNNs with improved adversarial robustness (Guo, Zhang, Zhang, Chen 2018)",
-              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS)
+              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS,
+              report="holistic.studies.guo.report:write_report")

@@ -1,20 +1,22 @@
-"""The study's fidelity document: this run beside every published number of Guo et al. (2018)
-(``reference/``: Sec. 4.1-4.2, Tables 1-2), and the claims table (:mod:`.claims`); every table's
-header names the run's departures from the paper's protocol."""
+"""The study's fidelity document (``results/guo/fidelity.md``): this run beside every published
+number of Guo et al. (2018) (``reference/``: Sec. 4.1-4.2, Tables 1-2), then the judged claims
+(:mod:`.claims`, :func:`holistic.fidelity.outputs.claims_markdown`); every table's header names
+the run's departures from the paper's protocol."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ...render.tables import markdown_table, number
-from .claims import evaluate
-from .tables import mean_sd
+from ...fidelity.outputs import claims_markdown
+from ...render.tables import markdown_table, mean_sd, number
+from .claims import ACCURACY_MARGIN, TABLE2_ACCURACY
+from .tables import failures_cell
 
 COLUMNS = ["source", "dataset", "method", "round", "sparsity", "measure", "paper", "here_mean", "here_sd", "n",
-           "here_round", "here_sparsity"]
-#: percent in the paper, a fraction here
+           "here_round", "here_sparsity", "failed"]
 #: Table 2's cells are compared with the run's round of nearest sparsity only within this many points.
 SPARSITY_TOLERANCE = 1.0
+#: The benign accuracy: percent in the paper, a fraction here.
 SCALE = {"percent": 100.0, "fraction": 1.0, "l2": 1.0}
 
 
@@ -43,30 +45,34 @@ def comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
         rows.append({"source": p.source, "dataset": p.dataset, "method": p.method, "round": p.round,
                      "sparsity": p.sparsity, "measure": p.measure, "paper": p.mean,
                      "here_mean": scale * r[f"{p.measure}_mean"], "here_sd": scale * r[f"{p.measure}_sd"],
-                     "n": int(r["n"]), "here_round": int(r["round"]), "here_sparsity": 100 - r["kept_percent"]})
+                     "n": int(r["n"]), "here_round": int(r["round"]), "here_sparsity": 100 - r["kept_percent"],
+                     "failed": failures_cell(r, p.measure.replace("r2:", "failures:")) if p.measure.startswith("r2:")
+                     else "-"})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def comparison_markdown(comp: pd.DataFrame, note: str) -> str:
     rows = [[r.source, r.dataset, r.method, number(r.sparsity, 2), f"{r.here_round} ({number(r.here_sparsity, 2)})",
-             r.measure, number(r.paper, 4), mean_sd(r.here_mean, r.here_sd, 4), number(r.here_mean - r.paper, 4, sign=True)]
-            for r in comp.itertuples()]
-    caption = ("**Published numbers against this run (accuracy in %, r_inf a fraction, r_2 in L2 pixel units; "
-               f"Table 2 against the run's round of nearest sparsity).** {note}")
+             r.measure, number(r.paper, 4), mean_sd(r.here_mean, r.here_sd, 4),
+             number(r.here_mean - r.paper, 4, sign=True), r.failed] for r in comp.itertuples()]
+    caption = ("**Published numbers against this run (accuracy in %, r_inf a fraction, r_2 in L2 pixel units, "
+               "with its attack's failures: the correctly classified points it found no adversarial point for, "
+               f"over the references; Table 2 against the run's round of nearest sparsity).** {note}")
     return markdown_table(["source", "data set", "method", "paper sparsity (%)", "here: round (sparsity %)",
-                           "measure", "paper", "here (mean ± sd)", "here - paper"], rows, "lllrrlrrr", caption)
+                           "measure", "paper", "here (mean ± sd)", "here - paper", "attack failed"], rows,
+                          "lllrrlrrrr", caption)
 
 
-def claims_markdown(claims: pd.DataFrame) -> str:
-    rows = [[r.claim, r.paper, r.here, r.holds] for r in claims.itertuples()]
-    return markdown_table(["claim", "paper", "here", "holds here"], rows, "llll",
-                          "**Claims (issue 14; notes 4.6). r_inf: FGS at eps 0.1; r_2: DeepFool unless named.**")
-
-
-def fidelity_markdown(levels: pd.DataFrame, summary: pd.DataFrame, published: pd.DataFrame, note: str) -> str:
-    """The whole document: the cell comparison, then the claims."""
+def fidelity_markdown(summary: pd.DataFrame, published: pd.DataFrame, claims: pd.DataFrame, note: str) -> str:
+    """The whole document: the cell comparison, then the claims (a frame of
+    :func:`holistic.fidelity.engine.claims_frame`); ``note``: the departures."""
     comp = comparison(summary, published)
     parts = ["# Fidelity: Guo et al. (2018), \"Sparse DNNs with improved adversarial robustness\"", ""]
-    parts += [comparison_markdown(comp, note) if len(comp) else "No published cell measured by this run.", ""]
-    parts += [claims_markdown(evaluate(levels, summary)), ""]
+    parts += [comparison_markdown(comp, note) if len(comp) else f"No published cell measured by this run. {note}", ""]
+    caption = ("**Claims (notes 4.6), judged on paired differences over the reference models (95 % interval); "
+               "r_inf: FGS at eps 0.1, r_2: DeepFool unless named. A claim is `not testable here` when a "
+               "precondition is unmet: fewer than 3 references, an attack failing on more than 5 % of the "
+               f"correctly classified points, benign accuracies of the compared models more than {ACCURACY_MARGIN:g} "
+               f"point apart ({TABLE2_ACCURACY:g} for Table 2), a voiding departure.** {note}")
+    parts += [claims_markdown(claims, caption), ""]
     return "\n".join(parts)

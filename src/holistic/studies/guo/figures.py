@@ -2,11 +2,12 @@
 weight sparsity of progressively pruned models, mean and a ± sd band over the reference
 models): per (data set, pruned method) a row of panels, r_inf under FGS and rFGS (eps 0.1),
 r_2 under DeepFool and C&W, and the benign accuracy, against the share of weights kept (log x
-axis, dense at the left)."""
+axis, dense at the left); the run's departures from the paper's protocol at the bottom."""
 
 from __future__ import annotations
 
 import os
+import textwrap
 
 import pandas as pd
 
@@ -26,8 +27,9 @@ def panels(summary: pd.DataFrame, eps: float = EPS) -> list[tuple[str, list[tupl
             for t, ms in out if any(f"{m}_mean" in summary for m, _ in ms)]
 
 
-def write_levels_figure(summary: pd.DataFrame, png_path: str | os.PathLike, eps: float = EPS) -> None:
-    """One row per (data set, pruned method) of the run, one panel per :func:`panels` entry."""
+def write_levels_figure(summary: pd.DataFrame, png_path: str | os.PathLike, note: str = "", eps: float = EPS) -> None:
+    """One row per (data set, pruned method) of the run, one panel per :func:`panels` entry;
+    ``note`` (the departures, :func:`.protocol.note`) below the panels."""
     rows = [(d, m) for d in summary["dataset"].unique() for m in PRUNED
             if ((summary["dataset"] == d) & (summary["method"] == m)).any()]
     cols = panels(summary, eps)
@@ -49,4 +51,6 @@ def write_levels_figure(summary: pd.DataFrame, png_path: str | os.PathLike, eps:
             ax.set_title(f"{dataset}, {method}: {title}", fontsize=8)
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=7, loc="best")
+    if note:
+        fig.supxlabel(textwrap.fill(note, width=int(19 * 4.0 * len(cols))), fontsize=7, ha="left", x=0.01)
     save_png(fig, png_path)

@@ -9,7 +9,9 @@ Measures of one model (test points; from the attack job's eval rows, ``holistic.
 * ``r2:<attack>``: eq. (1)/(5), ``E[1{y = y_hat} ||x - x_adv||_2]`` of DeepFool (``deepfool``) or
   C&W (``cw``); points the attack failed on are left out (their count: ``failures:<attack>``);
 * ``sparsity``: percent of weights exactly 0; ``activation_sparsity``: percent of zero outputs
-  of the last ReLU ("sparsity (a)" of Table 1; absent for the linear models).
+  of the last ReLU ("sparsity (a)" of Table 1; absent for the linear models);
+* ``correct`` (:func:`with_correct`): the number of correctly classified test points, the
+  denominator of a minimal attack's failures (``attack_succeeds``).
 
 A method without rounds (the activation-L1 methods) is its dense model: round 0, 100 % kept.
 """
@@ -21,7 +23,7 @@ import math
 import pandas as pd
 
 from ...methods import ROUND_FIELDS
-from ...records.evals import tidy_rows
+from ...records.evals import over_splits, tidy_rows
 
 MODEL_KEYS = ["dataset", "method", "config_id", "split", "round"]
 SUMMARY_KEYS = ["dataset", "method", "round"]
@@ -66,6 +68,15 @@ def model_levels(tidy: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_values(MODEL_KEYS, kind="mergesort").reset_index(drop=True)
 
 
+def with_correct(levels: pd.DataFrame, test_points) -> pd.DataFrame:
+    """``levels`` with ``correct``: the benign accuracy times the data set's number of test
+    points (``test_points``: data set -> count; NaN for a data set without one)."""
+    out = levels.copy()
+    n = out["dataset"].map(lambda d: test_points.get(d, math.nan)).astype(float)
+    out["correct"] = (out["natural"] * n).round()
+    return out
+
+
 def load_levels(evals) -> pd.DataFrame:
     """:func:`model_levels` of eval files."""
     return model_levels(tidy_rows(evals, fields=ROUND_FIELDS))
@@ -79,12 +90,7 @@ def measures(levels: pd.DataFrame) -> list[str]:
 def summarize(levels: pd.DataFrame) -> pd.DataFrame:
     """Per (data set, method, round): kept_percent, the number of models n, and the mean and
     sample standard deviation (NaN for n = 1) of every measure."""
-    g = levels.groupby(SUMMARY_KEYS, sort=False)
-    out = g.agg(kept_percent=("kept_percent", "mean"), n=("split", "size")).reset_index()
-    for col in measures(levels):
-        out[f"{col}_mean"] = g[col].mean().values
-        out[f"{col}_sd"] = g[col].std(ddof=1).values
-    return out
+    return over_splits(levels, SUMMARY_KEYS, measures(levels), kept_percent=("kept_percent", "mean"))
 
 
 def sparsity_label(kept_percent: float) -> str:

@@ -1,22 +1,81 @@
-"""The published protocol (Guo et al. 2018, Sec. 4.1-4.2) and a run's departures from it, which
-every table of the study names in its header."""
+"""The published protocol of Guo et al. (2018, Sec. 4.1-4.2) as data, a run's effective settings,
+and the departures between them (:mod:`holistic.fidelity.protocol`), which every table, CSV,
+figure and claims row of the study names.
+
+:data:`PROTOCOL` holds the paper's value of every setting of
+:data:`holistic.fidelity.protocol.KEYS` and of the study's own (``prunes``, ``rate``,
+``deepfool``, ``cw``, ``l1_strengths``, ``table2``); the values that depend on the task
+(rows, and the training of the linear models, which the paper does not give) are in
+:data:`PER_DATASET` (:func:`paper_protocol`). A setting the paper does not state is
+``"not given"``: the run's choice is then listed as a departure ("lr 0.001 (paper not given)").
+A study setting that the run does not exercise on a data set (C&W not run, no activation-L1
+or LeNet method there) takes the paper's value: nothing was done that could depart.
+"""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
+from typing import Iterable, Mapping
 
+from ...attacks.cw import CW
+from ...attacks.deepfool import DeepFool
 from ...data.splits import split_params
-from ...procedures.progressive import pruned_count
+from ...fidelity import protocol as P
+from ...procedures.progressive import DEFAULTS as PROGRESSIVE, pruned_count
+from ...train.loop import epochs_per_round, steps_per_epoch
+from .methods import METHODS, PRUNED, parse_l1
 
-#: Sec. 4.1-4.2 (MNIST; 60,000 training and 10,000 test images; the 1 vs 7 task: 13,007 / 2,163).
-PAPER = {"trainval_rows": {"mnist": 60_000, "mnist-1v7": 13_007}, "test_rows": {"mnist": 10_000, "mnist-1v7": 2_163},
-         "prunes": 16, "rate": "1/3", "references": 10, "eps": 0.1, "iterations": 50_000, "batch_size": 64}
-#: The paper's optimiser: SGD with momentum (linear models, lr not given; the LeNets: Caffe's
-#: lenet_solver, lr 0.01, momentum 0.9, weight decay 5e-4, "inv" policy). The platform trains with Adam.
-OPTIMISER_NOTE = "Adam (paper: SGD with momentum, Caffe's LeNet solver for the DNNs)"
+#: Where the protocol is published (the headers' "Departs from the paper (...)").
+WHERE = "Sec. 4.1-4.2"
+NOT_GIVEN = "not given"
+#: MNIST's official train and test rows (the paper trains on all and tests on all).
+OFFICIAL_ROWS = {"mnist": (60_000, 10_000), "mnist-1v7": (13_007, 2_163)}
+#: The attacks of Sec. 4 (FGS and rFGS: r_inf; DeepFool and C&W: r_2).
+ATTACKS = ("fgsm", "rfgsm", "deepfool", "cw")
+
+#: Sec. 4.1-4.2 on MNIST with the LeNets (Caffe's ``lenet_solver``: SGD lr 0.01, momentum 0.9,
+#: weight decay 5e-4, "inv" policy, 50,000 iterations of batch 64); the 1 vs 7 task differs in
+#: :data:`PER_DATASET`.
+PROTOCOL: dict[str, P.Setting] = {
+    "train_rows": P.Setting("training rows", 60_000),
+    "test_rows": P.Setting("test points", 10_000),
+    "steps": P.Setting("steps a round", 50_000),
+    "batch_size": P.Setting("batch", 64),
+    "optimizer": P.Setting("optimizer", "sgd-momentum"),
+    "lr": P.Setting("lr", 0.01),
+    "lr_schedule": P.Setting("lr schedule", "inv (gamma 1e-4, power 0.75)"),
+    "weight_decay": P.Setting("weight decay", 5e-4),
+    "initialiser": P.Setting("initialiser", NOT_GIVEN),
+    "eps": P.Setting("r_inf eps", 0.1),
+    "eps_schedule": P.Setting("training eps", "none"),
+    "attack": P.Setting("attacks", ATTACKS),
+    "model": P.Setting("models", ("lenet300", "lenet5", "linear")),
+    "trials": P.Setting("reference models", 10),
+    "checkpoint": P.Setting("checkpoint", "last"),
+    "prunes": P.Setting("prunes", 16),
+    "rate": P.Setting("prune rate", "1/3"),
+    "deepfool": P.Setting("DeepFool", "50 steps, overshoot 0.02, no box"),
+    "cw": P.Setting("C&W", NOT_GIVEN),
+    "l1_strengths": P.Setting("activation-L1 lambdas", NOT_GIVEN),
+    "table2": P.Setting("Table 2 models", "Deep Compression (Han et al.)"),
+}
+P.check_protocol(PROTOCOL, "guo")
+
+#: The binary task: the linear model only, trained with SGD and momentum, nothing else given.
+PER_DATASET: dict[str, dict[str, object]] = {
+    "mnist-1v7": {"train_rows": 13_007, "test_rows": 2_163, "steps": NOT_GIVEN, "batch_size": NOT_GIVEN,
+                  "lr": NOT_GIVEN, "lr_schedule": NOT_GIVEN, "weight_decay": NOT_GIVEN, "model": ("linear",)},
+}
 
 
-def kept_after(n: int, prunes: int, rate: str = PAPER["rate"]) -> int:
+def paper_protocol(dataset: str) -> dict[str, P.Setting]:
+    """:data:`PROTOCOL` with the paper's values for ``dataset`` (:data:`PER_DATASET`)."""
+    own = PER_DATASET.get(dataset, {})
+    return {k: P.Setting(s.label, own.get(k, s.paper)) for k, s in PROTOCOL.items()}
+
+
+def kept_after(n: int, prunes: int, rate: str = PROTOCOL["rate"].paper) -> int:
     """Nonzero weights of a layer of n after ``prunes`` progressive prunes (floor(rho n) a round)."""
     rho = Fraction(rate)
     for _ in range(prunes):
@@ -24,32 +83,104 @@ def kept_after(n: int, prunes: int, rate: str = PAPER["rate"]) -> int:
     return n
 
 
-def departures(params: dict, dataset: str, references: int | None, steps_per_round: int | None) -> list[str]:
-    """What a run on ``dataset`` does otherwise than the paper, one short phrase each."""
-    out = []
+def rows(params: dict, dataset: str) -> tuple[int | None, int | None]:
+    """(training rows, test points) of a run on ``dataset``: the official rows, cut to
+    ``max_trainval_rows`` / ``max_test_rows``, less the validation share (scikit-learn's
+    ``ceil(val_fraction n)`` rows); None where a task outside :data:`OFFICIAL_ROWS` sets no cap."""
     sp = split_params(params, dataset)
-    if sp.get("max_trainval_rows") is not None:
-        out.append(f"{sp['max_trainval_rows']:,} training + validation rows (paper {PAPER['trainval_rows'].get(dataset, 60_000):,})")
-    if sp.get("max_test_rows") is not None:
-        out.append(f"{sp['max_test_rows']:,} test points (paper {PAPER['test_rows'].get(dataset, 10_000):,})")
-    if references is not None and references != PAPER["references"]:
-        out.append(f"{references} reference model{'s' if references != 1 else ''} (paper 10)")
-    prog = params["train"].get("progressive") or {}
-    prunes = int(prog.get("prunes", PAPER["prunes"]))
-    if prunes != PAPER["prunes"] or str(prog.get("rate", PAPER["rate"])) != PAPER["rate"]:
-        out.append(f"{prunes} prunes at rate {prog.get('rate', PAPER['rate'])} (paper 16 at 1/3)")
-    if steps_per_round is not None:
-        out.append(f"{steps_per_round:,} steps of batch {params['train']['batch_size']} a round "
-                   f"(paper: 50,000 iterations of batch 64 for the DNN references; retraining not stated)")
-    out.append(OPTIMISER_NOTE)
-    a = params["attack"]
-    cw = a.get("cw") or {}
-    if cw:
-        out.append(f"C&W {cw.get('steps', 1000)} steps of lr {cw.get('lr', 0.01):g} x {cw.get('search_steps', 9)} "
-                   "searches of c (paper: settings not given)")
-    return out
+    train, test = OFFICIAL_ROWS.get(dataset, (None, None))
+    cut = lambda n, cap: n if cap is None else cap if n is None else min(n, cap)  # noqa: E731
+    trainval, test = cut(train, sp.get("max_trainval_rows")), cut(test, sp.get("max_test_rows"))
+    return (None if trainval is None else trainval - math.ceil(float(sp["val_fraction"]) * trainval)), test
 
 
-def header_note(items: list[str]) -> str:
-    """The line a table's header carries: the departures."""
-    return "Departs from the paper (Sec. 4.1-4.2): " + "; ".join(items) + "." if items else "Protocol of the paper (Sec. 4)."
+def methods_of(params: dict, dataset: str) -> tuple[str, ...]:
+    """The study's methods the run trains on ``dataset`` (``studies.guo``: methods, method_datasets)."""
+    from ...workflow.spec import select
+
+    jobs = [j for j in select(params) if j.name == "guo"]
+    return tuple(m for d, m in jobs[0].pairs if d == dataset) if jobs else ()
+
+
+def _one(values):
+    values = tuple(values)
+    return values[0] if len(values) == 1 else values
+
+
+def _rounds(method: str, prunes: int) -> int:
+    return prunes + 1 if method in PRUNED else 1
+
+
+def effective(params: dict, dataset: str, methods: Iterable[str] | None = None, logs=None,
+              references: int | None = None) -> dict[str, object]:
+    """The run's value of every key of :data:`PROTOCOL` on ``dataset``: from ``params``, the
+    methods that ran there (default: those ``params`` selects), the train logs (a frame of
+    :func:`holistic.records.train_log.load_logs`; its steps a round, else the trainer's
+    count from ``params``) and the number of reference models in the eval records (else
+    ``n_splits``).
+
+    What the platform does for every study: Adam (``holistic.train.adam``) at a constant rate
+    (no decay for these losses), no weight decay, Glorot-uniform weights and zero biases
+    (``holistic.models.module``); the progressive rounds keep their last weights
+    (``train.progressive.early_stopping``), the activation-L1 nets (procedure ``single``) the
+    epoch of best validation accuracy (``holistic.train.loop``)."""
+    methods = tuple(methods_of(params, dataset) if methods is None else methods)
+    train, tests = params["train"], params["attack"]
+    prog = {**PROGRESSIVE, **(train.get("progressive") or {})}
+    prunes = int(prog["prunes"])
+    n_train, n_test = rows(params, dataset)
+    steps = None
+    if logs is not None and len(logs):
+        mine = logs[(logs["dataset"] == dataset) & logs["method"].isin(methods or logs["method"])]
+        per = [int(s) // _rounds(m, prunes) for m, s in zip(mine["method"], mine["steps"])]
+        steps = _one(sorted(set(per))) if per else None
+    if steps is None and n_train is not None:
+        epochs = epochs_per_round(int(train["epochs"]), n_train, int(train["batch_size"]),
+                                  train.get("max_steps_per_round"), train.get("min_steps_per_round"))
+        steps = epochs * steps_per_epoch(n_train, int(train["batch_size"]))
+    lr = (train.get("grid") or {}).get("lr", [])
+    run_attacks = tuple(a for a in ATTACKS if "test" in (tests["suite"].get(a) or []))
+    rho = [float(e) for e in tests["rho_test"]]
+    checkpoints = []
+    if any(m in PRUNED for m in methods):
+        checkpoints.append(str(prog["early_stopping"]))
+    if any(parse_l1(m) for m in methods):
+        checkpoints.append("val_accuracy (activation-L1 nets)")
+    df = DeepFool.from_params(tests).settings()
+    cw = CW.from_params(tests).settings()
+    l1 = sorted({dict(METHODS[m].settings)["activation_l1.strength"] for m in methods if parse_l1(m)})
+    lenets = [m for m in methods if m in PRUNED and m != "linear"]
+    paper = paper_protocol(dataset)
+    return {
+        "train_rows": n_train, "test_rows": n_test, "steps": steps, "batch_size": int(train["batch_size"]),
+        "optimizer": "adam", "lr": _one(float(v) for v in lr) if lr else None, "lr_schedule": "constant",
+        "weight_decay": 0.0, "initialiser": "glorot-uniform",
+        "eps": paper["eps"].paper if paper["eps"].paper in rho else _one(rho), "eps_schedule": "none",
+        "attack": run_attacks,
+        "model": tuple(sorted({METHODS[m].model for m in methods})) if methods else paper["model"].paper,
+        "trials": int(references) if references else int(split_params(params, dataset)["n_splits"]),
+        "checkpoint": _one(checkpoints) if checkpoints else paper["checkpoint"].paper,
+        "prunes": prunes, "rate": str(prog["rate"]),
+        "deepfool": (f"{df['steps']} steps, overshoot {df['overshoot']:g}, {'box' if df['box'] else 'no box'}"
+                     if "deepfool" in run_attacks else paper["deepfool"].paper),
+        "cw": (f"{cw['steps']:,} steps of lr {cw['lr']:g} x {cw['search_steps']} searches of c from {cw['c0']:g}"
+               if "cw" in run_attacks else paper["cw"].paper),
+        "l1_strengths": tuple(l1) if l1 else paper["l1_strengths"].paper,
+        "table2": "this run's progressive round of nearest sparsity" if lenets else paper["table2"].paper,
+    }
+
+
+def departures(params: dict, dataset: str, methods: Iterable[str] | None = None, logs=None,
+               references: int | None = None) -> dict[str, str]:
+    """``{key: phrase}`` of every setting where the run on ``dataset`` departs from the paper
+    (arguments: :func:`effective`)."""
+    return P.departures(paper_protocol(dataset), effective(params, dataset, methods, logs, references))
+
+
+def note(found: Mapping[str, str]) -> str:
+    """The line every table, CSV and figure of the study carries."""
+    return P.header_note(found, WHERE)
+
+
+__all__ = ["WHERE", "NOT_GIVEN", "OFFICIAL_ROWS", "ATTACKS", "PROTOCOL", "PER_DATASET", "paper_protocol",
+           "kept_after", "rows", "methods_of", "effective", "departures", "note"]

@@ -1,46 +1,55 @@
-"""The study's analysis as one call (stage ``levels``): per-round tables, Table 1, the figure, the
-fidelity document and the claims from the train jobs' eval files and logs."""
+"""The study's report entry (``Study.report``, run by the platform's stage ``stages/report.py``
+as stage ``levels``): per-round tables, Table 1 and the figure (``results/guo/levels/``), the
+judged claims and the fidelity document (``results/guo/claims.csv``, ``results/guo/fidelity.md``)
+from the train jobs' eval files and logs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ...fidelity.outputs import write_claims
 from ...io import write_text
 from ...records.train_log import load_logs
-from .claims import evaluate
+from ...render.tables import frame_csv
+from .claims import LINEAR_DATASETS, NETS_DATASET, Run, evaluate
 from .fidelity import fidelity_markdown
 from .figures import write_levels_figure
-from .levels import load_levels, summarize
-from .protocol import departures, header_note
+from .levels import load_levels, summarize, with_correct
+from .protocol import departures, note, rows
 from .published import load_published
-from .tables import levels_csv, levels_markdown
+from .tables import levels_markdown
 
-OUTPUTS = ("levels.md", "levels.csv", "levels.png", "fidelity.md", "claims.csv")
-
-
-def run_notes(params: dict, summary, logs) -> dict[str, str]:
-    """Per data set, the header line of its tables (:func:`.protocol.header_note`)."""
-    prunes = int((params["train"].get("progressive") or {}).get("prunes", 16))
-    notes = {}
-    for dataset in summary["dataset"].unique():
-        steps = logs.loc[logs["dataset"] == dataset, "steps"] if len(logs) else []
-        per_round = int(max(steps)) // (prunes + 1) if len(steps) else None
-        refs = int(summary.loc[summary["dataset"] == dataset, "n"].max())
-        notes[dataset] = header_note(departures(params, dataset, refs, per_round))
-    return notes
+#: What :func:`write_report` writes into ``out`` (the claims and the fidelity document go where
+#: the stage says: ``results/guo/``).
+OUTPUTS = ("levels.md", "levels.csv", "levels.png")
 
 
-def write_report(params: dict, evals: list, logs: list, out: str | Path) -> None:
-    """``out``/:data:`OUTPUTS` of the run whose eval files and train logs are given."""
+def run_departures(params: dict, levels, logs) -> dict[str, dict[str, str]]:
+    """Per data set of the run (and the paper's tasks), its departures from the paper's protocol
+    (:func:`.protocol.departures`; the methods and references as run there, the steps from the
+    train logs)."""
+    datasets = list(dict.fromkeys([*levels["dataset"].unique(), *LINEAR_DATASETS, NETS_DATASET]))
+    out = {}
+    for d in datasets:
+        mine = levels[levels["dataset"] == d]
+        out[d] = departures(params, d, tuple(mine["method"].unique()), logs, mine["split"].nunique() or None)
+    return out
+
+
+def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path,
+                 claims: str | Path, fidelity: str | Path) -> None:
+    """``out``/:data:`OUTPUTS`, ``claims`` (CSV) and ``fidelity`` (Markdown) of the run whose eval
+    files and train logs are given (``holistic.studies.base.REPORT_SIGNATURE``; the tables follow
+    the methods as run, ``methods`` is not read)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     levels = load_levels(evals)
+    levels = with_correct(levels, {d: n for d in levels["dataset"].unique() if (n := rows(params, d)[1])})
     summary = summarize(levels)
-    notes = run_notes(params, summary, load_logs(logs))
-    published = load_published()
+    found = run_departures(params, levels, load_logs(logs))
+    notes = {d: note(found[d]) for d in summary["dataset"].unique()}
+    joined = " ".join(f"{d}: {n}" for d, n in notes.items())
     write_text(out / "levels.md", levels_markdown(summary, notes))
-    write_text(out / "levels.csv", levels_csv(summary))
-    write_levels_figure(summary, out / "levels.png")
-    note = " ".join(f"{d}: {n}" for d, n in notes.items())
-    write_text(out / "fidelity.md", fidelity_markdown(levels, summary, published, note))
-    write_text(out / "claims.csv", evaluate(levels, summary).to_csv(index=False, lineterminator="\n"))
+    write_text(out / "levels.csv", frame_csv(summary))
+    write_levels_figure(summary, out / "levels.png", joined)
+    frame = write_claims(claims, "guo", evaluate(Run(levels, found)))
+    write_text(fidelity, fidelity_markdown(summary, load_published(), frame, joined))

@@ -112,8 +112,24 @@ def _grouped_bars(ax, data: pd.DataFrame, value: str, methods: list[str]) -> Non
     ax.set_xticklabels([f"{g}\n(n = {int(n[g])})" for g in groups], fontsize=8)
 
 
-def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rho: float) -> None:
-    """Figure 1: one panel per metric, grouped bars (x = DL-accuracy group, bar = method)."""
+def note_figure(fig, note: str) -> None:
+    """The run's departures from the paper's protocol (``note``) in small type across the top of
+    a constrained-layout figure, in a band kept free of the axes (the bottom holds the figures'
+    legends); nothing when ``note`` is empty."""
+    if note:
+        import textwrap
+
+        width, height = fig.get_size_inches()
+        text = textwrap.fill(note, int(width * 15))  # about 15 characters an inch at 7 points
+        band = (text.count("\n") + 1) * 9.0 / (72.0 * height) + 0.01  # 9 points a line
+        fig.get_layout_engine().set(rect=(0.0, 0.0, 1.0, 1.0 - band))  # left, bottom, width, height
+        fig.text(0.5, 0.998, text, fontsize=7, ha="center", va="top")
+
+
+def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rho: float,
+                 note: str = "") -> None:
+    """Figure 1: one panel per metric, grouped bars (x = DL-accuracy group, bar = method);
+    ``note``: the departures line along the bottom."""
     methods = _table1_order(data["method"].unique())
     fig = new_figure((14, 9), layout="constrained")
     axes = fig.subplots(2, 2)
@@ -128,11 +144,13 @@ def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rh
         ax.set_xlabel("natural accuracy of the nominal DL model")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(methods))
+    note_figure(fig, note)
     save_png(fig, png_path)
 
 
-def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike) -> None:
-    """Figure 2: mean multi-objective rank, grouped bars (x = group incl. ``all``)."""
+def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike, note: str = "") -> None:
+    """Figure 2: mean multi-objective rank, grouped bars (x = group incl. ``all``); ``note``:
+    the departures line along the bottom."""
     methods = _table1_order(data["method"].unique())
     fig = new_figure((12, 5), layout="constrained")
     ax = fig.subplots()
@@ -141,6 +159,7 @@ def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike) -> None:
     ax.set_ylabel("mean rank among the methods")
     ax.set_xlabel("natural accuracy of the nominal DL model")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(methods))
+    note_figure(fig, note)
     save_png(fig, png_path)
 
 
@@ -184,11 +203,12 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
 
 
 def per_dataset_tables(selected: pd.DataFrame, adversarial_rho,
-                       summary: pd.DataFrame | None = None, source: str = "selection") -> str:
+                       summary: pd.DataFrame | None = None, source: str = "selection", note: str = "") -> str:
     """Markdown: one Tables 2-4 style table per data set (data sets ordered as the
     Tables A1-A4 rows), values in percent with one decimal, the best (highest)
     value of each row in bold (all ties bold), "-" where a method has no value.
-    See :func:`dataset_values` for which configuration a value comes from."""
+    See :func:`dataset_values` for which configuration a value comes from. ``note``
+    (the run's departures from the paper) opens the page."""
     if summary is None:
         how = ("per metric, the configuration with the best validation value of that metric "
                "(the Tables A1-A4 values; pass the eval results for the multi-objective "
@@ -210,27 +230,28 @@ def per_dataset_tables(selected: pd.DataFrame, adversarial_rho,
                    f"{how}. Best value of each row in bold.**")
         blocks.append(f"### {ds}\n\n" + markdown_table(["Method", *methods], rows,
                                                         "l" + "r" * len(methods), caption))
-    return "\n".join(blocks)
+    return (f"{note}\n\n" if note else "") + "\n".join(blocks)
 
 
 # --------------------------------------------------------------------------- driver
 
 def write_figures(selected: pd.DataFrame, adversarial_rho: float, out_dir: str | os.PathLike,
-                  summary: pd.DataFrame | None = None, source: str = "selection") -> None:
-    """Write ``figure1.{png,csv}``, ``figure2.{png,csv}`` and ``per_dataset.md``."""
+                  summary: pd.DataFrame | None = None, source: str = "selection", note: str = "") -> None:
+    """Write ``figure1.{png,csv}``, ``figure2.{png,csv}`` and ``per_dataset.md``, each carrying
+    ``note`` (the run's departures from the paper, :func:`holistic.studies.hdl.protocol.header_note`)."""
     out_dir = Path(out_dir)
     if selected.empty:
         raise DataError(f"{source}: no selected results")
     f1 = figure1_data(selected)
     write_text(out_dir / "figure1.csv", frame_csv(f1))
-    plot_figure1(f1, out_dir / "figure1.png", adversarial_rho)
+    plot_figure1(f1, out_dir / "figure1.png", adversarial_rho, note)
     f2 = figure2_data(selected)
     write_text(out_dir / "figure2.csv", frame_csv(f2))
-    plot_figure2(f2, out_dir / "figure2.png")
+    plot_figure2(f2, out_dir / "figure2.png", note)
     write_text(out_dir / "per_dataset.md",
-               per_dataset_tables(selected, adversarial_rho, summary, source))
+               per_dataset_tables(selected, adversarial_rho, summary, source, note))
 
 
 __all__ = ["ALL", "PER_DATASET_DECIMALS", "figure1_groups", "figure1_data", "figure2_data",
-           "plot_figure1", "plot_figure2", "dataset_values", "per_dataset_tables",
+           "note_figure", "plot_figure1", "plot_figure2", "dataset_values", "per_dataset_tables",
            "write_figures"]

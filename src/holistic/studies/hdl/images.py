@@ -11,8 +11,8 @@
   eight methods); each table headed by the radii compared, a flag when the network is
   not the paper's (ALEX CNN) and the run's other departures from the paper's protocol
   (:func:`table_notes`, from params).
-- :data:`CLAIMS`: the statements of Section 4.2, each evaluated per image data set on
-  this run's values and on the published ones (:func:`claim_rows`).
+- the claims of Section 4.2: :mod:`holistic.studies.hdl.image_claims` (the claims engine);
+  ``images.md`` shows their table.
 - :data:`SANITY_DL_ACCURACY`, :data:`SANITY_ROBUST_MARGIN`: checks a reviewer makes
   before reading further (DL trained properly; the robust loss works on MNIST), each
   reported as measured value vs threshold, pass or fail (:func:`sanity_rows`).
@@ -30,14 +30,16 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
 from ...config import lookup
 from ...data.splits import split_params
 from ...errors import DataError
-from ...fidelity.claims import PER_DATASET, Claim, MissingValue, Table, claim_tables, evaluate_claim, value
+from ...fidelity import engine as E
+from ...fidelity import outputs
+from ...fidelity.claims import MissingValue, Table, claim_tables, value
 from ...fidelity.compare import within_tolerance
 from ...fidelity.reference import numbers
 from ...io import write_text
@@ -46,10 +48,10 @@ from ...records.selected import read_table, require_known, require_unique_cells
 from ...render.labels import METRIC_SHORT
 from ...render.tables import frame_csv, is_missing, markdown_table, number, ordered
 from ...selection.select import METRICS
-from .claims import (ADV, NAT, PUBLICATION, REFERENCE_DIR, ROBUST_METHODS, SPARS, reference_file,
-                     robust_family_beats_dl_adversarial)
+from .claims import ADV, NAT, PUBLICATION, REFERENCE_DIR, ROBUST_METHODS, reference_file
 from .figures import PER_DATASET_DECIMALS, dataset_values
 from .methods import BASELINE, METHODS
+from .protocol import header_note
 
 REFERENCE_FILE = "hdl_paper_tables_2_to_4.csv"
 REFERENCE_SOURCE = REFERENCE_DIR + REFERENCE_FILE
@@ -70,11 +72,6 @@ DECIMALS = PER_DATASET_DECIMALS
 #: A difference beyond this many points is printed in bold (as in ``fidelity.md``).
 TOLERANCE = PUBLICATION.tolerance
 
-#: H-img-2: HDL's sparsity at least this (percent of zero parameters) ...
-HDL_MIN_SPARSITY = 20.0
-#: ... while its natural accuracy is at most this many points below DL's.
-HDL_ACCURACY_SLACK = 0.3
-
 #: Sanity check: DL's natural test accuracy at least this, per data set (a DL that
 #: falls short was not trained properly, and no comparison built on it means much).
 SANITY_DL_ACCURACY = {"mnist": 97.5, "fashion-mnist": 87.0}
@@ -83,8 +80,6 @@ SANITY_DL_ACCURACY = {"mnist": 97.5, "fashion-mnist": 87.0}
 SANITY_ROBUST_DATASET, SANITY_ROBUST_RHO, SANITY_ROBUST_MARGIN = "mnist", 0.1, 10.0
 
 CELL_COLUMNS = ["dataset", "metric", "method", "published", "here", "difference"]
-CLAIM_COLUMNS = ["claim", "statement", "dataset", "table", "paper_value", "paper_verdict",
-                 "here_value", "here_verdict"]
 SANITY_COLUMNS = ["check", "dataset", "measured", "detail", "threshold", "result"]
 NOT_IN_RUN = "not in this run"
 
@@ -257,94 +252,6 @@ def comparison(here: pd.DataFrame, params: Mapping, published: pd.DataFrame | No
     return "\n".join(blocks)
 
 
-# --------------------------------------------------------------------------- claims
-
-def hdl_not_below_dl(t: Table) -> bool:
-    """HDL >= DL on each of the four metrics."""
-    return all(value(t, m, "HDL") >= value(t, m, BASELINE) for m in METRICS)
-
-
-def hdl_sparse_at_dl_accuracy(t: Table) -> bool:
-    """HDL's sparsity >= :data:`HDL_MIN_SPARSITY` and its natural accuracy >= DL's -
-    :data:`HDL_ACCURACY_SLACK` (on the printed decimal)."""
-    gap = round(value(t, NAT, "HDL") - value(t, NAT, BASELINE), DECIMALS)
-    return value(t, SPARS, "HDL") >= HDL_MIN_SPARSITY and gap >= -HDL_ACCURACY_SLACK
-
-
-CLAIMS: tuple[Claim, ...] = (
-    Claim("H-img-1", "HDL >= DL on all four objectives", "Sec. 4.2, Tables 2-4", PER_DATASET,
-          tuple(METRICS), hdl_not_below_dl),
-    Claim("H-img-2", f"HDL sparsity >= {HDL_MIN_SPARSITY:g}% with natural accuracy >= DL - "
-          f"{HDL_ACCURACY_SLACK:g}", "Sec. 4.2, Tables 2-4", PER_DATASET, (SPARS, NAT),
-          hdl_sparse_at_dl_accuracy),
-    Claim("H-img-3", f"every method with the robust component ({', '.join(ROBUST_METHODS)}) > DL on "
-          "adversarial accuracy at the data set's radius", "Sec. 4.2, Tables 2-4", PER_DATASET, (ADV,),
-          robust_family_beats_dl_adversarial),
-)
-
-
-def _gap(t: Table, metric: str, method: str, of: str = BASELINE) -> str:
-    try:
-        return _f(value(t, metric, method) - value(t, metric, of), sign=True)
-    except MissingValue:
-        return "-"
-
-
-def _one(t: Table, metric: str, method: str) -> str:
-    try:
-        return _f(value(t, metric, method))
-    except MissingValue:
-        return "-"
-
-
-#: What each claim's row shows of a table: the values its verdict rests on.
-SHOWN: dict[str, Callable[[Table], str]] = {
-    "H-img-1": lambda t: "HDL - DL: " + ", ".join(f"{METRIC_SHORT[m]} {_gap(t, m, 'HDL')}" for m in METRICS),
-    "H-img-2": lambda t: (f"HDL {METRIC_SHORT[SPARS]} {_one(t, SPARS, 'HDL')}, "
-                          f"{METRIC_SHORT[NAT]} - DL {_gap(t, NAT, 'HDL')}"),
-    "H-img-3": lambda t: f"{METRIC_SHORT[ADV]} - DL: " + ", ".join(f"{m} {_gap(t, ADV, m)}" for m in ROBUST_METHODS),
-}
-
-
-def _verdict(claim: Claim, values: pd.DataFrame, dataset: str) -> str:
-    r = evaluate_claim(claim, values, [dataset])
-    return ("holds" if r.holds else "fails") if r.of else r.note
-
-
-def claim_rows(here: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each claim of :data:`CLAIMS` per data set of ``here`` (table order), on the published
-    values and on this run's, both rounded to one decimal: columns ``CLAIM_COLUMNS``, the
-    values a verdict rests on (text) and the verdict (``holds``, ``fails``, or why it
-    cannot be evaluated)."""
-    published = published_tables_2_4() if published is None else published
-    sides = {}
-    for side, vals in (("paper", published), ("here", here)):
-        vals = vals[["dataset", "metric", "method", "value"]]
-        vals = vals.assign(value=vals["value"].map(_r))
-        sides[side] = (vals, claim_tables(vals, list(vals["dataset"].unique())))
-    rows = []
-    for claim in CLAIMS:
-        for ds in _datasets(here):
-            row = {"claim": claim.key, "statement": claim.statement, "dataset": ds,
-                   "table": TABLES.get(ds, "-")}
-            for side, (vals, tables) in sides.items():
-                if ds not in tables:
-                    row[f"{side}_value"], row[f"{side}_verdict"] = "-", "no published table"
-                    continue
-                row[f"{side}_value"] = SHOWN[claim.key](tables[ds])
-                row[f"{side}_verdict"] = _verdict(claim, vals, ds)
-            rows.append(row)
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
-
-
-def claims_markdown(rows: pd.DataFrame) -> str:
-    """The claims table of ``images.md``."""
-    head = ["claim", "statement", "data set", "paper: values", "paper", "here: values", "here"]
-    body = [[r.claim, r.statement, f"{r.dataset} ({r.table})", r.paper_value, r.paper_verdict,
-             r.here_value, r.here_verdict] for r in rows.itertuples()]
-    return markdown_table(head, body, "lllllll")
-
-
 # --------------------------------------------------------------------------- sanity checks
 
 def _dl_accuracy_check(tables: Mapping[str, Table], dataset: str, bound: float) -> dict:
@@ -412,8 +319,11 @@ def sanity_markdown(rows: pd.DataFrame) -> str:
 
 # --------------------------------------------------------------------------- the files
 
-def images_markdown(here: pd.DataFrame, params: Mapping, published: pd.DataFrame | None = None) -> str:
-    """The whole ``images.md``: intro, one table per data set, the claims, the sanity checks."""
+def images_markdown(here: pd.DataFrame, params: Mapping, published: pd.DataFrame | None = None,
+                    claims: pd.DataFrame | None = None) -> str:
+    """The whole ``images.md``: intro, one table per data set, the claims (``claims``: the engine's
+    rows of :mod:`holistic.studies.hdl.image_claims`, :func:`holistic.fidelity.engine.claims_frame`;
+    None: no claims section), the sanity checks."""
     published = published_tables_2_4() if published is None else published
     run = _datasets(here)
     absent = [f"{d} ({t})" for d, t in TABLES.items() if d not in set(run)]
@@ -430,12 +340,19 @@ def images_markdown(here: pd.DataFrame, params: Mapping, published: pd.DataFrame
         "The lines above each table say where this run's protocol departs from the paper's; "
         "a table made with another network, fewer epochs or a slice of the rows is not expected to "
         "match it, and the claims are then the fairer comparison.", "",
+        header_note(params, run), "",
     ]
+    caption = (f"**Claims of Section 4.2** ({outputs.counts_text(E.verdict_counts(claims))}; the same rows "
+               f"are in `claims.csv`). {header_note(params, run)}" if claims is not None else "")
     return "\n".join([
         *intro, "## Tables 2-4", "", comparison(here, params, published),
-        "## Claims of Section 4.2", "",
-        "Each claim per data set, on the published values and on this run's (one decimal).", "",
-        claims_markdown(claim_rows(here, published)),
+        *(["## Claims of Section 4.2", "",
+           "Each claim judged by the claims engine on each image data set it speaks of: the paired difference "
+           "of the two methods' test values over the data set's splits (each method's multi-objective choice), "
+           "its 95 % interval against the claim's margin, after the preconditions (at least 3 splits, the "
+           "values measured, no departure that voids the claim). `paper`: the published differences of the "
+           "same table (no splits there, so no verdict).", "",
+           outputs.claims_markdown(claims, caption)] if claims is not None else []),
         "## Sanity checks", "",
         "Checks a reviewer makes first, on this run's values (one decimal): measured value against "
         "threshold. A failed check is reported, not raised.", "",
@@ -452,20 +369,19 @@ def images_csv(here: pd.DataFrame, published: pd.DataFrame | None = None) -> str
 
 
 def write_images(here: pd.DataFrame, params: Mapping, out_dir: str | os.PathLike,
-                 published: pd.DataFrame | None = None, source: str = "selection") -> None:
-    """Write ``images.md`` and ``images.csv`` into ``out_dir`` atomically; DataError naming
-    ``source`` when ``here`` holds no data set."""
+                 published: pd.DataFrame | None = None, source: str = "selection",
+                 claims: pd.DataFrame | None = None) -> None:
+    """Write ``images.md`` (``claims``: see :func:`images_markdown`) and ``images.csv`` into
+    ``out_dir`` atomically; DataError naming ``source`` when ``here`` holds no data set."""
     if here.empty:
         raise DataError(f"{source}: no image data set in the results")
     published = published_tables_2_4() if published is None else published
     out_dir = Path(out_dir)
-    write_text(out_dir / "images.md", images_markdown(here, params, published))
+    write_text(out_dir / "images.md", images_markdown(here, params, published, claims))
     write_text(out_dir / "images.csv", images_csv(here, published))
 
 
 __all__ = ["REFERENCE_FILE", "TABLES", "PAPER_RADIUS", "PAPER_MODEL", "PAPER_PROTOCOL", "PAPER_GRID",
-           "DECIMALS", "TOLERANCE", "HDL_MIN_SPARSITY", "HDL_ACCURACY_SLACK", "SANITY_DL_ACCURACY",
-           "SANITY_ROBUST_DATASET", "SANITY_ROBUST_RHO", "SANITY_ROBUST_MARGIN", "CLAIMS", "SHOWN",
-           "published_tables_2_4", "image_values", "cells", "run_model", "table_notes", "comparison",
-           "hdl_not_below_dl", "hdl_sparse_at_dl_accuracy", "claim_rows", "claims_markdown",
-           "sanity_rows", "sanity_markdown", "images_markdown", "images_csv", "write_images"]
+           "DECIMALS", "TOLERANCE", "SANITY_DL_ACCURACY", "SANITY_ROBUST_DATASET", "SANITY_ROBUST_RHO",
+           "SANITY_ROBUST_MARGIN", "published_tables_2_4", "image_values", "cells", "run_model", "table_notes",
+           "comparison", "sanity_rows", "sanity_markdown", "images_markdown", "images_csv", "write_images"]

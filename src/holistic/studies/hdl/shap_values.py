@@ -53,6 +53,7 @@ from ...render.labels import wrapped
 from ...render.tables import frame_csv
 from ...selection.select import METRICS, wide
 from . import difficulty
+from .figures import note_figure
 from .methods import BASELINE, COMPONENTS, Components
 
 #: The binary features (component names), in the field order of :class:`Components`.
@@ -188,7 +189,7 @@ def colour_scale(table: pd.DataFrame, value: str = "shap") -> dict[str, float]:
     return out
 
 
-def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "shap") -> None:
+def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "shap", note: str = "") -> None:
     """Fig. 3: one heat map per category (rows components, columns metrics) of
     ``value``, values annotated. Colours: blue positive, red negative, on a scale
     symmetric about 0 and normalised per metric (value / largest |value| of that
@@ -227,19 +228,20 @@ def plot_shap(table: pd.DataFrame, png_path: str | os.PathLike, value: str = "sh
             ax.text(0.5, 0.5, "no data sets", transform=ax.transAxes, ha="center", va="center")
     fig.colorbar(image, ax=list(axes), shrink=0.9,
                  label="SHAP / max |SHAP| of the metric")
+    note_figure(fig, note)
     save_png(fig, png_path)
 
 
 def write_shap(selected: pd.DataFrame, out_dir: str | os.PathLike,
-               source: str = "selection") -> pd.DataFrame:
-    """Write ``shap.csv`` (category means), ``shap_per_dataset.csv`` and ``shap.png``
-    into ``out_dir``; returns the category table."""
+               source: str = "selection", note: str = "") -> pd.DataFrame:
+    """Write ``shap.csv`` (category means), ``shap_per_dataset.csv`` and ``shap.png`` (``note``,
+    the run's departures, along its bottom) into ``out_dir``; returns the category table."""
     out_dir = Path(out_dir)
     per_ds = per_dataset(selected, source)
     table = category_means(per_ds)
     write_text(out_dir / "shap_per_dataset.csv", frame_csv(per_ds))
     write_text(out_dir / "shap.csv", frame_csv(table))
-    plot_shap(table, out_dir / "shap.png")
+    plot_shap(table, out_dir / "shap.png", note=note)
     return table
 
 

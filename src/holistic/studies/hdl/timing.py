@@ -142,9 +142,9 @@ def table5_csv(table: pd.DataFrame) -> str:
     return frame_csv(table)
 
 
-def table5_markdown(table: pd.DataFrame) -> str:
+def table5_markdown(table: pd.DataFrame, note: str = "") -> str:
     """Table 5 layout: one row per method; each factor as "mean (median)" of this
-    run next to the published value."""
+    run next to the published value; ``note`` (the run's departures) closes the caption."""
     def fmt(v):
         return number(v, TABLE5_DECIMALS, missing="-")
 
@@ -160,16 +160,18 @@ def table5_markdown(table: pd.DataFrame) -> str:
     caption = ("**Table 5-style: slowdown factors of training time with respect to nominal DL "
                "(per model: times divided by the number of models trained together), mean "
                "(median) over data sets; the paper's Table 5 (V100 GPU, TensorFlow 1) "
-               "alongside.**")
+               "alongside.**" + (f" {note}" if note else ""))
     return markdown_table(head, rows, "l" + "r" * (len(head) - 1), caption)
 
 
-def write_table5(log_paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike) -> pd.DataFrame:
-    """Load the logs and write ``table5.csv`` and ``table5.md`` into ``out_dir``."""
+def write_table5(log_paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike,
+                 note: str = "") -> pd.DataFrame:
+    """Load the logs and write ``table5.csv`` and ``table5.md`` (its caption ending in ``note``)
+    into ``out_dir``."""
     out_dir = Path(out_dir)
     table = table5(slowdowns(table1_logs(log_paths)))
     write_text(out_dir / "table5.csv", table5_csv(table))
-    write_text(out_dir / "table5.md", table5_markdown(table))
+    write_text(out_dir / "table5.md", table5_markdown(table, note))
     return table
 
 

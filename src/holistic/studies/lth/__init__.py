@@ -8,4 +8,5 @@ from .methods import BASELINE, METHODS
 TABLE_REFS = {"natural_accuracy": "Tables 1-2 (natural)", "adversarial_accuracy": "Tables 1-2 (attack)"}
 
 STUDY = Study(name="lth", title="The search for sparse, robust neural networks (Cosentino, Zaiter, Pei, Zhu 2019)",
-              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS)
+              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS,
+              report="holistic.studies.lth.report:write_report")

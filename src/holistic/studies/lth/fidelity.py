@@ -1,16 +1,17 @@
 """The study's fidelity document: this run's tickets (``init`` methods) beside the cells of
-Tables 1-2 of Cosentino et al. (2019), and the claims table (:mod:`.claims`); every table's
-header names the run's departures from the paper's protocol."""
+Tables 1-2 of Cosentino et al. (2019), then the judged claims (:mod:`.claims`,
+:func:`holistic.fidelity.outputs.claims_markdown`); every table's header names the run's
+departures from the paper's protocol (:mod:`.protocol`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ...render.tables import markdown_table, number
-from . import claims as C
+from ...fidelity.outputs import claims_markdown
+from ...render.tables import markdown_table, mean_sd, number
 from .levels import level_label
 from .published import cell
-from .tables import CHECKPOINT_NOTE, mean_sd
+from .tables import CHECKPOINT_NOTE
 
 #: method -> [(the run's measure, the published cell (attack group, training, measure))]
 CELLS = {
@@ -48,14 +49,10 @@ def comparison_markdown(comp: pd.DataFrame, dataset: str, note: str) -> str:
                           "llrrrr", caption)
 
 
-def claims_markdown(claims: pd.DataFrame) -> str:
-    rows = [[r.dataset, r.claim, r.paper, r.here, r.holds] for r in claims.itertuples()]
-    return markdown_table(["data set", "claim", "paper", "here", "holds here"], rows, "lllll",
-                          "**Claims (issue 14; notes 6.6).**")
-
-
-def fidelity_markdown(summary: pd.DataFrame, published: pd.DataFrame, notes: dict[str, str]) -> str:
-    """The whole document: the departures, the cell comparison per data set, the claims."""
+def fidelity_markdown(summary: pd.DataFrame, published: pd.DataFrame, notes: dict[str, str],
+                      claims: pd.DataFrame) -> str:
+    """The whole document: the cell comparison per data set, then the claims (``claims``: the
+    frame of ``claims.csv``), each table's header with the run's departures."""
     comp = comparison(summary, published)
     parts = ["# Fidelity: Cosentino et al. (2019), \"The search for sparse, robust neural networks\"", "",
              CHECKPOINT_NOTE, ""]
@@ -63,6 +60,10 @@ def fidelity_markdown(summary: pd.DataFrame, published: pd.DataFrame, notes: dic
         if (comp["dataset"] == dataset).any():
             parts += [comparison_markdown(comp, dataset, notes.get(dataset, "")), ""]
         else:
-            parts += [f"{dataset}: no published table (Tables 1-2 are MNIST and Fashion-MNIST).", ""]
-    parts += [claims_markdown(C.evaluate(summary, published)), ""]
+            parts += [f"{dataset}: no published table (Tables 1-2 are MNIST and Fashion-MNIST). "
+                      f"{notes.get(dataset, '')}", ""]
+    caption = ("**Claims (notes 6.6), judged by the claims engine: a paired difference over splits, its 95 % "
+               "interval against the claim's margin, after the preconditions.** "
+               + " ".join(f"{d}: {n}" for d, n in notes.items()))
+    parts += [claims_markdown(claims, caption), ""]
     return "\n".join(parts)

@@ -6,6 +6,7 @@ share of weights kept, log x axis from dense (100 %) to the sparsest level, one 
 from __future__ import annotations
 
 import os
+import textwrap
 
 import pandas as pd
 
@@ -22,8 +23,10 @@ def panels(summary: pd.DataFrame) -> list[str]:
     return [m for m in MEASURES if summary[f"{m}_mean"].notna().any()] + ["stop_step"]
 
 
-def write_levels_figure(summary: pd.DataFrame, methods: list[str], png_path: str | os.PathLike) -> None:
-    """One row of panels per data set (:func:`panels`), one line per method in ``methods`` order."""
+def write_levels_figure(summary: pd.DataFrame, methods: list[str], png_path: str | os.PathLike,
+                        notes: dict[str, str] | None = None) -> None:
+    """One row of panels per data set (:func:`panels`), one line per method in ``methods`` order;
+    at the bottom, each data set's header note (its departures from the paper's protocol)."""
     datasets = list(summary["dataset"].unique())
     cols = panels(summary)
     fig = new_figure((4.2 * len(cols), 3.3 * len(datasets)), layout="constrained")
@@ -47,4 +50,8 @@ def write_levels_figure(summary: pd.DataFrame, methods: list[str], png_path: str
             ax.set_title(f"{dataset}: {TITLES[measure]}", fontsize=9)
             ax.grid(True, which="both", alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="best")
+    width = int(18 * 4.2 * len(cols))  # characters a line of 7-point text holds across the figure
+    lines = [textwrap.fill(f"{d}: {n}", width) for d, n in (notes or {}).items()]
+    if lines:
+        fig.supxlabel("\n".join(lines), fontsize=7, ha="left", x=0.01)
     save_png(fig, png_path)

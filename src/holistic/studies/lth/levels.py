@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from ...methods import ROUND_FIELDS
-from ...records.evals import eps_key, tidy_rows
+from ...records.evals import eps_key, over_splits, tidy_rows
 from .methods import parse
 
 #: The measured accuracies of a level (percent, test points): clean, PGD and FGSM at eps.
@@ -55,13 +55,8 @@ def load_levels(evals, eps: float = EPS) -> pd.DataFrame:
 def summarize(levels: pd.DataFrame) -> pd.DataFrame:
     """Per (data set, method, round): P_m, the number of models n, and the mean and sample standard
     deviation (NaN for n = 1) of each measure and of the early-stopping iteration."""
-    g = levels.groupby(SUMMARY_KEYS, sort=False)
-    out = g.agg(training=("training", "first"), reset=("reset", "first"), kept_percent=("kept_percent", "mean"),
-                n=("split", "size")).reset_index()
-    for col in (*MEASURES, "stop_step"):
-        out[f"{col}_mean"] = g[col].mean().values
-        out[f"{col}_sd"] = g[col].std(ddof=1).values
-    return out
+    return over_splits(levels, SUMMARY_KEYS, (*MEASURES, "stop_step"), training=("training", "first"),
+                       reset=("reset", "first"), kept_percent=("kept_percent", "mean"))
 
 
 def level_label(kept_percent: float) -> str:

@@ -11,6 +11,7 @@ A method is named ``<training>-<reset>``, e.g. ``PGD-init``.
 from __future__ import annotations
 
 from ...methods import Method
+from ..base import pair_name, split_pair
 
 MODEL = "lenet300-nobias"
 #: training -> (loss, its fixed settings)
@@ -21,16 +22,9 @@ RESETS = ("init", "random", "continue")
 BASELINE = "natural-init"
 
 
-def name(training: str, reset: str) -> str:
-    return f"{training}-{reset}"
-
-
 def parse(method: str) -> tuple[str, str]:
     """``"PGD-init"`` -> ``("PGD", "init")``."""
-    training, _, reset = method.rpartition("-")
-    if training not in TRAININGS or reset not in RESETS:
-        raise ValueError(f"{method!r}: not <training>-<reset> of {list(TRAININGS)} x {list(RESETS)}")
-    return training, reset
+    return split_pair(method, TRAININGS, RESETS, ("training", "reset"))
 
 
 def compose(training: str, reset: str) -> Method:
@@ -39,4 +33,4 @@ def compose(training: str, reset: str) -> Method:
 
 
 #: Training-major order (the tables' column order).
-METHODS: dict[str, Method] = {name(t, r): compose(t, r) for t in TRAININGS for r in RESETS}
+METHODS: dict[str, Method] = {pair_name(t, r): compose(t, r) for t in TRAININGS for r in RESETS}

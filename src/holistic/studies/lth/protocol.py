@@ -1,14 +1,54 @@
-"""The published protocol (Cosentino et al. 2019, Sec. 4.2-4.3) and a run's departures from it,
-which every table of the study names in its header."""
+"""The published protocol (Cosentino et al. 2019, Sec. 4.2-4.3) as data, a run's effective value
+of every setting, and the departures between them, which every table, figure caption and
+claims row of the study names (:func:`holistic.fidelity.protocol.header_note`)."""
 
 from __future__ import annotations
 
-from ...data.splits import split_params
+import math
 
-#: Sec. 4.2-4.3 (MNIST and Fashion-MNIST alike).
-PAPER = {"train_rows": 50_000, "val_rows": 10_000, "test_rows": 10_000, "steps_per_round": 50_000,
-         "table_steps": 30_000, "prunes": 20, "trials": 5, "batch_size": 60, "lr": 1.2e-3,
-         "pgd_steps": 10, "pgd_step": 0.05}
+from ...data.splits import split_params
+from ...fidelity import protocol as P
+from ...records.evals import tables_eps
+from .methods import MODEL
+
+#: Where the protocol is published (every header note names it).
+WHERE = "Sec. 4.2-4.3"
+#: The rows of the official MNIST / Fashion-MNIST training and test sets.
+OFFICIAL_TRAIN, OFFICIAL_TEST = {"mnist": 60_000, "fashion-mnist": 60_000}, {"mnist": 10_000, "fashion-mnist": 10_000}
+#: The run's ``train.imp.early_stopping`` in words (the checkpoint of every level).
+SELECTION = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy",
+             "last": "the round's last step"}
+
+#: Sec. 4.2-4.3 (MNIST and Fashion-MNIST alike); the keys of :data:`holistic.fidelity.protocol.KEYS`,
+#: then the study's own.
+PROTOCOL: dict[str, P.Setting] = {
+    "train_rows": P.Setting("training rows", 50_000),
+    "test_rows": P.Setting("test rows", 10_000),
+    "steps": P.Setting("steps a round", 50_000),
+    "batch_size": P.Setting("batch", 60),
+    "optimizer": P.Setting("optimizer", "adam"),
+    "lr": P.Setting("lr", 1.2e-3),
+    "lr_schedule": P.Setting("lr schedule", "constant"),
+    "weight_decay": P.Setting("weight decay", 0.0),
+    "initialiser": P.Setting("initialiser", "glorot uniform"),
+    "eps": P.Setting("attacks at eps", 0.3),
+    "eps_schedule": P.Setting("eps schedule", "constant"),
+    "attack": P.Setting("attacks", "PGD-10 of step 0.05 (random start), FGSM"),
+    "model": P.Setting("model", "lenet300-nobias"),
+    "trials": P.Setting("trials", 5),
+    "checkpoint": P.Setting("each level's model at", "iteration 30,000"),
+    # the study's own
+    "val_rows": P.Setting("validation rows", 10_000),
+    "prunes": P.Setting("prunes", 20),
+    "prune_rates": P.Setting("pruning rates (hidden, output)", (0.2, 0.1)),
+    "train_eps": P.Setting("training eps", 0.3),
+    "train_attack": P.Setting("PGD training attack", "PGD-10 of step 0.05 (random start)"),
+    "adv_weight": P.Setting("adversarial loss weight", 0.5),
+    "early_stopping": P.Setting("early-stopping iteration at the", "lowest validation loss"),
+    "stop_check": P.Setting("early stopping checked every", "500 steps"),
+}
+P.check_protocol(PROTOCOL, "lth")
+
 #: P_m of the paper's tables after k prunes at 20 % / 10 % (output): k -> P_m (Sec. 4.2; 6.1 of the notes).
 TABLE_LEVELS = {0: 100.0, 3: 51.3, 8: 16.9, 11: 8.7, 15: 3.6, 18: 1.8}
 
@@ -22,12 +62,8 @@ def lenet_kept_percent(k: int) -> float:
 def evaluation_eps(params: dict) -> float:
     """The radius of the tables' attacks: the training radius ``train.adversarial.eps`` (the paper
     attacks at the radius it trains with, 0.3) where ``attack.rho_test`` has it, else the largest
-    radius measured."""
-    from ...records.evals import eps_key
-
-    eps = float((params["train"].get("adversarial") or {}).get("eps", 0.3))
-    rhos = [float(r) for r in params["attack"]["rho_test"]]
-    return eps if eps_key(eps) in {eps_key(r) for r in rhos} else max(rhos)
+    radius measured (:func:`holistic.records.evals.tables_eps`)."""
+    return tables_eps(params, float((params["train"].get("adversarial") or {}).get("eps", 0.3)))
 
 
 def levels_reached(prunes: int) -> list[float]:
@@ -35,40 +71,84 @@ def levels_reached(prunes: int) -> list[float]:
     return [p for k, p in TABLE_LEVELS.items() if k <= prunes]
 
 
-def departures(params: dict, dataset: str, steps_per_round: int | None, trials: int | None) -> list[str]:
-    """What a run on ``dataset`` does otherwise than the paper (fewer rows, steps, prunes, trials;
-    another batch, learning rate or PGD), one short phrase each; empty when it follows it."""
-    out = []
+def rows(params: dict, dataset: str) -> tuple[int | None, int | None, int | None]:
+    """(training, validation, test) rows of a split of ``dataset`` as :mod:`holistic.data.splits`
+    draws them: the train/validation pool (``max_trainval_rows`` or the official training rows),
+    ``ceil(val_fraction * pool)`` of it for validation (scikit-learn's rounding); None where
+    unknown (a data set without an official test set)."""
     sp = split_params(params, dataset)
-    if sp.get("max_trainval_rows") is not None:
-        out.append(f"{sp['max_trainval_rows']:,} training + validation rows (paper 60,000)")
-    if sp.get("max_test_rows") is not None:
-        out.append(f"{sp['max_test_rows']:,} test rows (paper 10,000)")
+    pool = sp.get("max_trainval_rows") or OFFICIAL_TRAIN.get(dataset)
+    test = sp.get("max_test_rows") or OFFICIAL_TEST.get(dataset)
+    if pool is None:
+        return None, None, test
+    val = math.ceil(float(sp["val_fraction"]) * pool)
+    return pool - val, val, test
+
+
+def epoch_steps(params: dict, n_train: int | None) -> int | None:
+    """Optimizer steps an epoch, ``ceil(n_train / batch)`` (the trainer's
+    :func:`holistic.train.loop.steps_per_epoch`): how often early stopping checks a round."""
+    return None if n_train is None else math.ceil(n_train / params["train"]["batch_size"])
+
+
+def round_steps(params: dict, n_train: int | None) -> int | None:
+    """Optimizer steps a round as the trainer computes them from ``params`` (epochs raised or cut
+    by ``train.min_steps_per_round`` / ``max_steps_per_round``: :func:`holistic.train.loop.epochs_per_round`)."""
+    from ...train.loop import epochs_per_round  # here: only where the run's logs do not give it
+
     t = params["train"]
-    prunes = int((t.get("imp") or {}).get("prunes", PAPER["prunes"]))
-    if prunes < PAPER["prunes"]:
-        out.append(f"{prunes} prunes (paper 20): down to P_m {lenet_kept_percent(prunes):.1f} %")
-    if steps_per_round is not None and steps_per_round != PAPER["steps_per_round"]:
-        out.append(f"{steps_per_round:,} steps per round (paper 50,000; tables at 30,000)")
-    if trials is not None and trials != PAPER["trials"]:
-        out.append(f"{trials} trial{'s' if trials != 1 else ''} per level (paper 5)")
-    if t["batch_size"] != PAPER["batch_size"]:
-        out.append(f"batch {t['batch_size']} (paper 60)")
-    lrs = t["grid"].get("lr", [])
-    if list(lrs) != [PAPER["lr"]]:
-        out.append(f"lr {', '.join(f'{x:g}' for x in lrs)} (paper 0.0012)")
-    a = params["attack"]
+    if n_train is None:
+        return None
+    epochs = epochs_per_round(t["epochs"], n_train, t["batch_size"], t.get("max_steps_per_round"),
+                              t.get("min_steps_per_round"))
+    return epochs * epoch_steps(params, n_train)
+
+
+def effective(params: dict, dataset: str, steps_per_round: int | None = None, trials: int | None = None) -> dict:
+    """The run's value of every key of :data:`PROTOCOL` on ``dataset``: from ``params`` and what
+    the platform does (Adam at a constant rate, no weight decay, Glorot-uniform weights:
+    :mod:`holistic.train.adam`, :mod:`holistic.models.module`); ``steps_per_round`` and ``trials``
+    as the run's logs and eval files have them (None: from ``params``)."""
+    t, a = params["train"], params["attack"]
+    n_train, n_val, n_test = rows(params, dataset)
+    spe = epoch_steps(params, n_train)
+    imp = {"prunes": 1, "rate": 0.2, "output_rate": 0.1, "early_stopping": "val_loss", **(t.get("imp") or {})}
+    adv = {"eps": 0.3, "steps": 10, "step_size": 0.05, "weight": 0.5, **(t.get("adversarial") or {})}
     eps = evaluation_eps(params)
-    if eps != 0.3:
-        out.append(f"attacks at eps {eps:g} (paper 0.3)")
-    alpha = a["pgd_step_size"] * eps / a["pgd_steps"]
-    if a["pgd_steps"] != PAPER["pgd_steps"] or abs(alpha - PAPER["pgd_step"]) > 1e-9:
-        out.append(f"PGD-{a['pgd_steps']} of step {alpha:.3g} (paper 10 steps of 0.05)")
-    return out
+    suite = a.get("suite") or {}
+    attacks = []
+    if "test" in (suite.get("pgd") or []):
+        attacks.append(f"PGD-{a['pgd_steps']} of step {a['pgd_step_size'] * eps / a['pgd_steps']:.3g} (random start)")
+    if "test" in (suite.get("fgsm") or []):
+        attacks.append("FGSM")
+    lrs = [float(x) for x in t["grid"].get("lr", [])]
+    select = SELECTION.get(imp["early_stopping"], str(imp["early_stopping"]))
+    if trials is None:
+        trials = int(split_params(params, dataset)["n_splits"])
+    return {
+        "train_rows": n_train, "test_rows": n_test,
+        "steps": steps_per_round if steps_per_round is not None else round_steps(params, n_train),
+        "batch_size": int(t["batch_size"]), "optimizer": "adam",
+        "lr": lrs[0] if len(lrs) == 1 else tuple(lrs),
+        "lr_schedule": "constant", "weight_decay": 0.0, "initialiser": "glorot uniform",
+        "eps": eps, "eps_schedule": "constant",
+        "attack": ", ".join(attacks) or "none", "model": MODEL, "trials": int(trials),
+        "checkpoint": f"the {select}" if imp["early_stopping"] != "last" else select,
+        "val_rows": n_val, "prunes": int(imp["prunes"]),
+        "prune_rates": (float(imp["rate"]), float(imp["output_rate"])),
+        "train_eps": float(adv["eps"]),
+        "train_attack": f"PGD-{adv['steps']} of step {float(adv['step_size']):g} (random start)",
+        "adv_weight": float(adv["weight"]), "early_stopping": select,
+        "stop_check": "unknown" if spe is None else f"{spe} steps",
+    }
 
 
-def header_note(items: list[str]) -> str:
-    """The line a table's header carries: the departures, or that the run follows the protocol."""
-    if not items:
-        return "Protocol of the paper (Sec. 4.2)."
-    return "Departs from the paper (Sec. 4.2): " + "; ".join(items) + "."
+def departures(params: dict, dataset: str, steps_per_round: int | None = None,
+               trials: int | None = None) -> dict[str, str]:
+    """``{key: phrase}`` of every setting the run on ``dataset`` does otherwise than the paper."""
+    return P.departures(PROTOCOL, effective(params, dataset, steps_per_round, trials))
+
+
+def note(found: dict[str, str]) -> str:
+    """The line every table header, CSV's page and figure of the study carries."""
+    return P.header_note(found, WHERE)

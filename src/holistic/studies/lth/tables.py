@@ -7,20 +7,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...render.tables import frame_csv, markdown_table, number
+from ...render.tables import markdown_table, mean_sd
 from .levels import MEASURES, level_label
 
 TITLES = {"natural": "natural test accuracy", "pgd": "PGD test accuracy",
           "fgsm": "FGSM test accuracy", "stop_step": "early-stopping iteration"}
-#: Every level's model is the round's checkpoint of lowest validation loss (Sec. 4.2's early stopping).
-CHECKPOINT_NOTE = ("Each level's model: its round's checkpoint of lowest validation loss, checked at epoch "
-                   "ends (the paper's tables: accuracy after 30,000 iterations).")
-
-
-def mean_sd(mean: float, sd: float, decimals: int = 2) -> str:
-    """``98.33 ± 0.06``; the mean alone where the spread is undefined (one model)."""
-    text = number(mean, decimals, missing="-")
-    return text if text == "-" or pd.isna(sd) else f"{text} ± {number(sd, decimals)}"
+#: Every level's model is the round's early-stopping checkpoint (``train.imp.early_stopping``; the
+#: departures in each header say where that is not the paper's).
+CHECKPOINT_NOTE = "Each level's model: its round's early-stopping checkpoint, checked at epoch ends."
 
 
 def level_table(summary: pd.DataFrame, dataset: str, measure: str, methods: list[str], note: str) -> str:
@@ -48,8 +42,3 @@ def levels_markdown(summary: pd.DataFrame, methods: list[str], notes: dict[str, 
         for measure in (*[m for m in MEASURES if d[f"{m}_mean"].notna().any()], "stop_step"):
             parts += [level_table(summary, dataset, measure, methods, notes.get(dataset, "")), ""]
     return "\n".join(parts)
-
-
-def levels_csv(summary: pd.DataFrame) -> str:
-    """The summary (one row per data set, method and round) as CSV."""
-    return frame_csv(summary)

@@ -9,4 +9,5 @@ TABLE_REFS = {"natural_accuracy": "Tables 1-4 (A1)", "adversarial_accuracy": "Ta
 
 STUDY = Study(name="rvsm", title="Sparsity meets robustness: RVSM / RGSM channel pruning of Feynman-Kac "
               "robust nets (Dinh, Wang, Bertozzi, Osher, Xin 2020)",
-              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS)
+              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS,
+              report="holistic.studies.rvsm.report:write_report")

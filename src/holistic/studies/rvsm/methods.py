@@ -14,6 +14,7 @@ pruning's hyperparameters (beta, lambda, ...) are the grid axes of ``train.grid`
 from __future__ import annotations
 
 from ...methods import Method
+from ..base import pair_name, split_pair
 
 #: network name -> (registered model, role): single, ensemble (En_2), deep (about En_2's size), en5.
 ARCHITECTURES = {
@@ -45,16 +46,9 @@ ADVERSARIAL = (("adversarial.attack", "pgd"), ("adversarial.eps", 8 / 255), ("ad
 BASELINE = "ResMLP-none"
 
 
-def name(net: str, pruning: str) -> str:
-    return f"{net}-{pruning}"
-
-
 def parse(method: str) -> tuple[str, str]:
     """``"En2ResMLP-ADMMch-proj"`` -> ``("En2ResMLP", "ADMMch-proj")``."""
-    net, _, pruning = method.partition("-")
-    if net not in ARCHITECTURES or pruning not in PRUNINGS:
-        raise ValueError(f"{method!r}: not <network>-<pruning> of {list(ARCHITECTURES)} x {list(PRUNINGS)}")
-    return net, pruning
+    return split_pair(method, ARCHITECTURES, PRUNINGS, ("network", "pruning"))
 
 
 def role(method: str) -> str:
@@ -65,4 +59,4 @@ def compose(net: str, pruning: str) -> Method:
     return Method(loss="adversarial", procedure=PRUNINGS[pruning], model=ARCHITECTURES[net][0], settings=ADVERSARIAL)
 
 
-METHODS: dict[str, Method] = {name(n, p): compose(n, p) for n in ARCHITECTURES for p in PRUNINGS}
+METHODS: dict[str, Method] = {pair_name(n, p): compose(n, p) for n in ARCHITECTURES for p in PRUNINGS}

@@ -1,60 +1,179 @@
-"""The published protocol (Dinh et al. 2020, Sec. 5; the EnResNet and rvsm-rgsm-admm code, study
-notes 5.1 and 5.3) and a run's departures from it, which every table of the study names in its
-header. Every run here departs at least by the surrogate (the paper: CIFAR-10 ResNets)."""
+"""The published protocol of Dinh et al. (2020) as data (Sec. 5; the EnResNet and rvsm-rgsm-admm
+code, study notes 5.1 and 5.3) and a run's departures from it, computed
+(:func:`holistic.fidelity.protocol.departures`), which every table, figure and claims row of the
+study names (:func:`holistic.fidelity.protocol.header_note` with :data:`WHERE`).
+
+:data:`PROTOCOL` covers :data:`holistic.fidelity.protocol.KEYS` and the study's own settings
+(data set, validation rows, epochs, data augmentation, the adversarial training, the measures
+A1-A5, the RVSM / RGSM / ADMM hyperparameters); :func:`effective` gives the run's value of every
+key, read from the params, the run's networks and what the platform does: one Adam per model
+with a constant rate and no weight decay (``holistic.train.adam``, ``holistic.train.loop``; the
+adversarial loss has no rate decay), Glorot-uniform weights for the residual MLPs
+(``holistic.models.module``) and He-normal convolutions for the PreAct ResNets as the EnResNet
+code (``holistic.models.preact_resnet``), the checkpoint of the best validation accuracy of the
+final round, with the noise of an En_n net off (``holistic.train.loop``), no data augmentation.
+"""
 
 from __future__ import annotations
 
+import math
+
 from ...data.splits import split_params
+from ...fidelity import protocol as P
+from ...fidelity.protocol import Setting
+from ...records.evals import tables_eps
 
 EPS = 8 / 255
-#: Sec. 5 and the public code: CIFAR-10 45,000 / 5,000 / 10,000; 200 epochs of batch 128;
-#: SGD 0.1 (momentum 0.9, Nesterov, wd 5e-4; x0.1 at epochs 80/120/160); PGD-10 AT (2/255, 8/255);
-#: attacks at eps 8/255, IFGSM^20 of 2/255; ADMM's rho 1e-2.
-PAPER = {"dataset": "cifar10", "train_rows": 45_000, "val_rows": 5_000, "test_rows": 10_000, "epochs": 200,
-         "batch_size": 128, "ifgsm_steps": 20, "ifgsm_alpha": 2 / 255}
-#: What no run here measures (the header says so once).
-NOT_HERE = "A5 (NAttack) is out of scope"
+#: Where the protocol is stated (the header notes say "Departs from the paper (Sec. 5): ...").
+WHERE = "Sec. 5"
+#: The official (training, test) rows of the image sets the study runs on.
+OFFICIAL = {"mnist": (60_000, 10_000), "fashion-mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
+#: The published adversarial training (Sec. 5): PGD (IFGSM^10) of 2/255 at 8/255, random start.
+PAPER_TRAINING = {"attack": "pgd", "steps": 10, "step_size": 2 / 255, "eps": 8 / 255, "weight": 1.0}
+PAPER_NETS = ("ResNet20", "En2ResNet20", "ResNet38", "En5ResNet20")
+HE = "He-normal convolutions as the EnResNet code"
+GLOROT = "Glorot-uniform weights, zero biases"
+ADAM, SGD = "Adam", "SGD, momentum 0.9, Nesterov"
+BEST_VAL = "best validation accuracy"
+#: The measures of Tables 1-4 (A5: NAttack) and the suite's attack each one needs.
+MEASURE_ATTACKS = (("A2", "fgsm"), ("A3", "ifgsm"), ("A4", "cw-scaled"))
+
+
+def _frac(x: float) -> str:
+    """8/255 as "8/255"; other numbers as :func:`holistic.fidelity.protocol.show`."""
+    k = x * 255
+    return f"{round(k)}/255" if round(k) >= 1 and math.isclose(k, round(k), rel_tol=1e-9) else P.show(float(x))
+
+
+def training_text(attack: str, steps: int, step_size: float, eps: float, weight: float) -> str:
+    return f"{attack.upper()}-{steps} of {_frac(step_size)} at {_frac(eps)}, weight {weight:g} on the adversarial loss"
+
+
+PROTOCOL: dict[str, Setting] = {
+    "dataset": Setting("data", "cifar10"),
+    "train_rows": Setting("training rows", 45_000),
+    "val_rows": Setting("validation rows", 5_000),
+    "test_rows": Setting("test rows", 10_000),
+    "epochs": Setting("epochs", 200),
+    "steps": Setting("optimizer steps a round", 200 * math.ceil(45_000 / 128)),
+    "batch_size": Setting("batch", 128),
+    "optimizer": Setting("optimizer", SGD),
+    "lr": Setting("learning rate", 0.1),
+    "lr_schedule": Setting("learning-rate schedule", "x0.1 at epochs 80, 120, 160"),
+    "weight_decay": Setting("weight decay", 5e-4),
+    "initialiser": Setting("initialiser", HE),
+    "augmentation": Setting("data augmentation", "random crop (pad 4) + flip (public code)"),
+    "training": Setting("adversarial training", training_text(**PAPER_TRAINING)),
+    "eps": Setting("attack radius", EPS),
+    "eps_schedule": Setting("training radius schedule", "constant"),
+    "attack": Setting("A3 attack", "IFGSM-20 of 2/255"),
+    "measures": Setting("measures", ("A1", "A2", "A3", "A4", "A5")),
+    "model": Setting("networks", PAPER_NETS),
+    "trials": Setting("runs per table cell", 1),
+    "checkpoint": Setting("checkpoint", BEST_VAL),
+    "rvsm": Setting("RVSM", "beta {0.01, 0.1, 0.5}, lambda 1e-06"),
+    "rgsm": Setting("RGSM", "beta 1, lambda_1 {0.05, 0.1}, lambda_2 1e-05"),   # En_5: lambda_1 {0.01, 0.02}
+    "admm": Setting("ADMM", "rho 0.01, target not given"),
+}
+P.check_protocol(PROTOCOL, "rvsm")
 
 
 def evaluation_eps(params: dict) -> float:
-    """The radius of the tables: 8/255 where ``attack.rho_test`` has it, else the radius closest to it."""
-    rhos = [float(r) for r in params["attack"]["rho_test"]]
-    return min(rhos, key=lambda r: abs(r - EPS))
+    """The radius of the tables: 8/255 where ``attack.rho_test`` has it, else the radius closest to it
+    (:func:`holistic.records.evals.tables_eps`)."""
+    return tables_eps(params, EPS, otherwise="nearest")
 
 
-def departures(params: dict, dataset: str, networks: list[str]) -> list[str]:
-    """What a run on ``dataset`` with ``networks`` does otherwise than the paper, one phrase each."""
-    from .methods import SURROGATES
+def run_methods(params: dict) -> list[str]:
+    """The study's methods a run of ``params`` trains (``studies.rvsm.methods``; all by default)."""
+    from .methods import METHODS
 
-    out = []
-    if dataset != PAPER["dataset"]:
-        out.append(f"{dataset} (paper CIFAR-10)")
-    if any(n in SURROGATES for n in networks):
-        out.append("residual-MLP surrogates of ResNet20 / En2ResNet20 / ResNet38")
+    return list((params.get("studies", {}).get("rvsm") or {}).get("methods") or METHODS)
+
+
+def rows(params: dict, dataset: str) -> tuple[int, int, int]:
+    """(training, validation, test) rows of one split of ``dataset`` (``holistic.data.splits``:
+    the validation share of the training + validation rows as scikit-learn rounds it, up)."""
     sp = split_params(params, dataset)
+    if dataset in OFFICIAL:
+        trainval, test = OFFICIAL[dataset]
+    else:
+        from ...data.registry import get
+
+        n = get(dataset).n
+        test = math.ceil(sp["test_fraction"] * n)
+        trainval = n - test
     if sp.get("max_trainval_rows") is not None:
-        out.append(f"{sp['max_trainval_rows']:,} training + validation rows (paper 50,000)")
+        trainval = min(trainval, int(sp["max_trainval_rows"]))
     if sp.get("max_test_rows") is not None:
-        out.append(f"{sp['max_test_rows']:,} test rows (paper 10,000)")
-    t = params["train"]
-    if t["epochs"] != PAPER["epochs"]:
-        out.append(f"{t['epochs']} epoch{'s' if t['epochs'] != 1 else ''} (paper 200)")
-    if t["batch_size"] != PAPER["batch_size"]:
-        out.append(f"batch {t['batch_size']} (paper 128)")
-    out.append(f"Adam lr {', '.join(f'{x:g}' for x in t['grid'].get('lr', []))} per model "
-               "(paper SGD 0.1, momentum, steps at 80/120/160)")
+        test = min(test, int(sp["max_test_rows"]))
+    val = math.ceil(sp["val_fraction"] * trainval)
+    return trainval - val, val, test
+
+
+def _grid(params: dict, key: str):
+    vals = (params["train"].get("grid") or {}).get(key)
+    if vals is None:
+        return None
+    vals = tuple(float(v) for v in vals)
+    return vals[0] if len(vals) == 1 else vals
+
+
+
+
+def effective(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, object]:
+    """The run's value of every key of :data:`PROTOCOL` on ``dataset`` (``methods``: the run's
+    methods there; default the params' ``studies.rvsm.methods``)."""
+    from ...train.loop import epochs_per_round, steps_per_epoch
+    from .methods import ADVERSARIAL, ARCHITECTURES, parse
+
+    methods = list(methods) if methods is not None else run_methods(params)
+    nets = [n for n in ARCHITECTURES if any(parse(m)[0] == n for m in methods)]
+    prunings = {parse(m)[1] for m in methods}
+    t, a = params["train"], params["attack"]
+    n_train, n_val, n_test = rows(params, dataset)
+    epochs = epochs_per_round(t["epochs"], n_train, t["batch_size"], t.get("max_steps_per_round"),
+                              t.get("min_steps_per_round"))
+    suite = a.get("suite") or {}
+    tested = {name for name, parts in suite.items() if "test" in (parts or [])}
     eps = evaluation_eps(params)
-    if abs(eps - EPS) > 1e-9:
-        out.append(f"attacks at eps {eps:.4g} (paper 8/255)")
-    ifgsm = {"steps": 20, "step_size": 0.25, **(params["attack"].get("ifgsm") or {})}
-    if ifgsm["steps"] != PAPER["ifgsm_steps"] or abs(ifgsm["step_size"] * eps - PAPER["ifgsm_alpha"]) > 1e-9:
-        out.append(f"IFGSM-{ifgsm['steps']} of step {ifgsm['step_size'] * eps:.3g} (paper 20 of 2/255)")
-    if sp.get("n_splits", 1) > 1:
-        out.append(f"mean of {sp['n_splits']} splits (paper one run)")
-    return out
+    ifgsm = {"steps": 20, "step_size": 0.25, **(a.get("ifgsm") or {})}
+    adv = dict(ADVERSARIAL)
+    inits = sorted({HE if ARCHITECTURES[n][0].startswith(("preact", "en2-preact", "en5-preact")) else GLOROT
+                    for n in nets})
+    noisy = any(ARCHITECTURES[n][1] in ("ensemble", "en5") for n in nets)
+    g = {k: P.show(_grid(params, k)) for k in ("rvsm_beta", "rvsm_lambda", "rgsm_beta", "rgsm_lambda1",
+                                               "rgsm_lambda2", "admm_rho", "admm_sparsity")}
+    return {
+        "dataset": dataset,
+        "train_rows": n_train, "val_rows": n_val, "test_rows": n_test,
+        "epochs": epochs,
+        "steps": epochs * steps_per_epoch(n_train, t["batch_size"]),
+        "batch_size": t["batch_size"],
+        "optimizer": ADAM,                      # holistic.train.adam, one per model
+        "lr": _grid(params, "lr"),
+        "lr_schedule": "constant",              # the adversarial loss has no lr_factor
+        "weight_decay": 0.0,
+        "initialiser": inits[0] if len(inits) == 1 else " / ".join(inits) if inits else None,
+        "augmentation": "none",
+        "training": training_text(adv["adversarial.attack"], adv["adversarial.steps"], adv["adversarial.step_size"],
+                                  adv["adversarial.eps"], adv["adversarial.weight"]),
+        "eps": eps,
+        "eps_schedule": "constant",             # the methods fix PGD-AT at 8/255 (methods.ADVERSARIAL)
+        "attack": (f"IFGSM-{ifgsm['steps']} of {_frac(ifgsm['step_size'] * eps)}" if "ifgsm" in tested
+                   else "IFGSM not run"),
+        "measures": ("A1",) + tuple(m for m, attack in MEASURE_ATTACKS if attack in tested),
+        "model": tuple(nets),
+        "trials": int(split_params(params, dataset).get("n_splits", 1)),
+        "checkpoint": BEST_VAL + (" (En_n nets: noise off)" if noisy else ""),
+        "rvsm": f"beta {g['rvsm_beta']}, lambda {g['rvsm_lambda']}" if "RVSM" in prunings else "not run",
+        "rgsm": (f"beta {g['rgsm_beta']}, lambda_1 {g['rgsm_lambda1']}, lambda_2 {g['rgsm_lambda2']}"
+                 if "RGSM" in prunings else "not run"),
+        "admm": (f"rho {g['admm_rho']}, targets {g['admm_sparsity']}"
+                 if prunings & {"ADMM", "ADMM-proj", "ADMMch", "ADMMch-proj"} else "not run"),
+    }
 
 
-def header_note(items: list[str]) -> str:
-    """The line a table's header carries."""
-    head = "Departs from the paper (Sec. 5): " + "; ".join(items) + "." if items else "Protocol of the paper (Sec. 5)."
-    return f"{head} {NOT_HERE}."
+def departures(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, str]:
+    """``{key: phrase}`` of every setting where the run on ``dataset`` differs from :data:`PROTOCOL`."""
+    return P.departures(PROTOCOL, effective(params, dataset, methods))

@@ -18,7 +18,7 @@ import math
 import pandas as pd
 
 from ...evaluation.metrics import NOISE_SUFFIX
-from ...records.evals import eps_key, tidy_rows
+from ...records.evals import eps_key
 from .methods import PRUNINGS, parse
 
 #: The issue's threshold for flagging gradient obfuscation (points of accuracy).
@@ -88,7 +88,3 @@ def configs_of(paths) -> dict:
             out[(ev["dataset"], ev["method"], int(m["config_id"]))] = m.get("config", {})
     return out
 
-
-def load_summary(evals, eps: float) -> pd.DataFrame:
-    """:func:`summarize` of the eval files ``evals``."""
-    return summarize(model_rows(tidy_rows(evals), configs_of(evals), eps))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...render.tables import frame_csv, markdown_table, number
+from ...render.tables import markdown_table, number
 from .methods import ARCHITECTURES
 from .published import cell
 
@@ -105,7 +105,3 @@ def tables_markdown(summary: pd.DataFrame, published: pd.DataFrame, notes: dict[
         if text:
             parts += [text, ""]
     return "\n".join(parts)
-
-
-def summary_csv(summary: pd.DataFrame) -> str:
-    return frame_csv(summary)

@@ -8,4 +8,5 @@ from .methods import BASELINE, METHODS, SOURCES
 TABLE_REFS = {"natural_accuracy": "Table 2 (standard error)", "verified_accuracy": "Table 2 (verified error)"}
 
 STUDY = Study(name="sparsevlr", title="SparseVLR: verified locally robust sparse networks (Kaur, Salekin)",
-              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS, sources=SOURCES)
+              methods=METHODS, baseline=BASELINE, table_refs=TABLE_REFS, sources=SOURCES,
+              report="holistic.studies.sparsevlr.report:write_report")

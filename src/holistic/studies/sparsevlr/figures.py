@@ -1,11 +1,13 @@
 """The study's figures in the paper's style: Fig. 4 ((a) the seed networks' weight distribution,
 (b) the gradient flow per epoch) and Fig. 5 (weights changing state at each prune), for the
 seeds RSM, PM and RIPM at one sparsity, plus the final weights' distribution (App. D); and
-Table 2's errors against sparsity (one panel per error)."""
+Table 2's errors against sparsity (one panel per error). Each figure carries the run's departures
+from the paper's protocol as a line at its bottom (:func:`footnote`)."""
 
 from __future__ import annotations
 
 import os
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,17 @@ COLOURS = {"RSM-T": "tab:blue", "PM-T": "tab:red", "RIPM-T": "tab:green", "PM-fi
 BIN_LABELS = [f"{np.log10(e):.2g}" for e in EDGES] + [">1"]
 
 
+def footnote(fig, note: str, chars_per_inch: float = 16.0) -> None:
+    """``note`` (:func:`.protocol.note`) wrapped across the figure's bottom, below the panels."""
+    if not note:
+        return
+    width, height = fig.get_size_inches()
+    lines = textwrap.wrap(note, max(40, int(width * chars_per_inch)))
+    share = min(0.4, (len(lines) * 0.13 + 0.1) / height)
+    fig.get_layout_engine().set(rect=(0, share, 1, 1 - share))
+    fig.text(0.005, 0.005, "\n".join(lines), ha="left", va="bottom", fontsize=7)
+
+
 def _mean_histogram(t: pd.DataFrame) -> np.ndarray:
     """The active (nonzero) weights' shares per magnitude bin, mean over the seeds (the zero bin
     left out: at p = 99 % it would hold 99 % of the mass)."""
@@ -28,11 +41,13 @@ def _mean_histogram(t: pd.DataFrame) -> np.ndarray:
     return h / max(h.sum(), 1.0)
 
 
-def write_dynamics_figure(traces: pd.DataFrame, png_path: str | os.PathLike, sparsity: float | None = None) -> None:
+def write_dynamics_figure(traces: pd.DataFrame, png_path: str | os.PathLike, sparsity: float | None = None,
+                          note: str = "") -> None:
     """Four panels at ``sparsity`` (default: the largest logged): the seeds' and the final weight
     distributions (share of the active weights per magnitude bin, log10 edges), the gradient flow
     and the state changes per epoch; one line per method (mean over seeds)."""
-    fig = new_figure((16, 3.6), layout="constrained")
+    fig = new_figure((16, 4.2), layout="constrained")
+    footnote(fig, note)
     axes = fig.subplots(1, 4)
     if traces.empty:
         for ax in axes:
@@ -72,11 +87,12 @@ def write_dynamics_figure(traces: pd.DataFrame, png_path: str | os.PathLike, spa
     save_png(fig, png_path)
 
 
-def write_errors_figure(summary: pd.DataFrame, methods: list[str], png_path: str | os.PathLike) -> None:
+def write_errors_figure(summary: pd.DataFrame, methods: list[str], png_path: str | os.PathLike, note: str = "") -> None:
     """Table 2 as a figure: standard, PGD and IBP-verified error against p, one line per method
     (dense as a horizontal line), one row of panels per data set."""
     datasets = list(summary["dataset"].unique())
-    fig = new_figure((13, 3.4 * len(datasets)), layout="constrained")
+    fig = new_figure((13, 3.4 * len(datasets) + 0.8), layout="constrained")
+    footnote(fig, note)
     axes = fig.subplots(len(datasets), 3, squeeze=False)
     for i, dataset in enumerate(datasets):
         d = summary[summary["dataset"] == dataset]

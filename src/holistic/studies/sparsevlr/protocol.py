@@ -1,66 +1,177 @@
-"""The published protocol of SparseVLR on MNIST (Kaur & Salekin, §5 and App. A) and a run's
-departures from it, which every table of the study names in its header."""
+"""The published protocol of SparseVLR on MNIST (Kaur & Salekin, §5 and App. A) as data, a run's
+effective settings, and its departures from the protocol (:mod:`holistic.fidelity.protocol`),
+which every table header, figure, claims row and the fidelity document name.
+
+Where the paper leaves a setting unstated, the paper's value is that of the code it says it
+follows (auto_LiRPA ``examples/vision/simple_training.py``, notes 3.1 and 3.5), and the label
+says so: Adam (the paper names only its learning rate), no weight decay, PyTorch's default
+initialiser (auto_LiRPA's ``cnn_4layer`` leaves ``nn.Conv2d`` / ``nn.Linear`` as they are),
+StepLR(10, 0.5) once eps_max is reached (App. A: the rate "gradually decreases" after it), the
+smoothed eps schedule (mid 0.25, exponent 4), the trained model (its last epoch).
+"""
 
 from __future__ import annotations
 
+import math
+
 from ...data.splits import split_params
+from ...fidelity import protocol as P
+from ...records.evals import tables_eps
 from ...objectives.certified import DEFAULTS
 
-#: App. A (MNIST, 4-layer and 7-layer CNN): 60,000 training and 10,000 test rows, (T, s, l) =
-#: (100, 10, 60), eps_train = eps_test = 0.4, 5 seeds, batch 256 (auto_LiRPA), PGD-200.
-PAPER = {"train_rows": 60_000, "test_rows": 10_000, "epochs": 100, "start": 10, "length": 60, "eps": 0.4,
-         "seeds": 5, "batch_size": 256, "pgd_steps": 200, "sparsities": (80, 90, 95, 99)}
+Setting = P.Setting
+
+#: The official MNIST (Fashion-MNIST) training and test rows: the paper trains on all training
+#: rows (no validation rows held out) and tests on the 10,000 test rows.
+OFFICIAL = {"mnist": (60_000, 10_000), "fashion-mnist": (60_000, 10_000)}
+
+#: What the Table 6 methods train through (the paper's column names; ``RSM-T`` is CROWN-IBP).
+#: ``RSM-T-CROWN-Fast`` is the cited code's CROWN-FAST: CROWN-IBP without the IBP mixing, not
+#: Fastened-CROWN (Lyu et al.), which Table 6's "CROWN-Fast" column cites.
+TABLE6_BOUNDS = {"RSM-T-IBP": "IBP", "RSM-T-CROWN": "CROWN", "RSM-T-CROWN-Fast": "CROWN-IBP without mixing",
+                 "RSM-T": "CROWN-IBP"}
+
+#: How a checkpoint rule (``selection`` of the procedure or the loss) reads.
+CHECKPOINTS = {"last": "last epoch", "val_accuracy": "best validation accuracy", "val_loss": "lowest validation loss"}
+
+#: App. A (MNIST, 4-layer CNN) on the settings of the code it follows where it states none.
+PROTOCOL: dict[str, Setting] = {
+    "train_rows": Setting("training rows", 60_000),
+    "test_rows": Setting("test rows", 10_000),
+    "steps": Setting("(T, s, l) epochs", "(100, 10, 60)"),
+    "batch_size": Setting("batch", 256),
+    "optimizer": Setting("optimizer", "adam"),
+    "lr": Setting("lr", 1e-4),
+    "lr_schedule": Setting("lr schedule", "StepLR(10, 0.5) once eps_max is reached"),
+    "weight_decay": Setting("weight decay", 0.0),
+    "initialiser": Setting("initialiser", "PyTorch default (auto_LiRPA's cnn_4layer)"),
+    "eps": Setting("eps_train", 0.4),
+    "eps_schedule": Setting("eps schedule", "smoothed (mid 0.25, exponent 4)"),
+    "attack": Setting("attack", "PGD-200"),
+    "model": Setting("model", "cnn_4layer"),
+    "trials": Setting("seeds", 5),
+    "checkpoint": Setting("checkpoint", "last epoch"),
+    # the study's own
+    "val_rows": Setting("validation rows held out of training", 0),
+    "eps_test": Setting("errors at eps", 0.4),
+    "sparsities": Setting("p (%)", (80, 90, 95, 99)),
+    "bound": Setting("training bound of RSM^T", "CROWN-IBP"),
+    "table6_bounds": Setting("Table 6 training bounds", ("IBP", "CROWN", "Fastened-CROWN", "CROWN-IBP")),
+    "verifier": Setting("verified error by", "IBP"),
+    "clip_grad_norm": Setting("gradient clipping", "none"),
+}
+P.check_protocol(PROTOCOL, "sparsevlr")
 
 
 def evaluation_eps(params: dict) -> float:
     """The radius of the tables: the training radius ``train.certified.eps`` (the paper tests at
-    the radius it trains with, 0.4) where ``attack.rho_test`` has it, else the largest radius measured."""
-    from ...records.evals import eps_key
-
-    eps = float((params["train"].get("certified") or {}).get("eps", DEFAULTS["eps"]))
-    rhos = [float(r) for r in params["attack"]["rho_test"]]
-    return eps if eps_key(eps) in {eps_key(r) for r in rhos} else max(rhos)
+    the radius it trains with, 0.4) where ``attack.rho_test`` has it, else the largest radius measured
+    (:func:`holistic.records.evals.tables_eps`)."""
+    return tables_eps(params, float((params["train"].get("certified") or {}).get("eps", DEFAULTS["eps"])))
 
 
-def departures(params: dict, dataset: str, seeds: int | None, methods: list[str]) -> list[str]:
-    """What a run on ``dataset`` does otherwise than the paper, one short phrase each; empty when
-    it follows it."""
-    out = []
+def _methods(params: dict) -> list[str]:
+    from . import STUDY
+
+    chosen = ((params.get("studies") or {}).get("sparsevlr") or {}).get("methods")
+    return list(chosen) if chosen else list(STUDY.methods)
+
+
+def _rows(params: dict, dataset: str) -> tuple[int | None, int | None, int | None]:
+    """(training, validation, test) rows of every split of ``dataset`` as the split stage draws
+    them (scikit-learn's ``ceil(val_fraction * n)`` validation rows of the train/validation pool)."""
     sp = split_params(params, dataset)
-    if sp.get("max_trainval_rows") is not None:
-        out.append(f"{sp['max_trainval_rows']:,} training + validation rows (paper 60,000 training)")
-    if sp.get("max_test_rows") is not None:
-        out.append(f"{sp['max_test_rows']:,} test rows (paper 10,000)")
-    model = ((params.get("studies") or {}).get("sparsevlr") or {}).get("model")
-    if model not in (None, "cnn_4layer"):
-        out.append(f"model {model} (paper: cnn_4layer)")
-    t = params["train"]
+    train, test = OFFICIAL.get(dataset, (None, None))
+    if sp.get("mode", "auto") == "random" or train is None:
+        return None, None, None
+    pool = train if sp.get("max_trainval_rows") is None else min(int(sp["max_trainval_rows"]), train)
+    val = math.ceil(float(sp["val_fraction"]) * pool)
+    test = test if sp.get("max_test_rows") is None else min(int(sp["max_test_rows"]), test)
+    return pool - val, val, test
+
+
+def _initialiser(model: str) -> str | None:
+    """Glorot-uniform weights, zero biases for the study's backbones (``holistic.models``: the
+    MLP and every :class:`StackedModule` that keeps its ``initialise``); None (unknown) otherwise."""
+    from ...models import MODELS
+    from ...models.mlp import MLP
+    from ...models.module import StackedModule
+
+    piece = MODELS.get(model)
+    glorot = isinstance(piece, MLP) or (isinstance(piece, StackedModule)
+                                        and type(piece).initialise is StackedModule.initialise)
+    return "Glorot-uniform" if glorot else None
+
+
+def _one(values):
+    values = sorted(set(values))
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def effective(params: dict, dataset: str, models=None) -> dict[str, object]:
+    """The run's value of every key of :data:`PROTOCOL` on ``dataset``: from ``params``, and,
+    where given, the run's models (:func:`.results.model_errors` rows: the seeds, learning
+    rates, sparsities and methods it trained)."""
+    from ...methods import Method
+    from ...objectives import LOSSES
+    from ...procedures import PROCEDURES
+    from . import STUDY
+
+    t, a = params["train"], params["attack"]
     c = {**DEFAULTS, **(t.get("certified") or {})}
-    if (t["epochs"], c["start"], c["length"]) != (PAPER["epochs"], PAPER["start"], PAPER["length"]):
-        out.append(f"(T, s, l) = ({t['epochs']}, {c['start']}, {c['length']}) epochs (paper (100, 10, 60))")
-    if float(c["eps"]) != PAPER["eps"]:
-        out.append(f"eps_train {c['eps']:g} (paper 0.4)")
-    if seeds is not None and seeds != PAPER["seeds"]:
-        out.append(f"{seeds} seed{'s' if seeds != 1 else ''} (paper 5)")
-    if t["batch_size"] != PAPER["batch_size"]:
-        out.append(f"batch {t['batch_size']} (paper 256)")
-    a = params["attack"]
-    eps = evaluation_eps(params)
-    if eps != PAPER["eps"]:
-        out.append(f"errors at eps {eps:g} (paper 0.4)")
-    if a["pgd_steps"] != PAPER["pgd_steps"]:
-        out.append(f"PGD-{a['pgd_steps']} (paper PGD-200)")
-    grid = [float(p) for p in t["grid"].get("target_sparsity", [])]
-    missing = [p for p in PAPER["sparsities"] if p not in grid]
-    if grid and missing:
-        out.append(f"p in {{{', '.join(f'{p:g}' for p in grid)}}} % (paper also {', '.join(f'{p:g}' for p in missing)})")
-    if methods and "RSM-T-CROWN" not in methods:
-        out.append("no RSM^T trained through full CROWN (Table 6's CROWN row)")
-    return out
+    rows = models[models["dataset"] == dataset] if models is not None else None
+    if rows is not None and len(rows):
+        methods = list(dict.fromkeys(rows["method"]))
+        trials = int(rows.groupby("method")["split"].nunique().max())
+        lr = _one(float(v) for v in rows["lr"])
+        sparsities = tuple(sorted({float(p) for p in rows["sparsity"] if p > 0}))
+    else:
+        methods = _methods(params)
+        trials = int(split_params(params, dataset)["n_splits"])
+        lr = _one(float(v) for v in t["grid"]["lr"])
+        sparsities = tuple(sorted(float(p) for p in t["grid"].get("target_sparsity", [])))
+    train_rows, val_rows, test_rows = _rows(params, dataset)
+    decay = c["lr_decay"]
+    schedule = c["schedule"] if c["schedule"] != "smoothed" else \
+        f"smoothed (mid {float(c['mid']):g}, exponent {float(c['exponent']):g})"
+    pieces: list[Method] = [STUDY.method(m, params) for m in methods]
+    selections = {getattr(PROCEDURES[m.procedure], "selection", None) or getattr(LOSSES[m.loss], "selection", None)
+                  or "val_accuracy" for m in pieces}
+    bound = "CROWN-IBP" + ("" if float(c["beta_final"]) == 0.0 else f" (beta_final {float(c['beta_final']):g})") \
+        + ("" if c["kappa_final"] is None else f" (natural CE mixed in to kappa_final {float(c['kappa_final']):g})")
+    model = STUDY.method("RSM-T", params).model
+    pgd = "test" in ((a.get("suite") or {}).get("pgd") or [])
+    return {
+        "train_rows": train_rows, "test_rows": test_rows,
+        "steps": f"({t['epochs']}, {c['start']}, {c['length']})",
+        "batch_size": int(t["batch_size"]),
+        "optimizer": "adam",  # holistic.train.adam.StackedAdam, every method
+        "lr": lr,
+        "lr_schedule": "constant" if not decay else
+        f"StepLR({int(decay['step_size'])}, {float(decay['gamma']):g}) once eps_max is reached",
+        "weight_decay": 0.0,  # the trainer has none
+        "initialiser": _initialiser(model),
+        "eps": float(c["eps"]),
+        "eps_schedule": schedule,
+        "attack": f"PGD-{int(a['pgd_steps'])}" if pgd else "no PGD on the test points",
+        "model": model,
+        "trials": trials,
+        "checkpoint": _one(CHECKPOINTS.get(s, s) for s in selections),
+        "val_rows": val_rows,
+        "eps_test": evaluation_eps(params),
+        "sparsities": sparsities,
+        "bound": bound,
+        "table6_bounds": tuple(b for m, b in TABLE6_BOUNDS.items() if m in methods),
+        "verifier": "IBP" if "ibp" in (a.get("verify") or []) else "none",
+        "clip_grad_norm": "none" if c["clip_grad_norm"] is None else f"{float(c['clip_grad_norm']):g}",
+    }
 
 
-def header_note(items: list[str]) -> str:
-    """The line a table's header carries: the departures, or that the run follows the protocol."""
-    if not items:
-        return "Protocol of the paper (App. A)."
-    return "Departs from the paper (App. A): " + "; ".join(items) + "."
+def departures(params: dict, dataset: str, models=None) -> dict[str, str]:
+    """``{key: phrase}`` of every setting where the run on ``dataset`` differs from the paper."""
+    return P.departures(PROTOCOL, effective(params, dataset, models))
+
+
+def note(found: dict[str, str]) -> str:
+    """The line every table, figure and claims row of the study carries."""
+    return P.header_note(found, "App. A")

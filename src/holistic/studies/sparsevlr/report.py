@@ -1,50 +1,45 @@
-"""The study's analysis as one call (stage ``report``): Tables 2, 3, 6 side by side with the
-published values, the figures, the fidelity document and the claims, from the train jobs' eval
-files and logs."""
+"""The study's report entry (``Study.report``, run by the platform's stage ``stages/report.py``
+as stage ``report``): Tables 2, 3, 6 side by side with the
+published values and the figures (in ``out``), the judged claims (``results/sparsevlr/claims.csv``,
+:func:`holistic.fidelity.outputs.write_claims`) and the fidelity document
+(``results/sparsevlr/fidelity.md``), from the train jobs' eval files and logs. Every table, figure
+and claims row names the run's departures from the paper's protocol (:mod:`.protocol`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ...io import atomic_path
+from ...fidelity.outputs import write_claims
+from ...io import write_text
 from ...render.tables import frame_csv
-from .claims import evaluate
-from .figures import write_dynamics_figure, write_errors_figure
+from .claims import judge_all
 from .fidelity import fidelity_markdown
-from .protocol import departures, evaluation_eps, header_note
+from .figures import write_dynamics_figure, write_errors_figure
+from .protocol import departures, evaluation_eps, note
 from .published import load_published
 from .results import load_traces, model_errors, summarize
-from .tables import summary_csv, tables_markdown
+from .tables import tables_markdown
 
-OUTPUTS = ("tables.md", "tables.csv", "traces.csv", "errors.png", "dynamics.png", "fidelity.md", "claims.csv")
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text)
+#: The files written into ``out``; the claims and the fidelity document go to their own paths.
+OUTPUTS = ("tables.md", "tables.csv", "traces.csv", "errors.png", "dynamics.png")
 
 
-def run_notes(params: dict, summary, methods: list[str]) -> dict[str, str]:
-    """Per data set, the header line of its tables (:func:`.protocol.header_note`)."""
-    return {d: header_note(departures(params, d, int(summary.loc[summary["dataset"] == d, "n"].max()), methods))
-            for d in summary["dataset"].unique()}
-
-
-def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path) -> None:
-    """``out``/:data:`OUTPUTS` of the run whose eval files and train logs are given."""
+def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path,
+                 claims: str | Path, fidelity: str | Path) -> None:
+    """``out``/:data:`OUTPUTS`, ``claims`` (CSV) and ``fidelity`` (Markdown) of the run whose
+    eval files and train logs are given (``holistic.studies.base.REPORT_SIGNATURE``)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     models = model_errors(evals, evaluation_eps(params))
     summary = summarize(models)
     traces = load_traces(evals, logs)
-    run_methods = [m for m in methods if m in set(summary["method"])]
-    notes = run_notes(params, summary, run_methods)
+    found = {d: departures(params, d, models) for d in summary["dataset"].unique()}
+    notes = {d: note(f) for d, f in found.items()}
+    everywhere = " ".join(dict.fromkeys(notes.values()))
     published = load_published()
-    claims = evaluate(summary, models, traces, published)
-    write_text(out / "tables.md", tables_markdown(summary, models, published, methods, notes))
-    write_text(out / "tables.csv", summary_csv(summary))
+    write_text(out / "tables.md", tables_markdown(summary, published, methods, notes))
+    write_text(out / "tables.csv", frame_csv(summary))
     write_text(out / "traces.csv", frame_csv(traces.drop(columns="histogram")))
-    write_errors_figure(summary, methods, out / "errors.png")
-    write_dynamics_figure(traces, out / "dynamics.png")
-    write_text(out / "fidelity.md", fidelity_markdown(summary, published, claims, methods, notes))
-    write_text(out / "claims.csv", claims.to_csv(index=False, lineterminator="\n"))
+    write_errors_figure(summary, methods, out / "errors.png", note=everywhere)
+    write_dynamics_figure(traces, out / "dynamics.png", note=everywhere)
+    frame = write_claims(claims, "sparsevlr", judge_all(models, traces, found))
+    write_text(fidelity, fidelity_markdown(summary, published, frame, methods, notes))

@@ -4,7 +4,9 @@ procedures' per-epoch logs (gradient flow, state changes, weight histograms) fro
 
 Errors are ``100 - accuracy``: standard (clean), PGD (the attack ``pgd`` at the table radius,
 PGD-200 in the study's profiles), verified by IBP (``ibp``, as the paper) and by CROWN
-(``crown``); a model's row is NaN where its eval file has no such measurement.
+(``crown``), verified on every test point; a model's row is NaN where its eval file has no such
+measurement. natural >= PGD >= verified accuracy is the platform's invariant
+(:mod:`holistic.fidelity.invariants`), checked on every model there, not here.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import math
 
 import pandas as pd
 
-from ...records.evals import eps_key, load_eval, measurements
+from ...records.evals import eps_key, load_eval, measurements, over_splits
 
 #: Error columns: (metric, attack) of the eval rows they come from.
 ERRORS = {"standard": ("accuracy", "none"), "pgd": ("accuracy", "pgd"),
           "ibp": ("verified_accuracy", "ibp"), "crown": ("verified_accuracy", "crown")}
-MODEL_COLUMNS = ["dataset", "method", "sparsity", "split", *ERRORS, "measured_sparsity"]
+MODEL_COLUMNS = ["dataset", "method", "sparsity", "split", "lr", *ERRORS, "measured_sparsity", "chance"]
 KEYS = ["dataset", "method", "sparsity"]
 
 
@@ -31,15 +33,18 @@ def _at(m: dict, metric: str, attack: str, eps: float | None, part: str = "test"
 
 
 def model_errors(evals, eps: float) -> pd.DataFrame:
-    """One row per model (:data:`MODEL_COLUMNS`): p (``target_sparsity``, 0 for dense), the four
-    errors at ``eps`` and the share of zero weights the eval measured."""
+    """One row per model (:data:`MODEL_COLUMNS`): p (``target_sparsity``, 0 for dense), its
+    learning rate, the four errors at ``eps``, the share of zero weights the eval measured and
+    the accuracy of chance (``100 / k``, percent)."""
     rows = []
     for path in evals:
         ev = load_eval(path)
         for i, model in enumerate(ev["models"]):
             m = measurements(model, str(path), f"models[{i}]")
             row = {"dataset": ev["dataset"], "method": ev["method"],
-                   "sparsity": float(model["config"].get("target_sparsity", 0.0)), "split": int(model["split"])}
+                   "sparsity": float(model["config"].get("target_sparsity", 0.0)), "split": int(model["split"]),
+                   "lr": float(model["config"].get("lr", math.nan)),
+                   "chance": 100.0 / int(ev["info"]["k"]) if (ev.get("info") or {}).get("k") else math.nan}
             for name, (metric, attack) in ERRORS.items():
                 row[name] = 100.0 - _at(m, metric, attack, None if attack == "none" else eps)
             row["measured_sparsity"] = _at(m, "sparsity", "none", None, "model")
@@ -49,27 +54,7 @@ def model_errors(evals, eps: float) -> pd.DataFrame:
 
 def summarize(models: pd.DataFrame) -> pd.DataFrame:
     """Per (data set, method, p): n models, mean and sample sd (NaN for n = 1) of every error."""
-    g = models.groupby(KEYS, sort=False)
-    out = g.size().rename("n").reset_index()
-    for col in ERRORS:
-        out[f"{col}_mean"] = g[col].mean().values
-        out[f"{col}_sd"] = g[col].std(ddof=1).values
-    return out
-
-
-def ordering_violations(models: pd.DataFrame) -> pd.DataFrame:
-    """The models where standard <= PGD <= verified error fails (V6: always true for a sound bound;
-    each bound the run measured, IBP and CROWN)."""
-    return models[~ordered(models)]
-
-
-def ordered(models: pd.DataFrame) -> pd.Series:
-    """Per model: standard <= PGD <= every verified error measured (a bound not run is not checked;
-    a missing standard or PGD error fails)."""
-    ok = models["standard"] <= models["pgd"]
-    for bound in ("ibp", "crown"):
-        ok &= models[bound].isna() | (models["pgd"] <= models[bound])
-    return ok
+    return over_splits(models, KEYS, ERRORS)
 
 
 def row(summary: pd.DataFrame, dataset: str, method: str, sparsity: float) -> pd.Series | None:

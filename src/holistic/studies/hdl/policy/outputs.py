@@ -88,13 +88,13 @@ def table6_csv(res: PolicyResult) -> str:
     return rows_csv(["objective", "row", *res.held], rows)
 
 
-def table6_markdown(res: PolicyResult) -> str:
+def table6_markdown(res: PolicyResult, note: str = "") -> str:
     """``table6.md``: the layout of Table 6 (objective, method, one column per held-out
-    data set), plus the prescribed methods."""
+    data set), plus the prescribed methods; ``note`` (the run's departures) closes the caption."""
     caption = ("**Table 6: performance of the prescription trees on the held-out data sets** "
                f"(trained on {len(res.train)} data sets; Prescribed = exact optimal tree, "
                "Optimal = best method of the data set, Greedy = econml's greedy tree of the "
-               "same depth and minimum leaf size).")
+               "same depth and minimum leaf size)." + (f" {note}" if note else ""))
     held = list(res.held) or [""]         # no held-out set: one empty column, as before
     rows = []
     for r in res.results:
@@ -112,11 +112,12 @@ def table6_markdown(res: PolicyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trees_text(res: PolicyResult, policy: Mapping) -> str:
+def trees_text(res: PolicyResult, policy: Mapping, note: str = "") -> str:
     """``trees.txt``: per objective the chosen depth / min leaf, the CV score, the exact
-    and the greedy tree as indented text, and their held-out prescriptions."""
+    and the greedy tree as indented text, and their held-out prescriptions (``note``, the
+    run's departures, under the title)."""
     n_folds = min(int(policy["cv_folds"]), len(res.train))
-    out = ["Prescriptive policy trees (Section 4.5)",
+    out = ["Prescriptive policy trees (Section 4.5)", *([note] if note else []),
            f"training data sets ({len(res.train)}): {', '.join(res.train)}",
            f"held-out data sets ({len(res.held)}): {', '.join(res.held) or '-'}",
            f"features: {', '.join(FEATURES)}",
@@ -143,19 +144,21 @@ def trees_text(res: PolicyResult, policy: Mapping) -> str:
     return "\n".join(out)
 
 
-def write_policy_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.PathLike) -> None:
+def write_policy_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.PathLike,
+                         note: str = "") -> None:
     """Write ``trees.txt``, ``tree_<objective>.png``, ``cv.csv``, ``table6.{csv,md}``,
-    ``comparison.csv`` and ``features.csv`` into ``out_dir`` (each atomically)."""
+    ``comparison.csv`` and ``features.csv`` into ``out_dir`` (each atomically); the text, the
+    table and the trees carry ``note`` (the run's departures from the paper)."""
     out = Path(out_dir)
-    write_text(out / "trees.txt", trees_text(res, policy))
+    write_text(out / "trees.txt", trees_text(res, policy, note))
     labels = [FEATURE_LABELS[f] for f in FEATURES]
     for r in res.results:
         title = (f"Optimal policy tree: {objective_title(r.objective, res.adversarial_rho)} "
                  f"(depth {r.depth}, min leaf {r.min_leaf})")
-        plot_tree(r.tree, out / f"tree_{r.objective}.png", labels, res.methods, title)
+        plot_tree(r.tree, out / f"tree_{r.objective}.png", labels, res.methods, title, note)
     write_text(out / "cv.csv", cv_csv(res))
     write_text(out / "table6.csv", table6_csv(res))
-    write_text(out / "table6.md", table6_markdown(res))
+    write_text(out / "table6.md", table6_markdown(res, note))
     write_text(out / "comparison.csv", comparison_csv(res))
     write_text(out / "features.csv", features_csv(res))
 

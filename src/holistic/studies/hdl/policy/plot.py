@@ -51,11 +51,20 @@ def node_label(node: Tree, feature_names: Sequence[str], action_names: Sequence[
 
 
 def plot_tree(tree: Tree, png_path: str | os.PathLike, feature_names: Sequence[str],
-              action_names: Sequence[str], title: str = "") -> None:
-    """Draw ``tree`` and write it atomically to ``png_path``."""
+              action_names: Sequence[str], title: str = "", note: str = "") -> None:
+    """Draw ``tree`` and write it atomically to ``png_path``; ``note`` (the run's departures
+    from the paper) in small type in a band along the bottom."""
+    import textwrap
+
     n_leaves, depth = len(leaves(tree)), tree_depth(tree)
-    fig = new_figure((max(4.5, 2.6 * n_leaves), 1.5 * (depth + 1) + 0.8))
-    ax = fig.add_axes((0.0, 0.0, 1.0, 0.9 if title else 1.0))
+    width, height = max(4.5, 2.6 * n_leaves), 1.5 * (depth + 1) + 0.8
+    text = textwrap.fill(note, int(width * 15)) if note else ""  # about 15 characters an inch at 7 points
+    band = (text.count("\n") + 1) * 9.0 / 72.0 + 0.1 if text else 0.0  # inches, 9 points a line
+    fig = new_figure((width, height + band))
+    low = band / (height + band)
+    ax = fig.add_axes((0.0, low, 1.0, (0.9 if title else 1.0) * (1.0 - low)))
+    if text:
+        fig.text(0.5, 0.01, text, fontsize=7, ha="center", va="bottom")
     ax.set_xlim(-0.6, n_leaves - 0.4)
     ax.set_ylim(-depth - 0.5, 0.5)
     ax.set_axis_off()
@@ -76,7 +85,7 @@ def plot_tree(tree: Tree, png_path: str | os.PathLike, feature_names: Sequence[s
                 ha="center", va="center", zorder=3,
                 bbox=dict(boxstyle="round,pad=0.45", facecolor=colour, edgecolor="0.25"))
     if title:
-        fig.suptitle(title, fontsize=10, y=0.97)
+        fig.suptitle(title, fontsize=10, y=1.0 - 0.03 * (1.0 - low))
     save_png(fig, png_path)
 
 

@@ -356,16 +356,16 @@ def analyse(feats: pd.DataFrame, selected: pd.DataFrame, policy: Mapping) -> Pol
 
 
 def policy(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
-           params: Mapping, out_dir: str | os.PathLike) -> PolicyResult:
+           params: Mapping, out_dir: str | os.PathLike, note: str = "") -> PolicyResult:
     """The ``policy`` stage: load the eval files, select (Section 4), analyse, write.
-    ``params`` are the ``analysis.policy`` parameters."""
+    ``params`` are the ``analysis.policy`` parameters; ``note`` the run's departures line."""
     paths = [str(p) for p in eval_paths]
     feats = features(paths)
     models, _ = load_evals(paths, adversarial_rho)
     from .outputs import write_policy_outputs
 
     res = replace(analyse(feats, select_all(models), params), adversarial_rho=adversarial_rho)
-    write_policy_outputs(res, params, out_dir)
+    write_policy_outputs(res, params, out_dir, note)
     return res
 
 

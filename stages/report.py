@@ -1,0 +1,33 @@
+"""Stage `report` of a study: its tables and figures, judged claims and fidelity document, by the
+study's report entry (``Study.report``, one signature for every study).
+
+    python stages/report.py --params params.yaml [--params PROFILE.yaml] --study NAME \
+        --evals results/<study>/eval/<dataset>/<method>.json ... \
+        --logs results/<study>/train/<dataset>/<method>.json ... --out results/<study>/<folder> \
+        --claims results/<study>/claims.csv --fidelity results/<study>/fidelity.md
+"""
+
+from __future__ import annotations
+
+from holistic import cli
+from holistic.studies import STUDIES
+
+
+def main(argv=None) -> None:
+    p = cli.parser(__doc__.splitlines()[0])
+    p.add_argument("--study", required=True, choices=sorted(n for n, s in STUDIES.items() if s.report))
+    p.add_argument("--evals", nargs="+", required=True, metavar="FILE", help="eval files of the train jobs")
+    p.add_argument("--logs", nargs="+", required=True, metavar="FILE", help="train logs of the train jobs")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder of the study's tables and figures")
+    p.add_argument("--claims", required=True, metavar="FILE", help="the judged claims (results/<study>/claims.csv)")
+    p.add_argument("--fidelity", required=True, metavar="FILE",
+                   help="the fidelity document (results/<study>/fidelity.md)")
+    args = p.parse_args(argv)
+    study = STUDIES[args.study]
+    write_report = study.report_entry()
+    write_report(cli.params_from(args), list(study.methods), args.evals, args.logs, args.out, args.claims,
+                 args.fidelity)
+
+
+if __name__ == "__main__":
+    cli.run_stage(main)
