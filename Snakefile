@@ -8,6 +8,19 @@ from snakemake.utils import min_version
 
 min_version("8.0")
 
+# Each params file read by holistic.config first: a missing file or a YAML error is one line naming
+# the file (and the line), before Snakemake's own parse of params.yaml. (Snakemake's command line
+# has read the --configfile files already, so their errors are Snakemake's own; the stage scripts
+# and `python -m holistic.workflow check --params FILE ...` give the one-line messages for them.)
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(workflow.basedir) / "src"))
+from holistic.config import read_params_file as _read_params_file
+
+for _f in ["params.yaml"] + [str(f) for f in workflow.overwrite_configfiles or []]:
+    _read_params_file(_f)
+
 
 configfile: "params.yaml"
 

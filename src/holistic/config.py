@@ -15,6 +15,7 @@ Which study and method names exist is checked by the workflow spec
 from __future__ import annotations
 
 import copy
+import math
 import os
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -66,7 +67,8 @@ def grid_schema() -> dict:
     from .methods import all_axes
 
     return {"type": "object", "additionalProperties": False,
-            "properties": {name: {"type": "array", "minItems": 1, "items": {"type": "number", **bounds}}
+            "properties": {name: {"type": "array", "minItems": 1, "uniqueItems": True,
+                                  "items": {"type": "number", **bounds}}
                            for name, bounds in all_axes().items()}}
 
 
@@ -80,19 +82,102 @@ def schema() -> dict:
     return out
 
 
-def validate(params: dict, source: str = "params") -> dict:
-    """Validate ``params`` against the schema; raise ParamsError naming field and reason."""
+def non_finite(params, path: tuple = ()) -> tuple | None:
+    """The path (keys and list indexes) of the first NaN or infinite number in ``params``, in
+    document order; None when every number is finite. (JSON schema takes ``.nan`` and ``.inf``
+    for numbers, and NaN passes every bound, so this walk runs before the schema.)"""
+    if isinstance(params, float) and not math.isfinite(params):
+        return path
+    items = (params.items() if isinstance(params, Mapping)
+             else enumerate(params) if isinstance(params, (list, tuple)) else ())
+    for key, value in items:
+        found = non_finite(value, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+def _field(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _origin(path, files: Mapping[str, Mapping] | None, default: str) -> str:
+    """The last file of ``files`` (name -> its contents) that sets the field at ``path`` (or
+    the longest part of it that some file sets); ``default`` where none does."""
+    if not files:
+        return default
+    for n in range(len(path), 0, -1):
+        keys = path[:n]
+        setters = [name for name, data in files.items() if _walk_path(data, keys) is not _ABSENT]
+        if setters:
+            return setters[-1]
+    return default
+
+
+def _walk_path(data, keys):
+    for k in keys:
+        if isinstance(data, Mapping) and k in data:
+            data = data[k]
+        elif isinstance(data, list) and isinstance(k, int) and 0 <= k < len(data):
+            data = data[k]
+        else:
+            return _ABSENT
+    return data
+
+
+def validate(params: dict, source: str = "params", files: Mapping[str, Mapping] | None = None) -> dict:
+    """Validate ``params`` against the schema; raise ParamsError naming file, field and reason.
+
+    ``files`` (name -> contents, in merge order): the files ``params`` was merged from; each
+    error then names the file that set its field. Every number must be finite first (a NaN or
+    inf is refused with its field, before the schema)."""
     import jsonschema
 
+    bad = non_finite(params)
+    if bad is not None:
+        raise ParamsError(f"{_origin(bad, files, source)}: field '{_field(bad)}': "
+                          f"{_walk_path(params, bad)} is not a finite number")
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
         for e in errors:
-            field = ".".join(str(p) for p in e.absolute_path) or "<top level>"
-            lines.append(f"{source}: field '{field}': {e.message}")
+            path = tuple(e.absolute_path)
+            lines.append(f"{_origin(path, files, source)}: field '{_field(path)}': {e.message}")
         raise ParamsError("invalid parameters\n  " + "\n  ".join(lines))
     return params
+
+
+def yaml_error(path, exc: yaml.YAMLError) -> str:
+    """One line naming the file, the line and column and what is wrong, for a YAML error."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else str(path)
+    context, problem = getattr(exc, "context", None), getattr(exc, "problem", None)
+    cmark = getattr(exc, "context_mark", None)
+    if context and cmark is not None and mark is not None and cmark.line != mark.line:
+        context += f" at line {cmark.line + 1}, column {cmark.column + 1},"  # e.g. where a `[` opened
+    what = " ".join(str(x) for x in (context, problem) if x) or str(exc).splitlines()[0]
+    return f"{where}: not valid YAML: {what}"
+
+
+def read_params_file(path: str | os.PathLike) -> dict:
+    """One parameter file's contents (a mapping); ParamsError in one line naming the file
+    (missing, unreadable, or not YAML: with the line) otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: parameter file not found")
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise ParamsError(yaml_error(path, exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamsError(f"{path}: cannot read the parameter file: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
 
 
 def load_params(files: Iterable[str | os.PathLike]) -> dict:
@@ -100,16 +185,8 @@ def load_params(files: Iterable[str | os.PathLike]) -> dict:
     files = [Path(f) for f in files]
     if not files:
         raise ParamsError("no parameter file given")
+    contents = {str(path): read_params_file(path) for path in files}
     merged: dict = {}
-    for path in files:
-        if not path.is_file():
-            raise ParamsError(f"{path}: parameter file not found")
-        try:
-            with open(path) as f:
-                data = yaml.safe_load(f) or {}
-        except yaml.YAMLError as exc:
-            raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-        if not isinstance(data, dict):
-            raise ParamsError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    for data in contents.values():
         merged = deep_merge(merged, data)
-    return validate(merged, source=" + ".join(str(f) for f in files))
+    return validate(merged, source=" + ".join(str(f) for f in files), files=contents)

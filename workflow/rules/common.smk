@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from holistic.workflow import spec as S
+from holistic.workflow.stage import quoted_args, shell_quote
 
 # params.yaml, then each --configfile in order: exactly what the stage scripts merge.
 PARAM_FILES = ["params.yaml"] + [str(f) for f in workflow.overwrite_configfiles or []]
@@ -36,7 +37,7 @@ class ParamFiles:
         self.files = list(files)
 
     def __str__(self):
-        return " ".join(f"--params {f}" for f in self.files)
+        return " ".join(f"--params {shell_quote(f)}" for f in self.files)  # quoted: a name is never code
 
 
 PARAMS = ParamFiles(PARAM_FILES)
@@ -49,8 +50,9 @@ wildcard_constraints:
 
 
 def command(stage):
-    """The shell command of a stage: `python <script> --params ... <args> 2> log`."""
-    return f"python {stage.script} {{params.files}} {stage.args} 2> {{log}}"
+    """The shell command of a stage: `python <script> --params ... <args> 2> log`, every path
+    and value shell-quoted (`{input.x:q}`; the params files by ParamFiles)."""
+    return f"python {shell_quote(stage.script)} {{params.files}} {quoted_args(stage.args)} 2> {{log:q}}"
 
 
 def in_report(o):

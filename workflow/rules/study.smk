@@ -12,9 +12,9 @@ def stage_command(stage):
 
     def command(wildcards, input, output):
         values = {k: f(input, output) for k, f in stage.values.items()}
-        args = _smk_format(stage.args, input=input, output=output, wildcards=wildcards,
-                           params=type("Values", (), values))
-        return f"python {stage.script} {PARAMS} {args}"
+        args = _smk_format(quoted_args(stage.args), input=input, output=output, wildcards=wildcards,
+                           params=type("Values", (), values))  # each value shell-quoted (`:q`)
+        return f"python {shell_quote(stage.script)} {PARAMS} {args}"
 
     return command
 
@@ -39,7 +39,7 @@ for _study in SPEC.studies:
             conda:
                 ENV
             shell:
-                "{params.command} 2> {log}"
+                "{params.command} 2> {log:q}"
 
 
 # The stages over every study (src/holistic/workflow/overview.py): results/claims.md and its page.
@@ -62,4 +62,4 @@ for _stage in SPEC.overview:
         conda:
             ENV
         shell:
-            "{params.command} 2> {log}"
+            "{params.command} 2> {log:q}"

@@ -55,7 +55,7 @@ class RobustLinear:
     """
 
     axes: tuple[str, ...] = ("rho",)
-    axis_bounds = {"rho": {"exclusiveMinimum": 0}}
+    axis_bounds = {"rho": {"exclusiveMinimum": 0, "maximum": 1}}  # a radius in the box [0, 1]
     param_keys: tuple[str, ...] = ()
     uses_aux = True  # the fast path reads the forward's aux (the MLP's ReLU gates)
     input_gradients = True  # propagates K-1 logit-difference directions to the input (chunk sizing)

@@ -8,15 +8,38 @@ split, train, attack, aggregate) are declared the same way in ``holistic.workflo
 ``args`` is written in Snakemake's shell syntax (``{input.x}``, ``{output.y}``,
 ``{params.z}``, ``{wildcards.w}``); the Snakefile uses it as is, the DVC generator renders
 it with the job's concrete paths. The full command is always
-``python <script> --params FILE... <args>``.
+``python <script> --params FILE... <args>``, every path and value in it shell-quoted
+(:func:`quoted_args` for Snakemake, :func:`shell_quote` for both front doors): a params file
+named ``my $(touch x).yaml`` is one argument, never a command.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass, field, replace
 from typing import Callable, Union
 
 from ..errors import ParamsError
+
+
+_FIELD = re.compile(r"(?<!\{)\{(\w+(?:\.\w+)*)\}(?!\})")
+_DVC_ITEM = "${item}"
+
+
+def quoted_args(args: str) -> str:
+    """``args`` with each ``{input.x}`` etc. as ``{input.x:q}``: Snakemake then shell-quotes the
+    value (each path of a list on its own)."""
+    return _FIELD.sub(r"{\1:q}", args)
+
+
+def shell_quote(value) -> str:
+    """``shlex.quote(value)``; a plain name (``params.yaml``, ``data/raw/${item}.npz``: DVC's
+    ``${item}`` counts as plain) stays as it is, so the generated dvc.yaml keeps its commands."""
+    value = str(value)
+    if shlex.quote(value.replace(_DVC_ITEM, "item")) == value.replace(_DVC_ITEM, "item"):
+        return value
+    return shlex.quote(value)
 
 
 @dataclass(frozen=True)
