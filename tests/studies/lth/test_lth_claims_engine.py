@@ -18,9 +18,15 @@ COLUMNS = ["dataset", "method", "config_id", "split", "round", "training", "rese
            "natural", "pgd", "fgsm"]
 
 
+#: A kept checkpoint half-way through a 504-step round: converged (precondition ``converged``).
+CONVERGED_STOP = {r: 250.0 for r in KEPT}
+
+
 def models(method, natural=None, pgd=None, fgsm=None, stop=None, dataset="mnist"):
     """Rows of ``method``: per round of :data:`KEPT`, every split, measure = value + the split's jitter
-    (a measure given as {round: value}; missing rounds or measures: NaN)."""
+    (a measure given as {round: value}; missing rounds or measures: NaN; the stop step defaults
+    to :data:`CONVERGED_STOP`)."""
+    stop = CONVERGED_STOP if stop is None else stop
     training, _, reset = method.rpartition("-")
     rows = []
     for r, kept in KEPT.items():
@@ -169,3 +175,24 @@ def test_every_row_carries_the_departures():
     r = run(tickets(60.0, 98.0), departures={"batch_size": "batch 32 (paper 60)"})
     frame = E.claims_frame("lth", C.evaluate(r))
     assert len(frame) == len(C.CLAIMS) and set(frame["departures"]) == {"batch 32 (paper 60)"}
+
+
+# ----------------------------------------------------------------- converged: a cut-off round compares learning speed
+
+def test_accuracy_claims_are_not_testable_where_a_compared_round_was_cut_off():
+    """L1, L3 and L4 compare accuracies: where a compared model's kept checkpoint is in the last
+    10 % of its round (stop step 481 of 504), the models were still learning, and the claim is
+    `not testable here` naming ``converged``; at 450 of 504 (89 %) it is judged."""
+    late = {r: 480.0 for r in KEPT}
+    cases = {
+        "L1@51.3": lambda stop: [models("PGD-init", pgd={0: 45.0, 3: 60.0, 8: 60.0},
+                                        natural={0: 98.4, 3: 98.0, 8: 98.0}, stop=stop)],
+        "L3-PGD": lambda stop: [models("PGD-init", pgd=flat(40.0), stop=stop),
+                                models("natural-init", pgd=flat(1.0))],
+        "L4-random": lambda stop: [models("natural-init", natural=flat(98.0), stop=stop),
+                                   models("natural-random", natural=flat(96.0))],
+    }
+    for key, groups in cases.items():
+        j = verdict(run(*groups(late)), key)
+        assert j.verdict == E.NOT_TESTABLE and "converged: kept checkpoint at 95 % of the round" in j.reason, key
+        assert verdict(run(*groups({r: 440.0 for r in KEPT})), key).verdict == E.HOLDS, key

@@ -163,6 +163,25 @@ def _voiding(run: Run, dataset: str, keys) -> E.Precondition:
     return E.protocol(voiding(run.departures.get(dataset, {}), keys))
 
 
+def _converged(run: Run, dataset: str, methods, levels=None) -> E.Precondition:
+    """``converged`` over the compared models (issue 28): the latest kept checkpoint (stop step)
+    of ``methods``' models (at the P_m ``levels``; None: every level) as a share of its round's
+    steps. A checkpoint in the last 10 % of the round means the validation loss was still
+    falling: the models were cut off while learning, so an accuracy compared there measures how
+    fast they learn, not what they reach (issue 33: PGD accuracy still rising at 504 steps)."""
+    shares = []
+    for m in methods:
+        steps = run.round_steps.get((dataset, m))
+        rows = _rows(run, dataset, m)
+        if levels is not None:
+            rows = rows[rows["kept_percent"].map(lambda k: any(abs(k - lv) <= TOLERANCE for lv in levels))]
+        if steps and "stop_step" in rows:
+            shares += [float(v) / steps for v in rows["stop_step"] if _finite([v])]
+    if not shares:
+        return E.Precondition("converged", False, "no kept checkpoint and round length measured")
+    return E.converged(max(shares))
+
+
 def _worst(pairs: list[tuple[dict, dict]]) -> tuple[dict, dict]:
     """Per unit, the pair (a, b) of the smallest ``a - b`` among the cases ``pairs``
     (each ``({unit: a}, {unit: b})``): the claim "at every level" judged where it is closest to failing."""
@@ -177,12 +196,13 @@ def _worst(pairs: list[tuple[dict, dict]]) -> tuple[dict, dict]:
 def read_tickets(run: Run, dataset: str, level: float) -> Reading:
     """L1 at ``level``: PGD-init's ticket at ``level`` against the dense PGD-init net of the same
     split, PGD and natural test accuracy (the two parts). Voided where the attack radius or the
-    training radius is not the paper's (robustness at another radius is another claim)."""
+    training radius is not the paper's (robustness at another radius is another claim); not
+    testable where the compared rounds were cut off (:func:`_converged`)."""
     m = "PGD-init"
     pgd_t, pgd_d = at_level(run, dataset, m, level, "pgd"), at_level(run, dataset, m, DENSE, "pgd")
     nat_t, nat_d = at_level(run, dataset, m, level, "natural"), at_level(run, dataset, m, DENSE, "natural")
     pre = [_measured({f"{m} PGD at {level:g} %": pgd_t, f"{m} PGD at 100 %": pgd_d}),
-           _voiding(run, dataset, ("eps", "train_eps"))]
+           _converged(run, dataset, (m,), (level, DENSE)), _voiding(run, dataset, ("eps", "train_eps"))]
     here = (f"PGD {number(_mean(pgd_t.values()), 2, '-')} vs {number(_mean(pgd_d.values()), 2, '-')}; "
             f"natural {number(_mean(nat_t.values()), 2, '-')} vs {number(_mean(nat_d.values()), 2, '-')}")
     return [E.paired(pgd_t, pgd_d), E.paired(nat_t, nat_d)], pre, here
@@ -216,6 +236,7 @@ def read_broken(run: Run, dataset: str, attack: str) -> Reading:
                                                     f"the attack does not break every net)"))
     else:
         pre.append(E.not_automatic(False, f"{trained}'s {name} accuracy not measured"))
+    pre.append(_converged(run, dataset, (trained, "natural-init")))
     pre.append(_voiding(run, dataset, ("eps", "train_eps")))
     nat_all = [v for _, x in by_round for v in x.values()]
     at_all = [v for x, _ in by_round for v in x.values()]
@@ -246,7 +267,9 @@ def read_original_beats(run: Run, dataset: str, other: str) -> Reading:
     a, b = _worst(pairs)
     pre = [E.measured(bool(pairs), f"trainings with init and {other}: {', '.join(trainings) or 'none'}; "
                                    f"{len(pairs)} (training, level) case{'s' if len(pairs) != 1 else ''} at "
-                                   f"P_m <= {HIGH_SPARSITY:g} %")]
+                                   f"P_m <= {HIGH_SPARSITY:g} %"),
+           _converged(run, dataset, [f"{t}-{r}" for t in trainings for r in ("init", other)],
+                      sorted({float(k) for k in lv["kept_percent"] if k <= HIGH_SPARSITY + TOLERANCE}))]
     here = (f"natural {number(_mean(a.values()), 2, '-')} vs {number(_mean(b.values()), 2, '-')} "
             "at the closest case per split")
     return [E.paired(a, b)], pre, here
