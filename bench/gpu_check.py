@@ -11,7 +11,8 @@ from train_throughput import CONFIG, synthetic  # noqa: E402
 from holistic.jobs.attack import measure  # noqa: E402
 from holistic.methods import ModelSpec  # noqa: E402
 from holistic.studies.hdl.methods import METHODS  # noqa: E402
-from holistic.train.loop import TrainConfig, train_grid  # noqa: E402
+from holistic.train.config import TrainConfig  # noqa: E402
+from holistic.train.loop import train_grid  # noqa: E402
 
 data = synthetic(96, 4, 3, n_splits=4)
 worst = 0.0
@@ -29,7 +30,7 @@ cuda_data = data.to("cuda")
 specs = [ModelSpec(0, CONFIG, g % 4) for g in range(8)]
 r = train_grid(cuda_data, METHODS["HDL"], specs, TrainConfig(epochs=2, batch_size=32, rounds=1, device="cuda"), log=None)
 params = {"threads": 1, "train": {"memory_budget_mb": 2048},
-          "attack": {"rho_test": [0.1], "pgd_steps": 10, "pgd_step_size": 2.5, "seed": 0}}
+          "attack": {"eps": [0.1], "pgd_steps": 10, "pgd_step_size": 2.5, "seed": 0}}
 rows = measure(params, "mlp", r.params, specs, data, device="cuda")
 print("evaluation on cuda ok:", rows[0]["rows"][:4])
 print("worst weight difference", worst)

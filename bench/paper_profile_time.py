@@ -90,7 +90,7 @@ def main():
     data = stack_splits(X, y, splits, s["preprocessing"])
     study = STUDIES[args.study]
     per_method = {}
-    rho = params["attack"]["rho_test"][-1]
+    rho = params["attack"]["eps"][-1]
     print(f"{args.dataset}: train {tuple(data.X_train.shape)} test {tuple(data.X_test.shape)} on {args.device}"
           f" ({torch.cuda.get_device_name() if args.device == 'cuda' else 'cpu'})", flush=True)
     for name in args.methods or study.methods:

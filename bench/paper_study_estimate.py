@@ -36,7 +36,7 @@ from holistic.io import write_json  # noqa: E402
 from holistic.methods import model_grid  # noqa: E402
 from holistic.studies import STUDIES  # noqa: E402
 from holistic.jobs.train import train_config  # noqa: E402
-from holistic.train.loop import steps_per_epoch  # noqa: E402
+from holistic.train.schedule import steps_per_epoch  # noqa: E402
 
 
 def published_rows(n: int) -> tuple[int, int, int]:

@@ -42,7 +42,8 @@ from train_throughput import CONFIG, N_SPLITS, SHAPES, machine, plain, specs, sy
 from holistic.io import write_json, write_text  # noqa: E402
 from holistic.studies.hdl.methods import METHODS  # noqa: E402
 from holistic.train import adam as adam_module  # noqa: E402
-from holistic.train.loop import TrainConfig, train_grid  # noqa: E402
+from holistic.train.config import TrainConfig  # noqa: E402
+from holistic.train.loop import train_grid  # noqa: E402
 
 MATMULS = ("aten::bmm", "aten::baddbmm", "aten::mm", "aten::addmm")
 

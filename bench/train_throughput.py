@@ -48,7 +48,8 @@ from holistic.io import write_json, write_text  # noqa: E402
 from holistic.methods import ModelSpec  # noqa: E402
 from holistic.studies.hdl.methods import METHODS  # noqa: E402
 from holistic.train.chunks import chunk_size, last_level_cache, train_in_chunks  # noqa: E402
-from holistic.train.loop import TrainConfig, train_grid  # noqa: E402
+from holistic.train.config import TrainConfig  # noqa: E402
+from holistic.train.loop import train_grid  # noqa: E402
 
 CONFIG = {"lr": 0.01, "rho": 0.01, "a": 0.8, "lambda": 1e-6, "beta_bar": 200.0}
 SHAPES = {"iris-sized": (96, 4, 3, 10), "spambase-sized": (2944, 57, 2, 1)}  # n_train, p, k, epochs

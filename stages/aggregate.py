@@ -8,11 +8,17 @@
 Eval files are given per data set in the study's method order: the tables keep it. The
 replicates' (``studies.<study>.replicates``) are in no table: each seed offset's get the tables'
 selection, ``<replicate-tables>/seed+<offset>/selected.csv`` (``write_replicates``).
+
+Every eval file is checked against the run's declarations (``attack.eps``, each job's grid:
+``holistic.records.declared``) before any output is written; the outputs are written aside and
+swapped in at the end, so an error (exit 2, one line naming the file, the model and the field)
+leaves the previous ones as they were (docs/records.md).
 """
 
 from __future__ import annotations
 
 from holistic import cli
+from holistic.records.declared import Declared
 from holistic.selection.tables import Layout, aggregate
 from holistic.studies import STUDIES
 
@@ -35,8 +41,8 @@ def main(argv=None) -> None:
     params = cli.params_from(args)
     study = STUDIES[args.study]
     layout = Layout(methods=tuple(study.methods), baseline=study.baseline, refs=dict(study.table_refs))
-    aggregate(args.evals, params["aggregate"]["adversarial_rho"], args.tables, args.metrics, args.plots, layout,
-              args.replicates, args.replicate_tables)
+    aggregate(args.evals, params["aggregate"]["adversarial_eps"], args.tables, args.metrics, args.plots, layout,
+              args.replicates, args.replicate_tables, declared=Declared(params, study))
 
 
 if __name__ == "__main__":

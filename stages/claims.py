@@ -11,9 +11,10 @@ outputs only after every input has been read and checked.
 
 from __future__ import annotations
 
-import pandas as pd
+from holistic import cli  # first: it pins the numeric code paths before numpy loads (holistic.numerics)
 
-from holistic import cli
+import pandas as pd  # noqa: E402
+
 from holistic.fidelity import invariants
 from holistic.fidelity.outputs import overview_markdown, read_claims
 from holistic.io import write_text

@@ -14,7 +14,7 @@ tolerance between the two seeds (the ceiling of the comparison) beside the share
 the paper. The claims (`holistic.studies.hdl.claims`) are judged on the first run (the one the
 params describe); `--evals`: its eval files, for the per-split statistics of a run of fewer than
 3 data sets in Tables A1-A4 and of the image data sets, whose claims of Section 4.2
-(`holistic.studies.hdl.image_claims`) join the same claims.csv. `--claims` defaults to `claims.csv`
+(`holistic.studies.hdl.images.claims`) join the same claims.csv. `--claims` defaults to `claims.csv`
 beside `--out`.
 """
 
@@ -29,9 +29,10 @@ from holistic.fidelity import engine as E
 from holistic.fidelity import outputs
 from holistic.records.evals import load_evals
 from holistic.records.selected import load_selected, read_table
-from holistic.studies.hdl.claims import PUBLICATION, claims_run, judge_claims, notes, verified_note
-from holistic.studies.hdl.image_claims import image_datasets, image_run, judge_images
+from holistic.studies.hdl.claims import claims_run, judge_claims
+from holistic.studies.hdl.images.claims import image_datasets, image_run, judge_images
 from holistic.studies.hdl.protocol import header_note
+from holistic.studies.hdl.publication import PUBLICATION, notes, verified_note
 
 
 def run_spec(text: str) -> tuple[str, str]:
@@ -75,7 +76,7 @@ def main(argv=None) -> None:
     note = header_note(params, datasets)
     run = claims_run(params, runs[first.label], first.matched, reference, names)
     images = image_datasets(runs[first.label]["dataset"])
-    models = load_evals(args.evals, params["aggregate"]["adversarial_rho"])[0] \
+    models = load_evals(args.evals, params["aggregate"]["adversarial_eps"])[0] \
         if args.evals and (images or not run.over_datasets()) else None
     if models is not None and not run.over_datasets():  # per-split statistics: the selected models' splits
         run = claims_run(params, runs[first.label], first.matched, reference, names, models)

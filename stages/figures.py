@@ -32,7 +32,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     args = p.parse_args(argv)
     params = cli.params_from(args)
-    rho = params["aggregate"]["adversarial_rho"]
+    rho = params["aggregate"]["adversarial_eps"]
     selected = read_selected(args.selected)
     summary = summarize(load_evals(args.evals, rho)[0]) if args.evals else None
     note = header_note(params, selected["dataset"].unique())  # the run's departures from the paper

@@ -6,7 +6,7 @@
 
 Writes OUT/images.md (one table per image data set of the run, each cell published / here /
 difference, with the radii compared and the run's departures from the paper's protocol; the
-claims of Section 4.2 judged by the claims engine, `holistic.studies.hdl.image_claims`, whose
+claims of Section 4.2 judged by the claims engine, `holistic.studies.hdl.images.claims`, whose
 rows the `fidelity` stage writes into claims.csv; a reviewer's sanity checks) and OUT/images.csv
 (the cells, tidy). The values are those of the multi-objective choice, as in Tables 2-4.
 """
@@ -17,8 +17,8 @@ from holistic import cli
 from holistic.fidelity import engine as E
 from holistic.records.evals import load_evals
 from holistic.records.selected import read_selected
-from holistic.studies.hdl.image_claims import image_run, judge_images
 from holistic.studies.hdl.images import write_images
+from holistic.studies.hdl.images.claims import image_run, judge_images
 
 
 def main(argv=None) -> None:
@@ -30,7 +30,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     args = p.parse_args(argv)
     params = cli.params_from(args)
-    models, _ = load_evals(args.evals, params["aggregate"]["adversarial_rho"])
+    models, _ = load_evals(args.evals, params["aggregate"]["adversarial_eps"])
     run = image_run(params, read_selected(args.selected), models)
     write_images(run.values, params, args.out, run.published, source=args.selected,
                  claims=E.claims_frame("hdl", judge_images(run)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from holistic import cli
 from holistic.records.evals import load_eval
-from holistic.studies.hdl.policy.prescribe import policy
+from holistic.studies.hdl.policy.outputs import policy
 from holistic.studies.hdl.protocol import header_note
 
 
@@ -23,7 +23,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     params = cli.params_from(args)
     datasets = dict.fromkeys(str(load_eval(p).get("dataset")) for p in args.evals)  # the run's data sets
-    policy(args.evals, params["aggregate"]["adversarial_rho"], params["analysis"]["policy"],
+    policy(args.evals, params["aggregate"]["adversarial_eps"], params["analysis"]["policy"],
            args.out, header_note(params, datasets))
 
 

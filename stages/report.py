@@ -5,12 +5,30 @@ study's report entry (``Study.report``, one signature for every study).
         --evals results/<study>/eval/<dataset>/<method>.json ... \
         --logs results/<study>/train/<dataset>/<method>.json ... --out results/<study>/<folder> \
         --claims results/<study>/claims.csv --fidelity results/<study>/fidelity.md
+
+Every eval file and train log is checked against the run's declarations (``attack.eps``,
+each job's grid: ``holistic.records.declared``) before the report is made; its outputs are
+written aside and swapped in at the end, so an error (exit 2, one line naming the file, the
+model and the field) leaves the previous ones as they were (docs/records.md).
 """
 
 from __future__ import annotations
 
 from holistic import cli
+from holistic.io import write_aside
+from holistic.records.declared import Declared
+from holistic.records.evals import load_eval
+from holistic.records.train_log import load_logs
 from holistic.studies import STUDIES
+
+
+def check_records(params: dict, study, evals: list, logs: list) -> None:
+    """Every eval file and train log of the report checked against the run's declarations
+    (RecordError naming the file, the model and the field)."""
+    declared = Declared(params, study)
+    for path in evals:
+        load_eval(path, declared)
+    load_logs(logs, declared=declared)
 
 
 def main(argv=None) -> None:
@@ -25,8 +43,10 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     study = STUDIES[args.study]
     write_report = study.report_entry()
-    write_report(cli.params_from(args), list(study.methods), args.evals, args.logs, args.out, args.claims,
-                 args.fidelity)
+    params = cli.params_from(args)
+    check_records(params, study, args.evals, args.logs)
+    with write_aside():
+        write_report(params, list(study.methods), args.evals, args.logs, args.out, args.claims, args.fidelity)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def profile(tmp_path, text, name="bad.yaml"):
 @pytest.mark.parametrize("text, field", [
     ("train:\n  grid:\n    lr: [.nan]\n", "train.grid.lr.0"),
     ("train:\n  grid:\n    rho: [0.1, .inf]\n", "train.grid.rho.1"),
-    ("attack:\n  rho_test: [0.01, -.inf]\n", "attack.rho_test.1"),
+    ("attack:\n  eps: [0.01, -.inf]\n", "attack.eps.1"),
     ("train:\n  memory_budget_mb: .nan\n", "train.memory_budget_mb"),
     ("train:\n  certified: {eps: .NaN}\n", "train.certified.eps"),
     ("analysis:\n  policy:\n    weights: {stability: .Inf}\n", "analysis.policy.weights.stability"),
@@ -40,11 +40,11 @@ def test_non_finite_refused_with_file_and_field(tmp_path, text, field):
 
 @pytest.mark.parametrize("text, field", [
     ("train:\n  grid:\n    rho: [1.5]\n", "train.grid.rho.0"),
-    ("attack:\n  rho_test: [0.1, 2.0]\n", "attack.rho_test.1"),
+    ("attack:\n  eps: [0.1, 2.0]\n", "attack.eps.1"),
     ("train:\n  adversarial: {eps: 1.2}\n", "train.adversarial.eps"),
     ("train:\n  certified: {eps: 3}\n", "train.certified.eps"),
-    ("aggregate:\n  adversarial_rho: 1.5\n", "aggregate.adversarial_rho"),
-    ("attack:\n  rho_test: [0.0, 0.1]\n", "attack.rho_test.0"),
+    ("aggregate:\n  adversarial_eps: 1.5\n", "aggregate.adversarial_eps"),
+    ("attack:\n  eps: [0.0, 0.1]\n", "attack.eps.0"),
 ])
 def test_radii_outside_the_box_refused(tmp_path, text, field):
     f = profile(tmp_path, text)
@@ -53,13 +53,13 @@ def test_radii_outside_the_box_refused(tmp_path, text, field):
 
 
 def test_radius_one_is_allowed(tmp_path):
-    f = profile(tmp_path, "attack:\n  rho_test: [0.1, 1]\ntrain:\n  grid:\n    rho: [1.0]\n")
+    f = profile(tmp_path, "attack:\n  eps: [0.1, 1]\ntrain:\n  grid:\n    rho: [1.0]\n")
     p = load_params([PARAMS, f])
-    assert p["attack"]["rho_test"] == [0.1, 1] and p["train"]["grid"]["rho"] == [1.0]
+    assert p["attack"]["eps"] == [0.1, 1] and p["train"]["grid"]["rho"] == [1.0]
 
 
 @pytest.mark.parametrize("text, field", [
-    ("attack:\n  rho_test: [0.01, 0.1, 0.01]\n", "attack.rho_test"),
+    ("attack:\n  eps: [0.01, 0.1, 0.01]\n", "attack.eps"),
     ("train:\n  grid:\n    rho: [0.1, 0.1]\n", "train.grid.rho"),
     ("train:\n  grid:\n    lr: [0.01, 1.0e-2]\n", "train.grid.lr"),
     ("train:\n  grid:\n    beta_bar: [200, 200.0]\n", "train.grid.beta_bar"),
@@ -72,10 +72,10 @@ def test_duplicates_refused(tmp_path, text, field):
 
 def test_error_names_the_file_that_set_the_field(tmp_path):
     """A field a profile does not touch is blamed on params.yaml, not on the profile."""
-    base = profile(tmp_path, (ROOT / "params.yaml").read_text().replace("rho_test: [0.001, 0.01, 0.1]",
-                                                                       "rho_test: [0.001, .nan]"), "base.yaml")
+    base = profile(tmp_path, (ROOT / "params.yaml").read_text().replace("eps: [0.001, 0.01, 0.1]",
+                                                                       "eps: [0.001, .nan]"), "base.yaml")
     f = profile(tmp_path, "seed: 1\n")
-    with pytest.raises(ParamsError, match=rf"^{base}: field 'attack\.rho_test\.1'"):
+    with pytest.raises(ParamsError, match=rf"^{base}: field 'attack\.eps\.1'"):
         load_params([base, f])
 
 

@@ -17,7 +17,7 @@ from holistic.jobs import attack as attack_job
 from holistic.methods import model_grid
 from holistic.models import MODELS
 from holistic.train.chunks import model_bytes, train_in_chunks
-from holistic.train.loop import TrainConfig
+from holistic.train.config import TrainConfig
 
 LINE = re.compile(r"^\[(?P<label>[^\]]+)\] (?P<what>\w+) (?P<pct>\d+)% (?P<elapsed>\S+) elapsed, "
                   r"(?:~(?P<left>\S+) left|done)$")
@@ -109,7 +109,7 @@ def test_training_reports_every_model_step_of_every_chunk_and_round(monkeypatch,
 def test_evaluation_reports_every_measurement(monkeypatch, data):
     monkeypatch.setattr(P, "EVERY", 0.0)
     params = load_params([ROOT / "params.yaml"])
-    params["attack"].update(rho_test=[0.05, 0.1], pgd_steps=2, verify=["ibp"], adversarial="pgd",
+    params["attack"].update(eps=[0.05, 0.1], pgd_steps=2, verify=["ibp"], adversarial="pgd",
                             suite={"pgd": ["val", "test"], "fgsm": ["test"], "deepfool": ["test"],
                                    "ensemble": ["test"]},
                             ensemble={"members": ["pgd"]}, deepfool={"steps": 2})

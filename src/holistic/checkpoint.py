@@ -18,7 +18,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor
 
-from .errors import DataError
+from .errors import DataError, RecordError
 from .io import atomic_path
 from .methods import ModelSpec
 
@@ -53,7 +53,11 @@ def sort_header(path: str | os.PathLike) -> None:
 
 
 def load_models(path: str | os.PathLike) -> tuple[dict[str, Tensor], list[ModelSpec], dict]:
-    """Return ``(params, specs, meta)`` from a model file written by :func:`save_models`."""
+    """Return ``(params, specs, meta)`` from a model file written by :func:`save_models`.
+    DataError naming the file (and, for a bad grid entry, the model) and the field of a
+    metadata field missing or not JSON, a grid entry that is no model (``config_id``, ``split``,
+    a ``round`` where given: integers >= 0; ``config`` an object) or given twice, or a tensor
+    without one entry per model of the grid."""
     if not os.path.isfile(path):
         raise DataError(f"{path}: model file not found")
     try:
@@ -70,5 +74,46 @@ def load_models(path: str | os.PathLike) -> tuple[dict[str, Tensor], list[ModelS
         if missing:
             raise DataError(f"{path}: tensors {missing} listed in metadata 'params' are missing")
         params = {n: f.get_tensor(n) for n in names}
-    specs = [ModelSpec(**g) for g in json.loads(md["grid"])]
-    return params, specs, json.loads(md["meta"])
+    meta, grid = (_metadata(md, k, path) for k in ("meta", "grid"))
+    specs = grid_specs(grid, path, meta.get("method") if isinstance(meta, dict) else None)
+    for n, t in params.items():
+        if t.dim() == 0 or t.shape[0] != len(specs):
+            raise RecordError(f"{path}: field '{n}': {t.shape[0] if t.dim() else 'no'} models stacked, but the "
+                              f"grid has {len(specs)}")
+    return params, specs, meta
+
+
+def _metadata(md: dict, key: str, path) -> object:
+    try:
+        return json.loads(md[key])
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise RecordError(f"{path}: metadata field '{key}': not valid JSON: {exc}") from None
+
+
+def grid_specs(grid, path, method: str | None = None) -> list[ModelSpec]:
+    """The model file's ``grid`` metadata as specs, each entry checked; RecordError naming the
+    file, the model and the field (``grid[i].split``)."""
+    if not isinstance(grid, list):
+        raise RecordError(f"{path}: metadata field 'grid': must be a list of models")
+    specs, seen = [], {}
+    for i, g in enumerate(grid):
+        where = f"{path}: model " + " ".join([*([method] if method else []), f"grid[{i}]"])
+        if not isinstance(g, dict):
+            raise RecordError(f"{where}: field 'grid[{i}]': must be a JSON object")
+        for f in ("config_id", "split", "round"):
+            v = g.get(f)
+            if (v is not None or f != "round") and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise RecordError(f"{where}: field 'grid[{i}].{f}': must be an integer >= 0, got {v!r}")
+        if not isinstance(g.get("config"), dict):
+            raise RecordError(f"{where}: field 'grid[{i}].config': must be a JSON object")
+        try:
+            spec = ModelSpec(**g)
+        except TypeError as exc:
+            raise RecordError(f"{where}: field 'grid[{i}]': {exc}") from None
+        key = (spec.config_id, spec.split, spec.round)
+        if key in seen:
+            raise RecordError(f"{where}: field 'grid[{i}]': config_id {key[0]}, split {key[1]}"
+                              + ("" if key[2] is None else f", round {key[2]}") + f" already given by grid[{seen[key]}]")
+        seen[key] = i
+        specs.append(spec)
+    return specs

@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import load_params
-from .errors import HolisticError
+from . import numerics
+
+numerics.pin_environment()  # before anything imports torch or numpy: every stage imports this first
+
+from .config import load_params  # noqa: E402
+from .errors import HolisticError  # noqa: E402
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -21,7 +25,10 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 def params_from(args: argparse.Namespace) -> dict:
-    return load_params(args.params)
+    """The merged, checked params; the process then runs under their ``numerics`` mode."""
+    params = load_params(args.params)
+    numerics.apply(params)
+    return params
 
 
 def run_stage(main) -> None:

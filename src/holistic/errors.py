@@ -11,3 +11,8 @@ class ParamsError(HolisticError):
 
 class DataError(HolisticError):
     """A data file is missing, corrupt or inconsistent."""
+
+
+class RecordError(DataError):
+    """A record (eval file, training log, model file) breaks its format: names the file, the
+    model and the field."""

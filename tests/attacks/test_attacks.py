@@ -13,7 +13,8 @@ from holistic.evaluation.run import evaluate_models
 from holistic.methods import model_grid
 from holistic.models import MODELS
 from holistic.models.mlp import forward, predict
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from holistic.attacks.rfgs import RFGSM, rfgsm
 from holistic.data.stacked import stack_splits
 from holistic.methods import model_grid
 from holistic.models import MODELS
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 BOX = (0.0, 1.0)
 

@@ -15,7 +15,8 @@ from holistic.evaluation.run import evaluate_models, layer_form
 from holistic.fidelity.invariants import check, summary
 from holistic.methods import model_grid
 from holistic.models import MODELS
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 from holistic.verify import bounds as margin_bounds
 
 EPS = [0.01, 0.03]

@@ -16,11 +16,12 @@ from holistic.jobs import attack as attack_job
 from holistic.jobs import train as job
 from holistic.methods import Method, ModelSpec, model_grid
 from holistic.records.evals import flatten_eval, tidy_rows, write_eval
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 SHAPE = (1, 6, 6)
 PARAMS = {"train": {"memory_budget_mb": 64},
-          "attack": {"rho_test": [0.3], "suite": {"pgd": ["val", "test"]}, "adversarial": "pgd",
+          "attack": {"eps": [0.3], "suite": {"pgd": ["val", "test"]}, "adversarial": "pgd",
                      "pgd_steps": 3, "pgd_step_size": 2.5, "verify": [], "seed": 0}}
 
 

@@ -12,7 +12,8 @@ from holistic.methods import Method, model_grid
 from holistic.models import MODELS, cnn
 from holistic.models.module import StackedModule
 from holistic.objectives.robust import gradient_norms_autograd
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def n_params(make, shape, k=10):

@@ -16,7 +16,9 @@ from holistic.models import MODELS, noise
 from holistic.models.preact_resnet import PreActResNet
 from holistic.models.residual import ResidualStack
 from holistic.models.resmlp import en_resmlp, resmlp
-from holistic.train.loop import TrainConfig, model_seed, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
+from holistic.train.seeds import model_seed
 
 
 @pytest.mark.parametrize("name,shape,count", [

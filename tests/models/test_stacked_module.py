@@ -13,7 +13,8 @@ from holistic.methods import Method, model_grid
 from holistic.models import MODELS
 from holistic.models.module import StackedModule
 from holistic.objectives.robust import gradient_norms_autograd
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def mlp_module(input_shape=(5,), k=3):

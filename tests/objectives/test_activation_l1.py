@@ -11,7 +11,8 @@ from holistic.models import MODELS
 from holistic.objectives import LOSSES
 from holistic.objectives.activation_l1 import ActivationL1
 from holistic.objectives.ce import per_sample_loss
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 from holistic.verify.layers import from_model
 
 

@@ -10,7 +10,8 @@ from holistic.methods import Method, model_grid
 from holistic.models import MODELS
 from holistic.objectives.adversarial import Adversarial
 from holistic.objectives.ce import per_sample_loss
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 EPS = 0.1
 PGD = {"attack": "pgd", "eps": EPS, "steps": 5, "step_size": 0.04}

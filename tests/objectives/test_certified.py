@@ -16,7 +16,8 @@ from holistic.objectives import LOSSES
 from holistic.objectives.ce import per_sample_loss
 from holistic.objectives.certified import (BETA_MIN, BOUND_KINDS, Certified, margin_lower_bounds, mixing_weight,
                                            robust_ce)
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 from holistic.verify import bounds
 from holistic.verify.crown import crown_ibp_bounds
 from holistic.verify.ibp import ibp_bounds

@@ -12,7 +12,8 @@ from holistic.evaluation.metrics import channel_sparsity_percent, group_norms, i
 from holistic.methods import Method, model_grid
 from holistic.models import MODELS
 from holistic.procedures import PROCEDURES, admm
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def test_projection_prunes_exactly_the_requested_share_of_each_model():

@@ -9,7 +9,9 @@ from holistic.evaluation.metrics import sparsity_percent
 from holistic.methods import model_grid
 from holistic.models.mlp import init_params
 from holistic.procedures import continuous_sparsification as cs
-from holistic.train.loop import TrainConfig, model_seed, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
+from holistic.train.seeds import model_seed
 
 
 def tiny_data(n=120, p=4, k=2):

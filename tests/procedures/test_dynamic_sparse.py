@@ -15,7 +15,8 @@ from holistic.objectives.ce import per_sample_loss
 from holistic.procedures import PROCEDURES
 from holistic.procedures.magnitude_pruning import global_magnitude_masks, magnitude_pruned, n_pruned
 from holistic.train.adam import StackedAdam
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 MLP = MODELS["mlp"].__class__(hidden=(16, 16))
 

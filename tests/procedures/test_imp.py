@@ -13,7 +13,10 @@ from holistic.procedures import PROCEDURES
 from holistic.procedures.imp import DEFAULTS, IterativeMagnitudePruning
 from holistic.procedures.layer_pruning import kept_percent, masked
 from holistic.train.chunks import model_bytes, train_in_chunks
-from holistic.train.loop import TrainConfig, piece_settings, round_seed, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
+from holistic.train.pieces import piece_settings
+from holistic.train.seeds import round_seed
 from holistic.train.resume import Checkpoint
 
 NET = "lenet300-nobias"

@@ -9,7 +9,8 @@ from holistic.data.stacked import stack_splits
 from holistic.methods import Method, model_grid
 from holistic.procedures.layer_pruning import exact_rate
 from holistic.procedures.progressive import pruned_count
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def remaining(n, rounds, rho=exact_rate("1/3")):

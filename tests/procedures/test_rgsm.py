@@ -15,7 +15,8 @@ from holistic.methods import Method, model_grid
 from holistic.models import MODELS
 from holistic.procedures import PROCEDURES, rgsm
 from holistic.procedures.rvsm import threshold
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def test_input_groups_of_convolutions_and_dense_layers():

@@ -11,7 +11,8 @@ from holistic.methods import Method, all_axes, model_grid
 from holistic.models import MODELS
 from holistic.procedures import PROCEDURES
 from holistic.procedures import rvsm
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def blob_data():

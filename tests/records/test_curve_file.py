@@ -10,7 +10,8 @@ from holistic.errors import DataError
 from holistic.jobs.train import save_curves
 from holistic.methods import model_grid
 from holistic.records.curves import COLUMNS, load_curves
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 
 
 def test_a_curve_file_holds_every_model_at_every_epoch_and_its_kept_epoch(tmp_path):

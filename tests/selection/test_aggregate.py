@@ -241,9 +241,32 @@ def test_duplicate_config_split_rejected():
         evals_format.flatten_eval(ev, RHO, source="x.json")
 
 
+#: On top of params.yaml, the run :func:`table_evals` is: two configurations (lr), two splits.
+RUN_PARAMS = "split: {n_splits: 2}\ntrain: {grid: {lr: [0.01, 0.001], rho: [0.1]}}\n"
+
+
+def declared_evals(evals):
+    """``evals`` with each model's configuration the one the run's grid declares for its config_id
+    (the stage checks every eval file against the run's grid: ``RUN_PARAMS``)."""
+    from holistic.config import load_params
+    from holistic.records.declared import Declared
+    from holistic.studies import STUDIES
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "run.yaml").write_text(RUN_PARAMS)
+        declared = Declared(load_params([ROOT / "params.yaml", Path(d) / "run.yaml"]), STUDIES["hdl"])
+    for ev in evals:
+        for m in ev["models"]:
+            m["config"] = declared.configs(ev["method"])[m["config_id"]]
+    return evals
+
+
 def run_stage(tmp_path, evals):
-    cmd = [sys.executable, str(ROOT / "stages" / "aggregate.py"),
-           "--params", str(ROOT / "params.yaml"), "--study", "hdl", "--evals", *map(str, evals),
+    (tmp_path / "run.yaml").write_text(RUN_PARAMS)
+    cmd = [sys.executable, str(ROOT / "stages" / "aggregate.py"), "--params", str(ROOT / "params.yaml"),
+           "--params", str(tmp_path / "run.yaml"), "--study", "hdl", "--evals", *map(str, evals),
            "--tables", str(tmp_path / "out" / "tables"),
            "--metrics", str(tmp_path / "out" / "metrics.json"),
            "--plots", str(tmp_path / "out" / "plots")]
@@ -251,7 +274,7 @@ def run_stage(tmp_path, evals):
 
 
 def test_stage_script_end_to_end(tmp_path):
-    paths = write_evals(tmp_path, table_evals())
+    paths = write_evals(tmp_path, declared_evals(table_evals()))
     res = run_stage(tmp_path, paths)
     assert res.returncode == 0, res.stderr
     out = tmp_path / "out"

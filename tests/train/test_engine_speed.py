@@ -12,7 +12,9 @@ from holistic.models import MODELS
 from holistic.train import adam as adam_module
 from holistic.train import chunks
 from holistic.train.adam import StackedAdam, segments
-from holistic.train.loop import Batches, TrainConfig, train_grid
+from holistic.train.batches import Batches
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 from test_loop import data  # noqa: F401  (the same small split, one fixture)
 
 GRID = {"lr": [0.01, 0.001], "rho": [0.1], "lambda": [1e-6], "beta_bar": [200.0], "a": [0.8, 0.9]}

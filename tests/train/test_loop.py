@@ -11,7 +11,10 @@ from holistic.errors import DataError
 from holistic.methods import Method, model_grid
 from holistic.models import MODELS
 from holistic.studies.hdl.methods import METHODS
-from holistic.train.loop import TrainConfig, accuracy, epochs_per_round, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
+from holistic.train.schedule import epochs_per_round
+from holistic.train.validation import accuracy
 
 GRID = {"lr": [0.01, 0.001], "rho": [0.1], "lambda": [1e-6], "beta_bar": [200.0], "a": [0.8]}
 

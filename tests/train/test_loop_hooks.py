@@ -20,7 +20,8 @@ from holistic.procedures.single import Single
 from holistic.train.adam import StackedAdam
 from holistic.train.chunks import train_in_chunks
 from holistic.train.clip import grad_norms
-from holistic.train.loop import TrainConfig, train_grid
+from holistic.train.config import TrainConfig
+from holistic.train.loop import train_grid
 from holistic.train.resume import Checkpoint
 
 SMALL_MLP = MODELS["mlp"].__class__(hidden=(8, 8))

@@ -11,7 +11,7 @@ from conftest import hdl
 from holistic.methods import model_grid
 from holistic.models import MODELS
 from holistic.train.chunks import model_bytes, train_in_chunks
-from holistic.train.loop import TrainConfig
+from holistic.train.config import TrainConfig
 from holistic.train.resume import Checkpoint
 from test_loop import data  # noqa: F401  (the same small split, one fixture)
 

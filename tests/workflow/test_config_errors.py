@@ -36,10 +36,10 @@ def test_params_yaml_errors_named_by_the_workflow(tmp_path):
     res = smk_dry(d)
     assert res.returncode != 0 and first_error_line(res)[1] == "params.yaml: parameter file not found", res.stdout + res.stderr
     (d / "params.yaml").write_text(good)
-    (d / "nan.yaml").write_text("attack:\n  rho_test: [0.1, .nan]\n")
+    (d / "nan.yaml").write_text("attack:\n  eps: [0.1, .nan]\n")
     res = smk_dry(d, "--configfile", "nan.yaml")
     assert res.returncode != 0 and "Job stats" not in res.stdout + res.stderr
-    assert first_error_line(res)[1] == f"{d / 'nan.yaml'}: field 'attack.rho_test.1': nan is not a finite number", res.stdout + res.stderr
+    assert first_error_line(res)[1] == f"{d / 'nan.yaml'}: field 'attack.eps.1': nan is not a finite number", res.stdout + res.stderr
 
 
 def test_check_command_one_line(tmp_path):

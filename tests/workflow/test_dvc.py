@@ -89,7 +89,7 @@ GIT_ID = ["-c", "user.name=holistic-test", "-c", "user.email=test@holistic.inval
 
 @pytest.mark.e2e
 def test_models_shared_through_a_dvc_remote_need_no_rerun(dvc_run, tmp_path):
-    """README, "Sharing models": commit, `dvc push` to a remote (here a directory); a fresh clone
+    """docs/operations.md, "Sharing models and metrics (DVC)": commit, `dvc push` to a remote (here a directory); a fresh clone
     `dvc pull`s and has nothing to rerun, for DVC and for Snakemake; a pulled model file measures
     to the eval file that was pulled beside it; `dvc metrics diff` compares against the commit."""
     d, remote = tmp_path / "shared", tmp_path / "remote"

@@ -35,7 +35,7 @@ train:
   epochs: 8
   grid: {lr: [0.01], rho: [0.1], lambda: [1.0e-6], beta_bar: [200], a: [0.8]}
 attack:
-  rho_test: [0.1]
+  eps: [0.1]
   pgd_steps: 5
   suite: {pgd: [val, test], ensemble: [], fgsm: [], rfgsm: [], deepfool: []}
   adversarial: pgd

@@ -42,9 +42,9 @@ def test_params_file_name_with_space_and_command_substitution(tmp_path):
     tiny = tiny_params()
     tiny["studies"] = {"hdl": {"datasets": ["sklearn-iris"], "methods": ["DL"], "replicates": None}}
     tiny["train"]["epochs"] = 1
-    tiny["attack"].update(rho_test=[0.1], suite={"pgd": ["val", "test"], "ensemble": [], "fgsm": [],
+    tiny["attack"].update(eps=[0.1], suite={"pgd": ["val", "test"], "ensemble": [], "fgsm": [],
                                                   "rfgsm": [], "deepfool": []}, adversarial="pgd", verify=[])
-    tiny["aggregate"] = {"adversarial_rho": 0.1}
+    tiny["aggregate"] = {"adversarial_eps": 0.1}
     (d / NAME).write_text(yaml.safe_dump(tiny))
     curves = "results/hdl/plots/curves.png"
     model = S.TRAIN.outputs["model"].path.format(study="hdl", dataset="sklearn-iris", method="DL")

@@ -31,7 +31,7 @@ def test_dvc_train_stages_list_exactly_the_params_each_method_uses():
     for name, method in study.methods.items():
         stage = stages[f"train_hdl_{S.slug(name)}"]
         # the method's own keys, then the evaluation's (the job measures what it trained)
-        assert stage["do"]["params"] == method.param_keys() + ["attack"]
+        assert stage["do"]["params"] == method.param_keys() + ["numerics", "attack"]
         assert set(S.EVAL_KEYS) <= set(stage["do"]["params"])
         assert f"--method {name} " in stage["do"]["cmd"]
         assert f"models/hdl/${{item}}/{name}.safetensors" in stage["do"]["outs"]
@@ -208,9 +208,9 @@ def test_a_study_model_is_checked_and_reaches_every_method_and_its_jobs():
 
 
 def test_each_data_sets_adversarial_radius_must_be_attacked():
-    with pytest.raises(ParamsError, match=r"aggregate\.adversarial_rho.*0\.01.*fashion-mnist"):
+    with pytest.raises(ParamsError, match=r"aggregate\.adversarial_eps.*0\.01.*fashion-mnist"):
         S.load([ROOT / "params.yaml", _write("studies:\n  hdl:\n    datasets: [fashion-mnist]\n"
-                                             "attack:\n  rho_test: [0.1]\n")])
+                                             "attack:\n  eps: [0.1]\n")])
 
 
 def test_a_profile_through_dvc_lists_each_key_under_the_files_that_set_it():

@@ -15,10 +15,10 @@ from .cw_scaled import ScaledCW
 from .deepfool import DeepFool
 from .ensemble import WorstCase
 from .eot import EOTIFGSM
-from .fgsm import FGSM
+from .fgsm import FGSM, UnboxedFGSM
 from .ifgsm import IFGSM
 from .pgd import PGD, PGDRestarts
-from .rfgs import RFGSM
+from .rfgs import RFGSM, UnboxedRFGSM
 
 ATTACKS = {
     "pgd": PGD,            # Madry et al. 2018, as the HDL paper ran it
@@ -29,6 +29,8 @@ ATTACKS = {
     "ifgsm": IFGSM,        # Kurakin et al. 2017
     "eot-ifgsm": EOTIFGSM,  # IFGSM on gradients averaged over noise draws (EOT; stochastic models)
     "rfgsm": RFGSM,        # Tramer et al. 2018 (R+FGSM)
+    "fgsm-nobox": UnboxedFGSM,    # FGSM without the input box: Guo et al.'s FGS (eq. 1)
+    "rfgsm-nobox": UnboxedRFGSM,  # R+FGSM without the input box: Guo et al.'s rFGS
     "ensemble": WorstCase,  # per-sample worst case of attack.ensemble.members
     "deepfool": DeepFool,  # Moosavi-Dezfooli et al. 2016 (minimal L2)
     "cw": CW,              # Carlini & Wagner 2017 (minimal L2)
@@ -41,3 +43,6 @@ def lookup(name: str):
     if name not in ATTACKS:
         raise ValueError(f"unknown attack {name!r}; registered: {', '.join(ATTACKS)}")
     return ATTACKS[name]
+
+
+WorstCase.lookup = staticmethod(lookup)  # the ensemble finds its members here (ensemble.py never imports this)

@@ -16,9 +16,9 @@ from ..objectives.ce import per_sample_loss
 Logits = Callable[[Tensor], Tensor]
 
 
-def project(x_adv: Tensor, x: Tensor, rho: float, box: tuple[float, float] | None) -> Tensor:
-    """Projection onto ``{x' : ||x' - x||_inf <= rho} ∩ box`` (x itself lies in the box)."""
-    x_adv = torch.maximum(torch.minimum(x_adv, x + rho), x - rho)
+def project(x_adv: Tensor, x: Tensor, eps: float, box: tuple[float, float] | None) -> Tensor:
+    """Projection onto ``{x' : ||x' - x||_inf <= eps} ∩ box`` (x itself lies in the box)."""
+    x_adv = torch.maximum(torch.minimum(x_adv, x + eps), x - eps)
     if box is not None:
         x_adv = x_adv.clamp(box[0], box[1])
     return x_adv

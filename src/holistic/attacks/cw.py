@@ -29,8 +29,9 @@ import torch
 from torch import Tensor
 
 from .common import Logits, margin, options
+from .deepfool import check_failed
 
-DEFAULTS = {"steps": 1000, "search_steps": 9, "c0": 1e-3, "lr": 0.01, "kappa": 0.0}
+DEFAULTS = {"steps": 1000, "search_steps": 9, "c0": 1e-3, "lr": 0.01, "kappa": 0.0, "failed": "exclude"}
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
 TANH_LIMIT = 1 - 1e-6  # the reference code's 0.999999: keeps atanh finite at the box faces
 
@@ -110,24 +111,32 @@ def cw(f: Logits, x: Tensor, y: Tensor, box: tuple[float, float] | None = None, 
 
 class CW:
     """Minimal L2 attack (no radius: the result is a distance per point with a success flag);
-    ``attack.cw = {steps: 1000, search_steps: 9, c0: 1e-3, lr: 0.01, kappa: 0.0}``, optional."""
+    ``attack.cw = {steps: 1000, search_steps: 9, c0: 1e-3, lr: 0.01, kappa: 0.0, failed:
+    exclude}``, optional; ``failed`` (read by the evaluation's r_2,
+    :data:`holistic.attacks.deepfool.FAILED`): ``returned`` counts a failed point at the distance of
+    the point returned (the last iterate of its largest c)."""
 
     norm = "2"
     budgeted = False
     param_keys = ("attack.cw",)
 
     def __init__(self, steps: int = DEFAULTS["steps"], search_steps: int = DEFAULTS["search_steps"],
-                 c0: float = DEFAULTS["c0"], lr: float = DEFAULTS["lr"], kappa: float = DEFAULTS["kappa"]):
+                 c0: float = DEFAULTS["c0"], lr: float = DEFAULTS["lr"], kappa: float = DEFAULTS["kappa"],
+                 failed: str = DEFAULTS["failed"]):
         self.steps, self.search_steps = int(steps), int(search_steps)
         self.c0, self.lr, self.kappa = float(c0), float(lr), float(kappa)
+        self.failed = check_failed(failed, "cw")
 
     @classmethod
     def from_params(cls, attack: dict) -> "CW":
         return cls(**options(attack, "cw", DEFAULTS))
 
     def settings(self) -> dict:
-        return {"steps": self.steps, "search_steps": self.search_steps, "c0": self.c0, "lr": self.lr,
-                "kappa": self.kappa}
+        """The settings an eval file records; ``failed`` only where set away from its default (eval
+        files measured before it existed read the same)."""
+        out = {"steps": self.steps, "search_steps": self.search_steps, "c0": self.c0, "lr": self.lr,
+               "kappa": self.kappa}
+        return out if self.failed == DEFAULTS["failed"] else {**out, "failed": self.failed}
 
     def __call__(self, f: Logits, x: Tensor, y: Tensor, eps, box, generator) -> tuple[Tensor, Tensor]:
         """``(x_adv [G, N, ...], success [G, N])``; ``eps`` and ``generator`` are unused."""

@@ -16,7 +16,11 @@ logits ``[G, N, K]``, labels, ``f_k`` and the step lengths ``[G, N]``.
 Reported distance: the attack returns the overshot point, so ``||x_adv - x||_2`` includes the
 overshoot (on a linear model without a box exactly ``(1 + eta)`` times the distance to the
 hyperplane; whenever the attack takes several steps, each re-linearised at the overshot iterate,
-only part of the path is overshot and the factor lies between 1 and 1 + eta).
+only part of the path is overshot and the factor lies between 1 and 1 + eta). Without the box
+the returned point is exactly ``x + (1 + eta) r``, and ``distance: boundary`` has the evaluation
+read ``||r||_2 = ||x_adv - x||_2 / (1 + eta)``: the distance to the (linearised) boundary, Guo et
+al.'s ``d(x, x~) = |w^T x| / ||w||_2`` of eq. (1) on a linear model, while the point tested for
+the flip keeps its overshoot.
 
 Input box ``[lo, hi]`` (``box: true``, the default): two schedules, A and B, each attack every
 point, and the result is the better of the two (below). Notation per point: ``x`` the input,
@@ -89,7 +93,22 @@ from torch import Tensor
 
 from .common import Logits, options
 
-DEFAULTS = {"steps": 50, "overshoot": 0.02, "box": True}
+DEFAULTS = {"steps": 50, "overshoot": 0.02, "box": True, "distance": "overshot", "failed": "exclude"}
+#: ``distance``: what the evaluation reads as a point's distance (``overshot``: ``||x_adv - x||_2``,
+#: the returned point's; ``boundary``: that divided by ``1 + overshoot``, the un-overshot
+#: perturbation ``r``, Guo et al.'s ``d(x, x~)`` of eq. (1), exact on an unboxed linear model).
+DISTANCES = ("overshot", "boundary")
+#: ``failed``: how r_2 counts a correctly classified point the attack did not flip
+#: (:func:`holistic.evaluation.run.r2`): ``exclude`` (left out of the mean and its denominator),
+#: ``returned`` (in the mean over all points, at the distance of the point returned).
+FAILED = ("exclude", "returned")
+
+
+def check_failed(failed: str, key: str) -> str:
+    """``failed`` if it is one of :data:`FAILED`; ValueError naming ``attack.<key>.failed`` otherwise."""
+    if failed not in FAILED:
+        raise ValueError(f"attack.{key}.failed {failed!r}: not one of {', '.join(FAILED)}")
+    return failed
 
 
 def other_classes(y: Tensor, K: int) -> Tensor:
@@ -213,23 +232,41 @@ def deepfool(f: Logits, x: Tensor, y: Tensor, steps: int = 50, overshoot: float 
 
 class DeepFool:
     """Minimal L2 attack (no radius: the result is a distance per point with a success flag);
-    ``attack.deepfool = {steps: 50, overshoot: 0.02, box: true}``, optional (``box: false``: the
-    input box is ignored, the reference code's attack)."""
+    ``attack.deepfool = {steps: 50, overshoot: 0.02, box: true, distance: overshot, failed:
+    exclude}``, optional (``box: false``: the input box is ignored, the reference code's attack;
+    ``distance: boundary``: the distance read is the un-overshot ``||r||_2``, :data:`DISTANCES`,
+    only without the box, where the returned point is exactly ``x + (1 + overshoot) r``;
+    ``failed``: :data:`FAILED`).
+
+    ``distance_scale``: the factor the evaluation applies to ``||x_adv - x||_2`` (1, or
+    ``1 / (1 + overshoot)`` for ``boundary``); ``failed``: read by the evaluation's r_2."""
 
     norm = "2"
     budgeted = False
     param_keys = ("attack.deepfool",)
 
     def __init__(self, steps: int = DEFAULTS["steps"], overshoot: float = DEFAULTS["overshoot"],
-                 box: bool = DEFAULTS["box"]):
+                 box: bool = DEFAULTS["box"], distance: str = DEFAULTS["distance"],
+                 failed: str = DEFAULTS["failed"]):
         self.steps, self.overshoot, self.box = int(steps), float(overshoot), bool(box)
+        if distance not in DISTANCES:
+            raise ValueError(f"attack.deepfool.distance {distance!r}: not one of {', '.join(DISTANCES)}")
+        if distance == "boundary" and self.box:
+            raise ValueError("attack.deepfool.distance 'boundary' needs box: false (with the box the returned "
+                             "point is clipped, not x + (1 + overshoot) r)")
+        self.distance, self.failed = distance, check_failed(failed, "deepfool")
+        self.distance_scale = 1.0 / (1.0 + self.overshoot) if distance == "boundary" else 1.0
 
     @classmethod
     def from_params(cls, attack: dict) -> "DeepFool":
         return cls(**options(attack, "deepfool", DEFAULTS))
 
     def settings(self) -> dict:
-        return {"steps": self.steps, "overshoot": self.overshoot, "box": self.box}
+        """The settings an eval file records; ``distance`` and ``failed`` only where set away from
+        their defaults (eval files measured before they existed read the same)."""
+        out = {"steps": self.steps, "overshoot": self.overshoot, "box": self.box}
+        return {**out, **{k: v for k, v in (("distance", self.distance), ("failed", self.failed))
+                          if v != DEFAULTS[k]}}
 
     def __call__(self, f: Logits, x: Tensor, y: Tensor, eps, box, generator) -> tuple[Tensor, Tensor]:
         """``(x_adv [G, N, ...], success [G, N])``; ``eps`` and ``generator`` are unused."""

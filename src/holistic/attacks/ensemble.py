@@ -94,6 +94,10 @@ class WorstCase:
     norm = "inf"  # the members' norm, set per instance
     budgeted = True
     param_keys: tuple[str, ...] = ("attack.ensemble",)  # an instance adds its members' keys
+    #: ``lookup(name)``: the attack class registered as ``name``, where :meth:`from_params` finds
+    #: the members; set by the registry (``holistic.attacks``) that registers the ensemble, so
+    #: this module never imports its registry.
+    lookup = None
 
     def __init__(self, members: list[tuple[str, object]]):
         self.norm = check_members(members)
@@ -103,11 +107,9 @@ class WorstCase:
 
     @classmethod
     def from_params(cls, attack: dict) -> "WorstCase":
-        from . import lookup  # the registry imports this module
-
         names = list(options(attack, "ensemble", DEFAULTS)["members"])
         try:
-            classes = [lookup(name) for name in names]
+            classes = [cls.lookup(name) for name in names]
         except ValueError as exc:
             raise ValueError(f"attack.ensemble.members: {exc}") from None
         return cls([(name, c.from_params(attack)) for name, c in zip(names, classes)])

@@ -1,18 +1,18 @@
 """L-inf PGD (Madry et al. 2018) on a stack of G models at once (registry keys ``pgd`` and
 ``pgd-restarts``).
 
-From a uniform random start in the rho-ball, ``steps`` signed-gradient ascent steps of size
+From a uniform random start in the eps-ball, ``steps`` signed-gradient ascent steps of size
 ``alpha`` on a per-sample loss (cross-entropy, or the C&W margin ``max_{i != y} z_i - z_y``),
-each followed by the projection onto the rho-ball around x intersected with the input box;
+each followed by the projection onto the eps-ball around x intersected with the input box;
 ``restarts`` runs from independent starts. Per sample the strongest point seen is returned:
 a misclassified one if any (then the one of highest loss among those), else the one of
 highest loss.
 
 ``pgd`` is the attack as the HDL paper ran it: one run of 40 cross-entropy steps of the
-relative size ``alpha = 2.5 rho / 40`` (``attack.pgd_steps``, ``attack.pgd_step_size``).
+relative size ``alpha = 2.5 eps / 40`` (``attack.pgd_steps``, ``attack.pgd_step_size``).
 ``pgd-restarts`` is the ensemble's stronger PGD: ``attack.pgd_restarts = {steps, restarts,
-loss, step_size, step}`` with ``step: relative`` (``alpha = step_size * rho / steps``) or
-``absolute`` (``alpha = step_size * rho``, the same fraction of the radius whatever the steps).
+loss, step_size, step}`` with ``step: relative`` (``alpha = step_size * eps / steps``) or
+``absolute`` (``alpha = step_size * eps``, the same fraction of the radius whatever the steps).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"ce": per_sample_loss, 
 STEPS = ("relative", "absolute")
 
 
-def pgd(f: Logits, x: Tensor, y: Tensor, rho: float, steps: int, alpha: float,
+def pgd(f: Logits, x: Tensor, y: Tensor, eps: float, steps: int, alpha: float,
         box: tuple[float, float] | None, generator, restarts: int = 1, loss: str = "ce") -> Tensor:
     """Adversarial inputs ``[G, N, ...]`` for the models ``f``, inputs x ``[G, N, ...]``, labels ``[G, N]``.
 
@@ -52,7 +52,7 @@ def pgd(f: Logits, x: Tensor, y: Tensor, rho: float, steps: int, alpha: float,
     best_wrong = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
     shape = (*x.shape[:2], *([1] * (x.dim() - 2)))
     for _ in range(restarts):
-        x_adv = project(x + (noise(x, generator) * 2 - 1) * rho, x, rho, box)
+        x_adv = project(x + (noise(x, generator) * 2 - 1) * eps, x, eps, box)
         for step in range(steps + 1):
             value, grad, wrong = loss_and_grad(f, x_adv, y, loss_fn)
             better = stronger(value, wrong, best_loss, best_wrong)
@@ -60,12 +60,12 @@ def pgd(f: Logits, x: Tensor, y: Tensor, rho: float, steps: int, alpha: float,
             best_loss = torch.where(better, value, best_loss)
             best_wrong = best_wrong | wrong
             if step < steps:
-                x_adv = project(x_adv + alpha * grad.sign(), x, rho, box)
+                x_adv = project(x_adv + alpha * grad.sign(), x, eps, box)
     return best.detach()
 
 
 class PGD:
-    """Budgeted L-inf attack as the paper ran it; ``alpha = step_size * rho / steps``
+    """Budgeted L-inf attack as the paper ran it; ``alpha = step_size * eps / steps``
     (``attack.pgd_steps``, ``attack.pgd_step_size``)."""
 
     norm = "inf"

@@ -9,6 +9,10 @@ with ``alpha = ratio * eps`` (the paper's alpha = eps / 2: ``ratio = 0.5``), the
 from the model's own generator (a model's result does not depend on the other models of the
 stack), P the projection onto the eps-ball around x intersected with the input box. x' lies
 in the ball since alpha <= eps; the box projection keeps the gradient at a valid input.
+
+``rfgsm-nobox`` (:class:`UnboxedRFGSM`): the same steps with no box, P the ball alone (a no-op:
+``|alpha| + |eps - alpha| = eps``), as Guo et al. (2018) define their r_inf points (eq. 1, "without
+box constraints on the image domain").
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class RFGSM:
 
     norm = "inf"
     budgeted = True
+    box = True  # the random start and the adversarial points are clipped to the input box
     param_keys = ("attack.rfgsm",)
 
     def __init__(self, ratio: float = DEFAULTS["ratio"]):
@@ -58,3 +63,17 @@ class RFGSM:
 
     def __call__(self, f: Logits, x: Tensor, y: Tensor, eps: float, box, generator) -> Tensor:
         return rfgsm(f, x, y, eps, box, generator, self.ratio)
+
+
+class UnboxedRFGSM(RFGSM):
+    """R+FGSM without the input box (registry key ``rfgsm-nobox``; ``attack.rfgsm`` as
+    :class:`RFGSM`): Guo et al.'s rFGS, whose points, like their FGS's (eq. 1), are not clipped.
+    Its points may leave the box, so the evaluation never counts it against a bound's certificate."""
+
+    box = False
+
+    def settings(self) -> dict:
+        return {**super().settings(), "box": False}
+
+    def __call__(self, f: Logits, x: Tensor, y: Tensor, eps: float, box, generator) -> Tensor:
+        return rfgsm(f, x, y, eps, None, generator, self.ratio)

@@ -8,18 +8,24 @@ Rows of one model (values in percent unless said otherwise):
 - ``accuracy``, a budgeted attack (``pgd``, ``ensemble``, ``fgsm``, ...), norm, eps: the
   accuracy at the attack's points; an ensemble adds ``ensemble:<member>``, the accuracy after
   that member (robust under it and every earlier one, as AutoAttack reports it);
-- ``r2``, a minimal L2 attack (``deepfool``, ``cw``): Guo et al.'s r_2, the mean over the test
-  points the attack did not fail on of ``1[correct] * ||delta||_2`` (a misclassified point
-  counts 0, as defined), with ``failures``: the number of correctly classified points on which
-  the attack found no adversarial point (left out of the mean, never counted as 0); no ``r2``
-  row where every correctly classified point failed and none was misclassified (undefined);
+- ``r2``, a minimal L2 attack (``deepfool``, ``cw``): Guo et al.'s r_2, the mean of
+  ``1[correct] * ||delta||_2`` (a misclassified point counts 0, as defined; ``||delta||_2`` times
+  the attack's ``distance_scale``, e.g. DeepFool's distance without its overshoot), with
+  ``failures``: the number of correctly classified points on which the attack found no
+  adversarial point. How a failure enters the mean is the attack's ``failed`` setting
+  (:func:`r2`): ``exclude`` (the default) leaves it out of the mean and its denominator (never
+  counted as 0), ``returned`` keeps every point, as eq. (1) averages over all points, a failure at
+  the distance of the point the attack returned; no ``r2`` row where the mean is undefined
+  (``exclude``: every correctly classified point failed and none was misclassified);
 - ``verified_accuracy``, attack = the bound (``ibp``, ``crown``, ...), eps, ``test``: the share
   of all the test points whose margins are certified positive over the eps-ball ∩ box, computed
   on every point whatever the attacks found (independent of the suite);
 - ``unsound``, attack = the bound, eps, ``test``: the number of test points the bound certifies
   but that are misclassified or broken by a budgeted attack run on every point (the attacks
   other than the ensembles): 0 for a sound bound; a positive count says the bound or an attack
-  is wrong (recorded, not an error, so that every model is measured and checked);
+  is wrong (recorded, not an error, so that every model is measured and checked); an attack
+  without the box (``box = False``: ``fgsm-nobox``, ``rfgsm-nobox``) leaves the eps-ball ∩ box the
+  bounds certify, so its points count in neither ``unsound`` nor the ensembles' robust points;
 - ``sparsity`` (zero connections), ``channel_sparsity`` (Dinh et al.'s input groups of norm
   < 1e-15, ``part`` ``model``) and ``activation_sparsity`` (zero ReLU outputs on the test points;
   ``last_activation_sparsity``: of the last ReLU only, Guo et al.'s "sparsity (a)").
@@ -142,26 +148,39 @@ def minimal_distances(f, X: Tensor, y: Tensor, attack, box, generator,
                       chunk: int | None = None) -> tuple[Tensor, Tensor]:
     """``(||delta||_2 [G, N], success [G, N] bool)`` of a minimal L2 attack, in chunks of N
     (``chunk`` points, :func:`attack_rows` by default; a point's distance depends on the chunk only
-    in float rounding, its success flag only where it ends on a logit tie)."""
+    in float rounding, its success flag only where it ends on a logit tie). The distance is
+    ``||x_adv - x||_2`` times the attack's ``distance_scale`` where it has one other than 1
+    (DeepFool's ``distance: boundary``: ``1 / (1 + overshoot)``)."""
     dist, ok = [], []
+    scale = float(getattr(attack, "distance_scale", 1.0))
     for rows in _rows(X.shape[1], chunk or attack_rows(X)):
         x_adv, success = attack(f, X[:, rows], y[:, rows], None, box, generator)
-        dist.append((x_adv - X[:, rows]).flatten(2).norm(dim=-1))
+        d = (x_adv - X[:, rows]).flatten(2).norm(dim=-1)
+        dist.append(d if scale == 1.0 else d * scale)
         ok.append(success)
     return torch.cat(dist, dim=1), torch.cat(ok, dim=1)
 
 
-def r2(dist: Tensor, success: Tensor, correct: Tensor) -> tuple[Tensor, Tensor]:
-    """Guo et al.'s ``r_2`` ``[G]`` and the failures ``[G]`` (float64).
+def r2(dist: Tensor, success: Tensor, correct: Tensor, failed: str = "exclude") -> tuple[Tensor, Tensor]:
+    """Guo et al.'s ``r_2`` ``[G]`` and the failures ``[G]`` (float64), of the distances ``[G, N]``
+    of the points the attack returned; a failure is a correctly classified point without an
+    adversarial point (misclassified points count 0 by the definition).
 
-    ``r_2 = sum_i 1[correct_i] ||delta_i||_2 / #{i : not failed}`` where a failure is a correctly
-    classified point without an adversarial point (misclassified points count 0 by the
-    definition); NaN when every correctly classified point failed and none was misclassified.
+    ``failed``: ``exclude``: ``r_2 = sum_{i not failed} 1[correct_i] ||delta_i||_2 / #{i : not
+    failed}``, NaN when every correctly classified point failed and none was misclassified;
+    ``returned``: eq. (1) over all N points, ``r_2 = sum_i 1[correct_i] ||delta_i||_2 / N``, a
+    failed point at the distance of the point returned (DeepFool's last iterate, C&W's last
+    iterate of its largest c: not a minimal distance, so the failures are counted beside it).
     """
-    failed = correct & ~success
-    used = ~failed
+    fails = correct & ~success
+    if failed == "returned":
+        total = torch.where(correct, dist, torch.zeros_like(dist)).to(torch.float64).sum(dim=1)
+        return total / dist.shape[1], fails.sum(dim=1).to(torch.float64)
+    if failed != "exclude":
+        raise ValueError(f"r_2: failed {failed!r}, not one of exclude, returned")
+    used = ~fails
     total = torch.where(correct & success, dist, torch.zeros_like(dist)).to(torch.float64).sum(dim=1)
-    return total / used.sum(dim=1).to(torch.float64), failed.sum(dim=1).to(torch.float64)
+    return total / used.sum(dim=1).to(torch.float64), fails.sum(dim=1).to(torch.float64)
 
 
 def activation_sparsity(layers, X: Tensor, chunk: int = ROWS_PER_CALL, last: bool = False) -> Tensor:
@@ -291,7 +310,7 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
         for part in parts:
             X, y = sets[part]
             dist, success = minimal_distances(f, X, y, attack, data.box, gens)
-            value, failures = r2(dist, success, correct[part])
+            value, failures = r2(dist, success, correct[part], getattr(attack, "failed", "exclude"))
             columns.append((_row("r2", name, attack.norm, None, part), value))
             columns.append((_row("failures", name, attack.norm, None, part), failures))
             done()
@@ -305,7 +324,8 @@ def _evaluate_chunk(model, params, data: SplitTensors, split: Tensor, suite, eps
                     if noise_on:  # the clean and the attacked pass draw different noise: robust needs both
                         ok = ok & correct[part]
                     columns.append((_row("accuracy", name, attack.norm, e, part), share_percent(ok)))
-                    robust = robust & ok
+                    if getattr(attack, "box", True):  # an unboxed attack's points leave the certified set
+                        robust = robust & ok
                     done()
             certified = torch.zeros_like(robust)
             for bound in bounds if part == "test" else pruning:

@@ -7,7 +7,7 @@ sets, under the run's names), :func:`split_values` (the selected configurations'
 per split, from the eval files' models) and :func:`by_unit` (one metric of one method as
 ``{data set or split: value}``, what :func:`holistic.fidelity.engine.paired` pairs).
 
-Reading helpers (used by the sanity checks of ``holistic.studies.hdl.images``): a table
+Reading helpers (used by the sanity checks of ``holistic.studies.hdl.images.sanity``): a table
 ``{metric: {method: value}}`` per data set (:func:`claim_tables`, values rounded to the result
 tables' decimals, ``holistic.selection.tables``: 2, 3 for the rank) read with :func:`value`,
 which raises :class:`MissingValue` when the table lacks a value. Verdicts come from the engine

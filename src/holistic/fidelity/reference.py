@@ -1,6 +1,6 @@
 """A study's published tables: what a publication is, and reading its reference files.
 
-A :class:`Publication` is declared by a study (e.g. ``holistic.studies.hdl.claims``): the
+A :class:`Publication` is declared by a study (e.g. ``holistic.studies.hdl.publication``): the
 long CSV of its published tables (``dataset, n, p, k, metric, method, value``, percent),
 the CSV of its data set names (``paper_name, file_stem``), its method order, which
 published table each metric comes from, its claims and the wording of the fidelity

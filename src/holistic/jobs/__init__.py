@@ -19,7 +19,10 @@ def deterministic_torch(params: dict) -> None:
 
     import torch
 
+    from ..numerics import torch_switches
+
     torch.set_num_threads(params["threads"])
+    torch_switches(params.get("numerics", "portable"))
     if not hasattr(torch._C, "_set_deterministic_algorithms"):  # another torch: the public call
         torch.use_deterministic_algorithms(True)
         return

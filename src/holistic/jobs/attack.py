@@ -75,14 +75,15 @@ def measure(params: dict, model_name: str, model_params: dict, specs: list[Model
     (``ModelSpec.record``: a round model's round, kept share and early-stopping iteration too);
     the progress (models x measurements) reported on ``log``."""
     a = params["attack"]
+    eps = a["eps"]  # the attack radii (params key ``attack.eps``; the eval file's ``eps``)
     model = MODELS[model_name]
     model_params = {n: p.to(device) for n, p in model_params.items()}
     split = torch.tensor([s.split for s in specs], device=device)
     attacks = suite(params)
     noisy = is_noisy(model, data)
-    progress = Progress(len(specs) * measurements(attacks, a["rho_test"], bounds(params), noisy), label, "eval", stream=log,
+    progress = Progress(len(specs) * measurements(attacks, eps, bounds(params), noisy), label, "eval", stream=log,
                         unit="model-measurement")
-    rows = evaluate_models(model, model_params, data.to(device), split, attacks, a["rho_test"],
+    rows = evaluate_models(model, model_params, data.to(device), split, attacks, eps,
                            a.get("seed", 0), models_per_eval_chunk(data, model, params["train"]["memory_budget_mb"]),
                            bounds(params), progress)
     progress.close()
@@ -95,7 +96,7 @@ def eval_header(params: dict, meta: dict, info: DatasetInfo) -> dict:
                for name, attack, parts in suite(params)}
     return {"study": meta["study"], "dataset": meta["dataset"], "method": meta["method"],
             "info": {"n": info.n, "p": info.p, "k": info.k, "paper_name": info.paper_name},
-            "attacks": attacks, "adversarial": params["attack"]["adversarial"], "bounds": list(bounds(params)), "eps": params["attack"]["rho_test"]}
+            "attacks": attacks, "adversarial": params["attack"]["adversarial"], "bounds": list(bounds(params)), "eps": params["attack"]["eps"]}
 
 
 def run(params: dict, info: DatasetInfo, data: SplitTensors, model_path, out_path, log=sys.stderr) -> None:

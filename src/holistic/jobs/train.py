@@ -15,8 +15,10 @@ from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec, model_grid, split_replicate
 from ..records.curves import write_curves
 from ..train.chunks import train_in_chunks
-from ..train.loop import TrainConfig, TrainResult, epochs_per_round
+from ..train.config import TrainConfig
+from ..train.result import TrainResult
 from ..train.resume import Checkpoint, file_sha256
+from ..train.schedule import epochs_per_round
 
 
 def train_config(params: dict, n_train: int, device: str | None = None, method: Method | None = None) -> TrainConfig:

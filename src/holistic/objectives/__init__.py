@@ -5,8 +5,9 @@ a reduction maps them (and its own trained state, e.g. the stable loss's theta) 
 value per model ``[G]``. Each piece declares its grid axes (``axes``) and any other
 params keys it reads (``param_keys``); a loss declares whether it reads the forward's aux
 (``uses_aux``; the trainer then may skip computing it). Optional: ``configured(settings, box)``
-(a piece bound to its params section and the data's box) and ``stochastic`` (the trainer passes
-``generators=``, one seeded ``torch.Generator`` per model: ``holistic.train.loop``).
+(a piece bound to its params section and the data's box), ``stochastic`` (the trainer passes
+``generators=``, one seeded ``torch.Generator`` per model), ``at_step``, ``lr_factor``,
+``clip_grad_norm`` and ``selection``, all described and read in ``holistic.train.pieces``.
 """
 
 from .activation_l1 import ActivationL1

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..train.loop import piece_settings
+from ..train.pieces import piece_settings
 from ..verify.layers import activations, from_model
 from .ce import per_sample_loss
 

@@ -15,7 +15,7 @@ images; the data's box), from :mod:`holistic.attacks`:
   ball and the box; per sample the strongest point seen (:func:`holistic.attacks.pgd.pgd`).
 
 The random start draws from one generator per model that the trainer seeds by the model's
-split and step (``stochastic``: :func:`holistic.train.loop.draw_seed`), so a model trains the
+split and step (``stochastic``: :func:`holistic.train.seeds.draw_seed`), so a model trains the
 same alone or in a grid, on every rerun. With w = 0 the loss is the cross-entropy of ``ce``,
 and training is bitwise natural training (the attack runs and is multiplied by 0).
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ..train.loop import piece_settings
+from ..train.pieces import piece_settings
 from .ce import per_sample_loss
 
 DEFAULTS = {"attack": "pgd", "eps": 0.3, "steps": 10, "step_size": 0.05, "weight": 0.5}

@@ -46,7 +46,7 @@ from ..verify.crown import crown_bounds, crown_ibp_bounds
 from ..verify.ibp import ibp_bounds
 from ..verify.layers import Layer, from_model
 from ..verify.spec import input_set, specification
-from ..train.loop import piece_settings
+from ..train.pieces import piece_settings
 from ..train.lr_decay import lr_factor
 from .ce import per_sample_loss
 from .eps_schedule import EpsSchedule

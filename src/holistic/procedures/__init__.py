@@ -3,7 +3,7 @@
 (the weights the network uses and a penalty) and ``end_round``; optional hooks, run under
 ``torch.no_grad`` on the stacked parameters ``[G, ...]``: ``after_step(params, state, hp, final)``
 after every optimizer step and ``end_epoch(params, state, hp, epoch, final, trace)`` after each
-epoch's last step (before the epoch's validation); and, described in ``holistic.train.loop``,
+epoch's last step (before the epoch's validation); and, described in ``holistic.train.pieces``,
 ``configured(settings, box)``, ``start_from(r)`` (what a round starts from: the rewind point,
 the initial weights, a fresh draw or the trained weights), ``after_round(params, state, hp, r,
 final, trace)`` and ``round_results`` with ``selection`` (a checkpoint and metrics per round).

@@ -31,10 +31,10 @@ from fractions import Fraction
 
 from torch import Tensor
 
-from ..train.loop import piece_settings
+from ..train.pieces import piece_settings
 from .layer_pruning import LayerwisePruning, exact_rate, prune_smallest
 
-#: reset strategy -> what the loop starts the next round from (``holistic.train.loop.ROUND_STARTS``)
+#: reset strategy -> what the loop starts the next round from (``holistic.train.pieces.ROUND_STARTS``)
 RESETS = {"init": "initial", "random": "fresh", "continue": "trained"}
 
 DEFAULTS = {"prunes": 20, "rate": 0.2, "output_rate": 0.1, "reset": "init", "early_stopping": "val_loss"}

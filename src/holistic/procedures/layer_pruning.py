@@ -8,7 +8,7 @@ has a boolean mask ``m`` of the same shape, all true at first; the network uses 
 never moves them). After every round but the final one, each layer removes ``k`` of the weights
 its mask still keeps, those of smallest ``|theta|`` (:func:`prune_smallest`); a removed weight
 never returns (``m' ⊆ m``). Each round keeps its own checkpoint and metrics (``round_results``:
-``TrainResult.rounds`` of :mod:`holistic.train.loop`), so every pruning level can be evaluated.
+``TrainResult.rounds`` of :mod:`holistic.train.result`), so every pruning level can be evaluated.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from ..evaluation.metrics import share_percent
-from ..train.loop import SELECTIONS
+from ..train.pieces import SELECTIONS
 
 
 def exact_rate(rate: float | str) -> Fraction:
@@ -56,7 +56,7 @@ def kept_percent(masks: list[Tensor]) -> Tensor:
 
 class LayerwisePruning:
     """The shared procedure: ``prunes`` pruning rounds after the first training, each round's
-    checkpoint chosen by ``early_stopping`` (``holistic.train.loop.SELECTIONS``). A subclass says
+    checkpoint chosen by ``early_stopping`` (``holistic.train.pieces.SELECTIONS``). A subclass says
     how a layer is pruned (:meth:`prune`) and what a round starts from (``start_from``)."""
 
     axes: tuple[str, ...] = ()

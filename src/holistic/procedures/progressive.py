@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from torch import Tensor
 
-from ..train.loop import piece_settings
+from ..train.pieces import piece_settings
 from .layer_pruning import LayerwisePruning, exact_rate, prune_smallest
 
 DEFAULTS = {"prunes": 16, "rate": "1/3", "early_stopping": "last"}

@@ -17,60 +17,69 @@ of ``holistic.evaluation.run`` (``r2``, ``failures``, ``verified_accuracy``, ``u
 ``activation_sparsity``, ``channel_sparsity``; a noise-injected model's ``accuracy`` rows with the
 noise on carry the attack name ``<attack>@noise``). ``adversarial`` names the attack whose accuracy is the study tables'
 adversarial accuracy (``attack.adversarial``). Readers
-(:func:`load_evals`) flatten it into one row per model for the selection of Section 4,
-naming the file and field of anything missing or malformed.
+(:func:`load_evals`) flatten it into one row per model for the selection of Section 4. Every
+reader checks the file first (:func:`check_eval`: each value in its metric's domain, every model
+once, and with the run's declarations, ``holistic.records.declared``, the radii and the job's
+grid), naming the file, the model and the field of anything missing or malformed
+(docs/records.md).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import DataError
 from ..io import write_json
+from .eval_checks import _get, _int, _value, check_eval, eps_key, measurements, model_name  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:  # the train job writes these records and never needs the run's declarations
+    from .declared import Declared
+
 
 #: One row per model, as the selection reads it.
 MODEL_COLUMNS = ["dataset", "method", "config_id", "split", "config",
                  "nat_val", "nat_test", "adv_val", "adv_test", "sparsity"]
 
 
-def eps_key(eps) -> str:
-    """A radius as text, ``str(float(eps))``: how radii are compared and named."""
-    return str(float(eps))
 
+def tables_eps(params: Mapping, eps: float | None = None, otherwise: str = "largest", dataset: str = "") -> float:
+    """The radius a study's tables read (the one function every study asks).
 
-def tables_eps(params: Mapping, eps: float, otherwise: str = "largest") -> float:
-    """The radius a study's tables read: ``eps`` (the paper's radius: its training radius, or the
-    one its tables print) where ``attack.rho_test`` measured it, else the ``largest`` radius
-    measured or the one ``nearest`` to ``eps``."""
-    rhos = [float(r) for r in params["attack"]["rho_test"]]
-    if eps_key(eps) in {eps_key(r) for r in rhos}:
+    ``eps`` None: the radius ``aggregate.adversarial_eps`` gives data set ``dataset``
+    (:func:`radius_for`): the generic tables' and HDL's, which the workflow checks is among
+    ``attack.eps``. Else ``eps`` (the paper's radius: its training radius, or the one its
+    tables print) where ``attack.eps`` measured it, else the ``largest`` radius measured or
+    the one ``nearest`` to ``eps``."""
+    if eps is None:
+        return radius_for(params["aggregate"]["adversarial_eps"], dataset)
+    measured = [float(e) for e in params["attack"]["eps"]]
+    if eps_key(eps) in {eps_key(e) for e in measured}:
         return float(eps)
     if otherwise == "largest":
-        return max(rhos)
+        return max(measured)
     if otherwise == "nearest":
-        return min(rhos, key=lambda r: abs(r - float(eps)))
+        return min(measured, key=lambda e: abs(e - float(eps)))
     raise ValueError(f"otherwise: 'largest' or 'nearest', not {otherwise!r}")
 
 
-def radius_for(adversarial_rho, dataset: str) -> float:
-    """The adversarial-accuracy radius of one data set: ``aggregate.adversarial_rho`` is one
+def radius_for(adversarial_eps, dataset: str) -> float:
+    """The adversarial-accuracy radius of one data set: ``aggregate.adversarial_eps`` is one
     number, or a mapping of data set -> radius with a ``default`` (Table A2: 0.1, but 0.01
     for Fashion-MNIST and CIFAR10)."""
-    if isinstance(adversarial_rho, Mapping):
-        return float(adversarial_rho.get(dataset, adversarial_rho["default"]))
-    return float(adversarial_rho)
+    if isinstance(adversarial_eps, Mapping):
+        return float(adversarial_eps.get(dataset, adversarial_eps["default"]))
+    return float(adversarial_eps)
 
 
-def radius_label(adversarial_rho) -> str:
-    """``aggregate.adversarial_rho`` for captions: ``0.1``, or ``0.1 (fashion-mnist: 0.01, ...)``."""
-    if not isinstance(adversarial_rho, Mapping):
-        return f"{float(adversarial_rho):g}"
-    default = float(adversarial_rho["default"])
-    others = [f"{d}: {float(r):g}" for d, r in adversarial_rho.items() if d != "default" and float(r) != default]
+def radius_label(adversarial_eps) -> str:
+    """``aggregate.adversarial_eps`` for captions: ``0.1``, or ``0.1 (fashion-mnist: 0.01, ...)``."""
+    if not isinstance(adversarial_eps, Mapping):
+        return f"{float(adversarial_eps):g}"
+    default = float(adversarial_eps["default"])
+    others = [f"{d}: {float(r):g}" for d, r in adversarial_eps.items() if d != "default" and float(r) != default]
     return f"{default:g}" + (f" ({', '.join(others)})" if others else "")
 
 
@@ -79,8 +88,8 @@ def write_eval(path: str | os.PathLike, header: dict, models: list[dict]) -> Non
     write_json(path, {**header, "models": models})
 
 
-def load_eval(path: str | os.PathLike) -> dict:
-    """Read one eval JSON file; DataError naming the file if missing or not JSON."""
+def read_eval(path: str | os.PathLike):
+    """One eval JSON file as it is, unchecked; DataError naming the file if missing or not JSON."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: eval file not found")
@@ -91,100 +100,45 @@ def load_eval(path: str | os.PathLike) -> dict:
         raise DataError(f"{path}: not valid JSON: {exc}") from None
 
 
-def _get(obj, keys: tuple, source: str, where: str):
-    """Follow ``keys`` into nested dicts/lists; DataError naming file and field if absent."""
-    cur = obj
-    path = where
-    for key in keys:
-        path = f"{path}.{key}" if path else str(key)
-        try:
-            cur = cur[key]
-        except (KeyError, IndexError, TypeError):
-            raise DataError(f"{source}: field '{path}' missing") from None
-    return cur
+def load_eval(path: str | os.PathLike, declared: Declared | None = None) -> dict:
+    """Read one eval JSON file and check it (:func:`check_eval`, against ``declared`` when given);
+    DataError naming the file if missing or not JSON, RecordError naming the file, the model and
+    the field of anything else."""
+    return check_eval(read_eval(path), str(path), declared)
 
 
-def _number(value, source: str, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise DataError(f"{source}: field '{field}' must be a finite number, got {value!r}")
-    return float(value)
+def flatten_eval(ev: Mapping, adversarial_eps: float, source: str = "<eval>",
+                 declared: Declared | None = None) -> pd.DataFrame:
+    """One row per model of one eval dict (columns ``MODEL_COLUMNS``), checked first
+    (:func:`check_eval`, against ``declared`` when given).
 
-
-def _int(value, source: str, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DataError(f"{source}: field '{field}' must be an integer, got {value!r}")
-    return value
-
-
-def measurements(model: Mapping, source: str, where: str) -> dict[tuple, float]:
-    """``{(metric, attack, eps_key or None, part): value}`` of one model's rows."""
-    rows = _get(model, ("rows",), source, where)
-    if not isinstance(rows, list):
-        raise DataError(f"{source}: field '{where}.rows' must be a list")
-    out = {}
-    for j, r in enumerate(rows):
-        w = f"{where}.rows[{j}]"
-        metric, attack, eps, part = (_get(r, (f,), source, w) for f in ("metric", "attack", "eps", "part"))
-        key = (metric, attack, None if eps is None else eps_key(eps), part)
-        if key in out:
-            raise DataError(f"{source}: field '{w}' repeats metric {metric!r}, attack {attack!r}, "
-                            f"eps {eps!r}, part {part!r}")
-        out[key] = _number(_get(r, ("value",), source, w), source, f"{w}.value")
-    return out
-
-
-def _value(m: dict, key: tuple, source: str, where: str) -> float:
-    if key not in m:
-        metric, attack, eps, part = key
-        have = sorted({k[2] for k in m if k[1] == attack and k[2] is not None})
-        raise DataError(f"{source}: field '{where}.rows' has no {metric} result for attack {attack!r}, "
-                        f"eps {eps}, part {part!r}" + (f"; radii present: {have}" if have else ""))
-    return m[key]
-
-
-def flatten_eval(ev: Mapping, adversarial_rho: float, source: str = "<eval>") -> pd.DataFrame:
-    """One row per model of one eval dict (columns ``MODEL_COLUMNS``).
-
-    ``adv_*`` is the accuracy under the eval's ``adversarial`` attack at radius ``adversarial_rho``.
-    ``source`` (normally the file name) is named in every DataError: a missing field, a
-    non-numeric value, the radius absent from a model's rows, a (config_id, split) pair
-    seen twice, or configurations that do not cover the same splits.
+    ``adv_*`` is the accuracy under the eval's ``adversarial`` attack at radius ``adversarial_eps``.
+    ``source`` (normally the file name) is named in every RecordError, with the model and the
+    field: a missing field, a non-numeric value or one outside its domain, the radius absent from
+    a model's rows, a (config_id, split) pair seen twice or missing.
     """
     import pandas as pd  # not at the top: the train job writes eval files without it
 
-    if not isinstance(ev, Mapping):
-        raise DataError(f"{source}: top level must be a JSON object")
-    dataset = _get(ev, ("dataset",), source, "")
-    method = _get(ev, ("method",), source, "")
-    models = _get(ev, ("models",), source, "")
+    check_eval(ev, source, declared)
+    dataset, method, models = ev["dataset"], ev["method"], ev["models"]
     adversarial_attack = _get(ev, ("adversarial",), source, "")
-    if not isinstance(models, list) or not models:
-        raise DataError(f"{source}: field 'models' must be a non-empty list")
-    key = eps_key(adversarial_rho)
+    key = eps_key(adversarial_eps)
     rows = []
     for i, model in final_rounds(models):
         w = f"models[{i}]"
-        m = measurements(model, source, w)
-        config_id = _int(_get(model, ("config_id",), source, w), source, f"{w}.config_id")
-        split = _int(_get(model, ("split",), source, w), source, f"{w}.split")
+        m = measurements(model, source, w, name=model_name(model, method, i))
+        config_id, split = model["config_id"], model["split"]
+        source_m = f"{source}: model {model_name(model, method, i)}"
         rows.append({
             "dataset": str(dataset), "method": str(method), "config_id": config_id, "split": split,
-            "config": json.dumps(_get(model, ("config",), source, w), sort_keys=True),
-            "nat_val": _value(m, ("accuracy", "none", None, "val"), source, w),
-            "nat_test": _value(m, ("accuracy", "none", None, "test"), source, w),
-            "adv_val": _value(m, ("accuracy", adversarial_attack, key, "val"), source, w),
-            "adv_test": _value(m, ("accuracy", adversarial_attack, key, "test"), source, w),
-            "sparsity": _value(m, ("sparsity", "none", None, "model"), source, w),
+            "config": json.dumps(model["config"], sort_keys=True),
+            "nat_val": _value(m, ("accuracy", "none", None, "val"), source_m, w),
+            "nat_test": _value(m, ("accuracy", "none", None, "test"), source_m, w),
+            "adv_val": _value(m, ("accuracy", adversarial_attack, key, "val"), source_m, w),
+            "adv_test": _value(m, ("accuracy", adversarial_attack, key, "test"), source_m, w),
+            "sparsity": _value(m, ("sparsity", "none", None, "model"), source_m, w),
         })
     df = pd.DataFrame(rows, columns=MODEL_COLUMNS)
-    dup = df.duplicated(["config_id", "split"])
-    if dup.any():
-        r = df[dup].iloc[0]
-        raise DataError(f"{source}: config_id {r.config_id} appears twice for split {r.split}")
-    splits = df.groupby("config_id")["split"].apply(lambda s: tuple(sorted(s)))
-    if splits.nunique() > 1:
-        raise DataError(f"{source}: configurations do not cover the same splits: "
-                        + "; ".join(f"config {c}: {list(s)}" for c, s in splits.items()))
     return df.sort_values(["config_id", "split"], kind="mergesort").reset_index(drop=True)
 
 
@@ -216,21 +170,22 @@ def eval_info(ev: Mapping, source: str = "<eval>") -> dict:
 TIDY_COLUMNS = ["dataset", "method", "config_id", "split", "metric", "attack", "eps", "part", "value"]
 
 
-def tidy_rows(paths: Iterable[str | os.PathLike], fields: tuple[str, ...] = ()) -> pd.DataFrame:
+def tidy_rows(paths: Iterable[str | os.PathLike], fields: tuple[str, ...] = (),
+              declared: Declared | None = None) -> pd.DataFrame:
     """Every row of every model of the eval files, long format (columns :data:`TIDY_COLUMNS`,
     then ``fields``: the models' own fields such as a round model's ``round``, ``kept_percent``
-    and ``stop_step`` (``holistic.methods.ROUND_FIELDS``), None where a model has none)."""
+    and ``stop_step`` (``holistic.methods.ROUND_FIELDS``), None where a model has none). Each file
+    checked first (:func:`load_eval`, against ``declared`` when given)."""
     import pandas as pd  # not at the top: the train job writes eval files without it
 
     out = []
     for path in paths:
         src = str(path)
-        ev = load_eval(path)
-        dataset, method = (str(_get(ev, (f,), src, "")) for f in ("dataset", "method"))
-        for i, model in enumerate(_get(ev, ("models",), src, "")):
+        ev = load_eval(path, declared)
+        dataset, method = ev["dataset"], ev["method"]
+        for i, model in enumerate(ev["models"]):
             w = f"models[{i}]"
-            ids = {"config_id": _int(_get(model, ("config_id",), src, w), src, f"{w}.config_id"),
-                   "split": _int(_get(model, ("split",), src, w), src, f"{w}.split"),
+            ids = {"config_id": model["config_id"], "split": model["split"],
                    **{f: model.get(f) for f in fields}}
             for (metric, attack, eps, part), value in measurements(model, src, w).items():
                 out.append({"dataset": dataset, "method": method, **ids, "metric": metric, "attack": attack,
@@ -255,9 +210,10 @@ def over_splits(models: pd.DataFrame, keys: list[str], columns: Iterable[str], *
 
 
 def load_evals(paths: Iterable[str | os.PathLike],
-               adversarial_rho) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load and flatten eval files, in the order given (the study's method order); each data
-    set's adversarial accuracy at its radius (:func:`radius_for`).
+               adversarial_eps, declared: Declared | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load, check (against ``declared`` when given: :func:`check_eval`) and flatten eval files,
+    in the order given (the study's method order); each data set's adversarial accuracy at its
+    radius (:func:`radius_for`).
 
     Returns ``(models, info)``: ``models`` one row per trained model (see
     :func:`flatten_eval`), ``info`` indexed by data set with columns adversarial (the attack
@@ -271,9 +227,9 @@ def load_evals(paths: Iterable[str | os.PathLike],
     frames, infos, seen = [], {}, {}
     for path in paths:
         src = str(path)
-        ev = load_eval(path)
-        df = flatten_eval(ev, radius_for(adversarial_rho, str(ev.get("dataset")) if isinstance(ev, Mapping) else ""),
-                          source=src)
+        ev = read_eval(path)
+        df = flatten_eval(ev, radius_for(adversarial_eps, str(ev.get("dataset")) if isinstance(ev, Mapping) else ""),
+                          source=src, declared=declared)
         inf = eval_info(ev, source=src)
         key = (df["dataset"].iat[0], df["method"].iat[0])
         if key in seen:

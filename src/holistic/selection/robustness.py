@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import pandas as pd
 
-from ..io import write_text
+from ..io import read_json, write_text
 from ..records.evals import eps_key, radius_for, radius_label
 from ..render.labels import attack_label
 from ..render.tables import frame_csv, markdown_table, number, ordered
@@ -84,21 +84,49 @@ def model_table(rows: pd.DataFrame, order: Sequence[str] = ()) -> pd.DataFrame:
               .drop(columns="_m").reset_index(drop=True)
 
 
-def verified_table(rows: pd.DataFrame, selected: pd.DataFrame, bound: str, adversarial_rho) -> pd.DataFrame:
+def verified_table(rows: pd.DataFrame, selected: pd.DataFrame, bound: str, adversarial_eps) -> pd.DataFrame:
     """``selected``-shaped rows (metric ``verified_accuracy``): per (dataset, method) the
     configuration of the adversarial-accuracy selection, its verified test accuracy under
     ``bound`` at the data set's radius, mean over splits."""
     chosen = selected[selected["metric"] == "adversarial_accuracy"][["dataset", "method", "config_id"]]
     ver = rows[(rows["metric"] == "verified_accuracy") & (rows["attack"] == bound) & (rows["part"] == "test")]
-    ver = ver[ver.apply(lambda r: eps_key(r["eps"]) == eps_key(radius_for(adversarial_rho, r["dataset"])), axis=1)] \
+    ver = ver[ver.apply(lambda r: eps_key(r["eps"]) == eps_key(radius_for(adversarial_eps, r["dataset"])), axis=1)] \
         if len(ver) else ver
     means = ver.groupby(["dataset", "method", "config_id"])["value"].mean().rename("test").reset_index()
     out = chosen.merge(means, on=["dataset", "method", "config_id"], how="left")
     return out.assign(metric="verified_accuracy")
 
 
-def robustness_markdown(attacks: pd.DataFrame, models: pd.DataFrame, header: str) -> str:
-    """Both robustness tables as Markdown, with captions."""
+def r2_over_all_points(eval_paths: Iterable[str | os.PathLike]) -> tuple[str, ...]:
+    """The minimal attacks whose r_2 the eval files record over all points (attack setting
+    ``failed: returned``, :func:`holistic.evaluation.run.r2`), from the files' headers."""
+    found = {name for p in eval_paths for name, a in (read_json(p).get("attacks") or {}).items()
+             if isinstance(a, dict) and a.get("failed") == "returned"}
+    return tuple(sorted(found))
+
+
+def r2_caption(all_points: Sequence[str] = ()) -> str:
+    """The caption of the minimal-perturbation table: r_2 over the points the attack did not fail
+    on (the default), or over all points for the attacks of ``all_points``."""
+    if not all_points:
+        return ("**Minimal L2 perturbations and activations (test points): r_2 is "
+                "Guo et al.'s mean of 1[correct] ||delta||_2 over the points the attack "
+                "did not fail on, mean over models; failures are correctly classified "
+                "points with no adversarial point found, total over models (left out "
+                "of r_2, never counted as 0); activation sparsity is the share of zero "
+                "ReLU outputs (%).**")
+    names = " and ".join(attack_label(a) for a in all_points)
+    return ("**Minimal L2 perturbations and activations (test points): r_2 is Guo et al.'s mean of "
+            f"1[correct] ||delta||_2, mean over models, over all test points for {names} (eq. 1: a point "
+            "the attack failed on counts at the distance of the point it returned), over the points the "
+            "attack did not fail on for any other; failures are correctly classified points with no "
+            "adversarial point found, total over models; activation sparsity is the share of zero ReLU "
+            "outputs (%).**")
+
+
+def robustness_markdown(attacks: pd.DataFrame, models: pd.DataFrame, header: str,
+                        all_points: Sequence[str] = ()) -> str:
+    """Both robustness tables as Markdown, with captions (``all_points``: :func:`r2_caption`)."""
     cols = [c for c in attacks.columns if c not in KEYS]
     names = {c: _column_label(c) for c in cols}
     rows = [[r["dataset"], r["method"], f"{r['eps']:g}", *(number(r[c], DECIMALS, "-") for c in cols)]
@@ -111,13 +139,7 @@ def robustness_markdown(attacks: pd.DataFrame, models: pd.DataFrame, header: str
                                                  if c.startswith("r2") else DECIMALS, "-") for c in mcols)]
              for _, r in models.iterrows()]
     text += "\n" + markdown_table(["data set", "method", *(_column_label(c) for c in mcols)], mrows,
-                                  "ll" + "r" * len(mcols),
-                                  caption="**Minimal L2 perturbations and activations (test points): r_2 is "
-                                          "Guo et al.'s mean of 1[correct] ||delta||_2 over the points the attack "
-                                          "did not fail on, mean over models; failures are correctly classified "
-                                          "points with no adversarial point found, total over models (left out "
-                                          "of r_2, never counted as 0); activation sparsity is the share of zero "
-                                          "ReLU outputs (%).**")
+                                  "ll" + "r" * len(mcols), caption=r2_caption(all_points))
     return text
 
 
@@ -133,8 +155,10 @@ def _column_label(c: str) -> str:
             "activation_sparsity": "activation sparsity (%)", "pgd": "PGD-40"}.get(c, attack_label(c))
 
 
-def write_robustness(rows: pd.DataFrame, tables_dir: str | os.PathLike, order: Sequence[str] = ()) -> None:
-    """``robustness.{csv,md}`` (:func:`attack_table` and :func:`model_table`)."""
+def write_robustness(rows: pd.DataFrame, tables_dir: str | os.PathLike, order: Sequence[str] = (),
+                     all_points: Sequence[str] = ()) -> None:
+    """``robustness.{csv,md}`` (:func:`attack_table` and :func:`model_table`; ``all_points``:
+    :func:`r2_over_all_points`)."""
     tables_dir = Path(tables_dir)
     attacks, models = attack_table(rows, order), model_table(rows, order)
     write_text(tables_dir / "robustness.csv", frame_csv(attacks.merge(models, on=["dataset", "method"])))
@@ -144,7 +168,7 @@ def write_robustness(rows: pd.DataFrame, tables_dir: str | os.PathLike, order: S
                                                     "the per-sample worst case of every budgeted attack run and "
                                                     "its members (the column after a member: robust under it and "
                                                     "every earlier one); gap = PGD-40 - ensemble; verified: the "
-                                                    "share of points a bound certifies."))
+                                                    "share of points a bound certifies.", all_points))
 
 
 def bound_for_table(rows: pd.DataFrame) -> str | None:
@@ -153,5 +177,5 @@ def bound_for_table(rows: pd.DataFrame) -> str | None:
     return "crown" if "crown" in bounds else (bounds[-1] if bounds else None)
 
 
-__all__ = ["attack_table", "model_table", "verified_table", "robustness_markdown", "write_robustness",
-           "bound_for_table", "radius_label"]
+__all__ = ["attack_table", "model_table", "verified_table", "r2_over_all_points", "r2_caption", "robustness_markdown",
+           "write_robustness", "bound_for_table", "radius_label"]

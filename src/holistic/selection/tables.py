@@ -23,14 +23,15 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from ..io import write_json, write_text
+from ..io import write_aside, write_json, write_text
 from ..records.selected import selected_csv
 from ..render.figures import new_figure, save_png
 from ..render.labels import METRIC_TITLES, attack_label
 from ..render.tables import (DATA_DECIMALS, bold_best, frame_csv, markdown_table, number,
                              rows_csv)
+from ..records.declared import Declared
 from ..records.evals import load_evals, radius_label, tidy_rows
-from .robustness import bound_for_table, verified_table, write_robustness
+from .robustness import bound_for_table, r2_over_all_points, verified_table, write_robustness
 from .select import (METRICS, mean_over_datasets,
                      select_all, wide)
 
@@ -42,7 +43,7 @@ TABLE_DECIMALS = 2
 RANK_DECIMALS = 3
 
 
-def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None, attack: str = "pgd") -> dict[str, str]:
+def captions(adversarial_eps: float, refs: Mapping[str, str] | None = None, attack: str = "pgd") -> dict[str, str]:
     """Caption line of each Markdown table; ``attack``: the one of the adversarial accuracy
     (``attack.adversarial``). ``refs`` (the study's, optional): metric (and
     ``multi_objective``) -> the published table or figure it mirrors, e.g. ``Table A1``;
@@ -60,7 +61,7 @@ def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None, atta
                                  "natural accuracy. Best value of each row in bold."),
         "adversarial_accuracy": lead("adversarial_accuracy",
                                      f"adversarial accuracy (%) under {attack_label(attack)}, rho = "
-                                     f"{radius_label(adversarial_rho)} on the test set, mean over splits, of the "
+                                     f"{radius_label(adversarial_eps)} on the test set, mean over splits, of the "
                                      "configuration with the best mean validation adversarial "
                                      "accuracy. Best value of each row in bold."),
         "stability": lead("stability",
@@ -73,7 +74,7 @@ def captions(adversarial_rho: float, refs: Mapping[str, str] | None = None, atta
                          "bold."),
         "rank": f"Multi-objective rank{rank_ref}: per method the configuration with the best "
                 "average validation rank over natural accuracy, adversarial accuracy "
-                f"(rho = {radius_label(adversarial_rho)}), stability and sparsity; the chosen models are "
+                f"(rho = {radius_label(adversarial_eps)}), stability and sparsity; the chosen models are "
                 "ranked on the test set (1 = best, ties averaged) and the four ranks "
                 "averaged. Lowest (best) rank of each row in bold.",
     }
@@ -201,13 +202,13 @@ class Layout:
     refs: Mapping[str, str] = field(default_factory=dict)
 
 
-def write_outputs(models: pd.DataFrame, info: pd.DataFrame, adversarial_rho: float,
+def write_outputs(models: pd.DataFrame, info: pd.DataFrame, adversarial_eps: float,
                   tables_dir: str | os.PathLike, metrics_path: str | os.PathLike,
                   plots_dir: str | os.PathLike, layout: Layout = Layout()) -> dict:
     """Select, then write every table, ``metrics.json`` and the plot; returns the metrics."""
     tables_dir, plots_dir = Path(tables_dir), Path(plots_dir)
     selected = select_all(models, layout.methods)
-    caps = captions(adversarial_rho, layout.refs, str(info["adversarial"].iat[0]))
+    caps = captions(adversarial_eps, layout.refs, str(info["adversarial"].iat[0]))
     rows = row_order(selected, layout.baseline)
     for metric in METRICS:
         tab = metric_table(selected, info, metric, rows)
@@ -225,7 +226,7 @@ def write_outputs(models: pd.DataFrame, info: pd.DataFrame, adversarial_rho: flo
     return metrics
 
 
-def write_verified(rows: pd.DataFrame, models: pd.DataFrame, info: pd.DataFrame, adversarial_rho,
+def write_verified(rows: pd.DataFrame, models: pd.DataFrame, info: pd.DataFrame, adversarial_eps,
                    tables_dir: str | os.PathLike, layout: Layout = Layout()) -> None:
     """``verified_accuracy.{csv,md}``: Table A2-style verified accuracy of the models of the
     adversarial-accuracy table (:func:`holistic.selection.robustness.verified_table`)."""
@@ -240,45 +241,52 @@ def write_verified(rows: pd.DataFrame, models: pd.DataFrame, info: pd.DataFrame,
         caption = ("Verified accuracy: no bound measured (attack.verify is empty, or no bound can describe "
                    "these models: the residual nets have no layer form, holistic.verify.layers.from_model).")
     else:
-        ver = verified_table(rows, selected, bound, adversarial_rho)
+        ver = verified_table(rows, selected, bound, adversarial_eps)
         tab = metric_table(ver, info, "verified_accuracy", row_order(selected, layout.baseline))
         caption = (f"{ref + '-style ' if ref else ''}verified accuracy (%) under {attack_label(bound)}, "
-                   f"rho = {radius_label(adversarial_rho)}, on the test set, mean over splits, of the "
+                   f"rho = {radius_label(adversarial_eps)}, on the test set, mean over splits, of the "
                    "configuration chosen by the best mean validation adversarial accuracy (the models of "
                    "the adversarial-accuracy table). Best value of each row in bold.")
     write_text(tables_dir / "verified_accuracy.csv", table_csv(tab, TABLE_DECIMALS))
     write_text(tables_dir / "verified_accuracy.md", table_markdown(tab, caption, TABLE_DECIMALS, best="max"))
 
 
-def aggregate(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
+def aggregate(eval_paths: Sequence[str | os.PathLike], adversarial_eps: float,
               tables_dir: str | os.PathLike, metrics_path: str | os.PathLike,
               plots_dir: str | os.PathLike, layout: Layout = Layout(),
-              replicate_paths: Sequence[str | os.PathLike] = (), replicates_dir: str | os.PathLike = "") -> dict:
+              replicate_paths: Sequence[str | os.PathLike] = (), replicates_dir: str | os.PathLike = "",
+              declared: Declared | None = None) -> dict:
     """Load the eval files and write all outputs (the ``aggregate`` stage): the tables of
     :func:`write_outputs`, the robustness tables and the verified-accuracy table; with
     ``replicate_paths``, the replicates' selections under ``replicates_dir``
-    (:func:`write_replicates`)."""
-    models, info = load_evals(eval_paths, adversarial_rho)
-    metrics = write_outputs(models, info, adversarial_rho, tables_dir, metrics_path, plots_dir, layout)
-    rows = tidy_rows(eval_paths)
-    write_robustness(rows, tables_dir, layout.methods)
-    write_verified(rows, models, info, adversarial_rho, tables_dir, layout)
-    if replicate_paths:
-        write_replicates(models, replicate_paths, adversarial_rho, replicates_dir, layout)
+    (:func:`write_replicates`). Every eval file is checked (against ``declared``, the run's
+    radii and grids, when given) before anything is written, and the outputs are written aside
+    (``holistic.io.write_aside``): an error leaves the previous outputs as they were."""
+    with write_aside():
+        models, info = load_evals(eval_paths, adversarial_eps, declared)
+        rows = tidy_rows(eval_paths, declared=declared)
+        reps = load_evals(replicate_paths, adversarial_eps, declared)[0] if replicate_paths else None
+        metrics = write_outputs(models, info, adversarial_eps, tables_dir, metrics_path, plots_dir, layout)
+        write_robustness(rows, tables_dir, layout.methods, r2_over_all_points(eval_paths))
+        write_verified(rows, models, info, adversarial_eps, tables_dir, layout)
+        if replicate_paths:
+            write_replicates(models, replicate_paths, adversarial_eps, replicates_dir, layout, reps)
     return metrics
 
 
-def write_replicates(models: pd.DataFrame, replicate_paths: Sequence[str | os.PathLike], adversarial_rho,
-                     root: str | os.PathLike, layout: Layout = Layout()) -> list[Path]:
+def write_replicates(models: pd.DataFrame, replicate_paths: Sequence[str | os.PathLike], adversarial_eps,
+                     root: str | os.PathLike, layout: Layout = Layout(),
+                     replicates: pd.DataFrame | None = None) -> list[Path]:
     """The selection of each seed offset's replicates (eval files of ``DL@seed+1`` etc.:
     :func:`holistic.methods.split_replicate`), ``<root>/seed+<offset>/selected.csv``: the
     tables' selection (:func:`select_all`) of the run's ``models`` with each replicated method's
     models replaced by its replicate's, kept for the replicated methods, under their names (so
     a multi-objective rank is among the same competitors). A second run of the protocol for
-    those methods; the tables are never made from it. Returns the files written."""
+    those methods; the tables are never made from it. ``replicates``: the replicates' models
+    (:func:`load_evals` of ``replicate_paths``) where already loaded. Returns the files written."""
     from ..methods import replicate_group, split_replicate
 
-    reps, _ = load_evals(replicate_paths, adversarial_rho)
+    reps = load_evals(replicate_paths, adversarial_eps)[0] if replicates is None else replicates
     base = reps["method"].map(split_replicate)
     reps = reps.assign(method=base.str[0], _offset=base.str[1])
     written = []

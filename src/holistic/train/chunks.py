@@ -65,8 +65,11 @@ import torch
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec
 from ..progress import Progress
-from .loop import TrainConfig, TrainResult, concat_rounds, resolve_device, steps_per_epoch, train_grid
+from .config import TrainConfig, resolve_device
+from .loop import train_grid
+from .result import TrainResult, concat_rounds
 from .resume import Checkpoint
+from .schedule import steps_per_epoch
 
 #: The last-level cache assumed where sysfs does not tell (bytes).
 DEFAULT_CACHE_BYTES = 8 * 2**20

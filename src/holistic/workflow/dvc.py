@@ -12,7 +12,10 @@ from pathlib import Path
 import yaml
 
 from ..config import has_key
-from .spec import FETCH, SPLIT, TRAIN, Spec, job_code, job_params, rule_name, slug, study_stages
+from .deps import job_code, job_params
+from .generic import FETCH, SPLIT, TRAIN
+from .paths import slug
+from .spec import Spec, rule_name, study_stages
 from .stage import Stage, shell_quote
 
 HEADER = """\

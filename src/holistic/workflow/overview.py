@@ -2,7 +2,7 @@
 claims at a glance with the verdict counts, and the invariants checked on every model of every
 study, ``results/invariants.csv``) and its report page, which opens the report.
 
-Core module: it imports no study; it receives the run's studies (``spec.StudyJobs``).
+Core module: it imports no study; it receives the run's studies (``grid.StudyJobs``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Core module: it imports no study. A study declares its analysis stages with ``Stage`` (see
 ``holistic.studies.hdl.stages``), or, for its report (tables, figures, claims, fidelity
 document), with :func:`report_stage`, one script for every study; the generic stages (fetch,
-split, train, attack, aggregate) are declared the same way in ``holistic.workflow.spec``.
+split, train, attack, aggregate) are declared the same way in ``holistic.workflow.generic``.
 
 ``args`` is written in Snakemake's shell syntax (``{input.x}``, ``{output.y}``,
 ``{params.z}``, ``{wildcards.w}``); the Snakefile uses it as is, the DVC generator renders
@@ -120,7 +120,7 @@ def report_stage(s, name: str, folder: str, params: tuple[str, ...], data: tuple
     (paths relative to ``folder``) into ``folder``, and the judged claims and the fidelity document
     to the study's own paths (``s.claims``, ``s.fidelity``).
 
-    ``s``: the study's ``holistic.workflow.spec.StudyJobs``; ``name``: the stage's (rule
+    ``s``: the study's ``holistic.workflow.grid.StudyJobs``; ``name``: the stage's (rule
     ``<name>_<study>``); ``params``: the params keys the outputs read (the departures among
     them); ``data``: the folders of the study's package the report reads (its published values).
     The study's report module is a code dependency of this stage (:attr:`Stage.modules`), not of

@@ -13,7 +13,7 @@ import pytest
 from holistic.fidelity import engine as E
 from holistic.studies.guo import claims as C
 
-RINF, DF, CW = "r_inf:fgsm@0.1", "r2:deepfool", "r2:cw"
+RINF, DF, CW = "r_inf:fgsm-nobox@0.1", "r2:deepfool", "r2:cw"  # r_inf: eq. (1)'s FGS, no box
 TESTS = {"mnist-1v7": 500, "mnist": 200}
 NATURAL = 0.98
 
@@ -159,6 +159,18 @@ def test_a_departing_prune_rate_voids_the_first_prune(key):
     (j, _) = judge(key, shifted(key, 0.2 * sign), {"mnist-1v7": found})
     assert j.verdict == E.NOT_TESTABLE and "prune rate 1/2 (paper 1/3)" in j.reason
     assert j.departures == ("prune rate 1/2 (paper 1/3)",)
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_r2_over_the_points_an_attack_did_not_fail_on_voids_every_r2_claim(key):
+    """Eq. (1) averages over all points: a run whose r_2 leaves failures out (departure
+    ``r2_mean``) measures another quantity, so each claim reading an r_2 is void, the others not."""
+    datasets, _, _, measures, sign = EXPECTED[key]
+    phrase = "r_2 mean over the points the attack did not fail on (DeepFool) (paper all points (eq. 1))"
+    judged = judge(key, shifted(key, 0.2 * sign), {d: {"r2_mean": phrase} for d in datasets})
+    reads_r2 = DF in measures or CW in measures
+    assert {j.verdict for j in judged} == ({E.NOT_TESTABLE} if reads_r2 else {E.HOLDS}), [j.reason for j in judged]
+    assert all((phrase in j.reason) == reads_r2 for j in judged)
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED))

@@ -63,12 +63,15 @@ def test_protocol_covers_every_key():
 COMMON = {"optimizer", "lr_schedule", "weight_decay", "initialiser", "steps", "train_rows"}
 #: profile -> data set -> the keys on which it departs from the paper
 DEPARTING = {
-    "": {"mnist-1v7": COMMON | {"test_rows", "batch_size", "lr", "attack", "trials"},
-         "mnist": COMMON | {"test_rows", "batch_size", "attack", "trials"}},   # lr 0.01 as Caffe's
+    # the default slice's r_inf: the shared suite's fgsm / rfgsm, clipped to the box
+    "": {"mnist-1v7": COMMON | {"test_rows", "batch_size", "lr", "attack", "trials", "rinf_box"},
+         "mnist": COMMON | {"test_rows", "batch_size", "attack", "trials", "rinf_box"}},   # lr 0.01 as Caffe's
+    # Table 1's nets early-stopped (the rounds are not), the activation penalty on ReLU outputs only
     "guo": {"mnist-1v7": COMMON | {"test_rows", "batch_size", "lr", "trials", "cw"},
-            "mnist": COMMON | {"test_rows", "lr", "trials", "checkpoint", "cw", "l1_strengths", "table2"}},
+            "mnist": COMMON | {"test_rows", "lr", "trials", "l1_checkpoint", "l1_scope", "cw", "l1_strengths",
+                               "table2"}},
     "guo-paper": {"mnist-1v7": COMMON | {"batch_size", "lr", "cw"},
-                  "mnist": COMMON | {"lr", "checkpoint", "cw", "l1_strengths", "table2"}},
+                  "mnist": COMMON | {"lr", "l1_checkpoint", "l1_scope", "cw", "l1_strengths", "table2"}},
 }
 
 
@@ -85,9 +88,15 @@ def test_each_profile_names_its_departures(profile):
         assert departures(params, "mnist")["test_rows"] == "test points 200 (paper 10,000)"
         assert departures(params, "mnist-1v7")["steps"] == "steps a round 388 (paper not given)"  # 2 x 194
         assert departures(params, "mnist")["lr"] == "lr 0.001 (paper 0.01)"
+        assert departures(params, "mnist")["l1_checkpoint"] == "Table 1 checkpoint val_accuracy (paper last)"
+        assert departures(params, "mnist")["l1_scope"] == (
+            "activation-L1 penalty on lenet5: the ReLU outputs only, 1 of 3 hidden layers (no ReLU after its 2 "
+            "convolutions) (paper every hidden layer's output)")
     if profile == "":  # the default slice: the minimal attacks are off, one reference
         assert departures(params, "mnist-1v7")["attack"] == "attacks {fgsm, rfgsm} (paper {fgsm, rfgsm, deepfool, cw})"
         assert departures(params, "mnist-1v7")["trials"] == "reference models 1 (paper 10)"
+        assert departures(params, "mnist-1v7")["rinf_box"] == ("r_inf points clipped to the input box "
+                                                                "(paper no box (eq. 1))")
 
 
 @pytest.mark.parametrize("profile", ["guo", "guo-paper"])
@@ -95,3 +104,28 @@ def test_profiles_select_the_study(profile):
     params = load_params([ROOT / "params.yaml", ROOT / f"workflow/profiles/{profile}/params.yaml"])
     (jobs,) = select(params)
     assert jobs.name == "guo" and jobs.datasets == ("mnist-1v7", "mnist") and jobs.methods == tuple(METHODS)
+
+
+def test_metric_definitions_off_eq_1_are_named_departures_and_captions():
+    """The guo profile measures eq. (1)'s quantities (no departure); switched back, each is named:
+    r_inf clipped to the box, r_2 over the points the attacks did not fail on, DeepFool's distance with
+    its overshoot; the captions' sentences follow the same protocol values (never typed)."""
+    from holistic.config import deep_merge
+    from holistic.studies.guo.protocol import captions
+
+    params = load_params([ROOT / "params.yaml", ROOT / "workflow/profiles/guo/params.yaml"])
+    here = captions(effective(params, "mnist"), "mnist")
+    assert "without the input box, as eq. (1)" in here["rinf"] and "over all test points, as eq. (1)" in here["r2"]
+    assert here["rounds"] == "Each round's model: its last weights (no early stopping), as the paper."
+    assert here["table1"].startswith("Each net: its epoch of best validation accuracy (early stopping) (paper: its "
+                                     "last weights (no early stopping)); the activation-L1 penalty on lenet5: the "
+                                     "ReLU outputs only")
+    old = deep_merge(params, {"attack": {"suite": {"fgsm-nobox": [], "rfgsm-nobox": []},
+                                         "deepfool": {"distance": "overshot", "failed": "exclude"}}})
+    found = departures(old, "mnist-1v7")
+    assert found["rinf_box"] == "r_inf points clipped to the input box (paper no box (eq. 1))"
+    assert found["r2_mean"] == ("r_2 mean over the points the attack did not fail on (DeepFool) "
+                                "(paper all points (eq. 1))")
+    assert found["deepfool"].startswith("DeepFool 50 steps, overshoot 0.02, no box, distance with the overshoot (paper")
+    there = captions(effective(old, "mnist-1v7"), "mnist-1v7")
+    assert "clipped to the input box" in there["rinf"] and "did not fail on" in there["r2"]

@@ -142,7 +142,7 @@ def test_a_missing_method_is_not_measured():
 
 
 def test_another_radius_voids_the_adversarial_and_rank_claims_only():
-    other = deep_merge(PARAMS, {"aggregate": {"adversarial_rho": {"default": 0.01}}})
+    other = deep_merge(PARAMS, {"aggregate": {"adversarial_eps": {"default": 0.01}}})
     for key in KEYS:
         j = judged(run(values(shift=moved(key, +1)), params=other), key)
         if key in C.VOIDING:

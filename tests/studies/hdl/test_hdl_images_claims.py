@@ -12,8 +12,8 @@ import pytest
 
 from holistic.config import deep_merge, load_params
 from holistic.fidelity import engine as E
-from holistic.studies.hdl import claims as C
-from holistic.studies.hdl import image_claims as I
+from holistic.studies.hdl import reads as C
+from holistic.studies.hdl.images import claims as I
 from holistic.studies.hdl.images import published_tables_2_4
 from holistic.studies.hdl.methods import METHODS
 
@@ -154,7 +154,7 @@ def test_the_mlp_and_fewer_rounds_void_the_share_of_parameters_only():
 
 
 def test_another_radius_voids_the_adversarial_claims():
-    other = deep_merge(CNN, {"aggregate": {"adversarial_rho": {"default": 0.01}}})    # MNIST at 0.01
+    other = deep_merge(CNN, {"aggregate": {"adversarial_eps": {"default": 0.01}}})    # MNIST at 0.01
     for key in KEYS:
         r = run(per_split(moved(key, +1)), other)
         j = judged(r, key)

@@ -47,7 +47,7 @@ def mnist_like(**changes) -> dict:
 
 def params(model=None, rho=0.1, epochs=5, n_splits=3, grid=None, per_dataset=None) -> dict:
     """The params keys the stage reads."""
-    p = {"aggregate": {"adversarial_rho": {"default": rho, "fashion-mnist": 0.01, "cifar10": 0.01}},
+    p = {"aggregate": {"adversarial_eps": {"default": rho, "fashion-mnist": 0.01, "cifar10": 0.01}},
          "split": {"n_splits": n_splits, "per_dataset": per_dataset or {}},
          "train": {"epochs": epochs, "grid": grid or {"lr": [0.001], "rho": [0.1, 0.01], "lambda": [1e-6],
                                                       "beta_bar": [200], "a": [0.8]}},
@@ -131,7 +131,7 @@ def test_notes_flag_the_architecture_radius_and_protocol():
 
     fashion = " ".join(images.table_notes(params("alex", rho=0.1), "fashion-mnist"))
     assert "here at rho = 0.01; Table 2 at rho = 0.01." in fashion
-    other = {"aggregate": {"adversarial_rho": 0.1}, "split": {"n_splits": 10}}
+    other = {"aggregate": {"adversarial_eps": 0.1}, "split": {"n_splits": 10}}
     assert "radius differs" in " ".join(images.table_notes(other, "cifar10"))
 
 
@@ -259,7 +259,7 @@ def test_factory_makes_the_stage_only_for_a_run_with_image_sets(tmp_path):
     assert [o.path for o in stage.outputs.values()] == ["results/hdl/analysis/images.md",
                                                         "results/hdl/analysis/images.csv"]
     # every setting the departures line reads (studies.hdl: the model among them)
-    assert set(stage.params) == set(PARAM_KEYS) >= {"aggregate.adversarial_rho", "split", "train.epochs",
+    assert set(stage.params) == set(PARAM_KEYS) >= {"aggregate.adversarial_eps", "split", "train.epochs",
                                                     "train.grid", "studies.hdl"}
     assert stage.values["out"](stage.inputs, {k: o.path for k, o in stage.outputs.items()}) == \
         "results/hdl/analysis"

@@ -216,7 +216,7 @@ def dl_eval(dataset="ds-a"):
 
 
 def test_features_from_dl_evals(tmp_path):
-    paths = write_evals(tmp_path, [dl_eval(), evaldict("ds-a", "HDL", [model(0, 0, 1, 1, 1, 1)],
+    paths = write_evals(tmp_path, [dl_eval(), evaldict("ds-a", "HDL", [model(0, 0, 2, 2, 2, 2)],
                                                        p=7, k=2)])
     f = prescribe.features(paths)
     assert list(f.columns) == list(prescribe.FEATURES)
@@ -241,7 +241,7 @@ def test_features_missing_rho_names_file_and_field(tmp_path):
 
 def test_features_need_dl(tmp_path):
     paths = write_evals(tmp_path, [dl_eval("ds-a"),
-                                   evaldict("ds-b", "HDL", [model(0, 0, 1, 1, 1, 1)])])
+                                   evaldict("ds-b", "HDL", [model(0, 0, 2, 2, 2, 2)])])
     with pytest.raises(DataError, match="no DL eval file for data set.*ds-b"):
         prescribe.features(paths)
 

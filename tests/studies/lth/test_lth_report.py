@@ -98,8 +98,10 @@ def test_the_platform_report_stage_drives_the_study(run, tmp_path):
     stage = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stage)
     out = tmp_path / "stage"
+    run = tmp_path / "run.yaml"  # the run these files are: two splits (the stage checks them against it)
+    run.write_text("split: {per_dataset: {mnist: {n_splits: 2}}}\n")
     stage.main(["--params", str(ROOT / "params.yaml"), "--params", str(ROOT / "workflow/profiles/lth/params.yaml"),
-                "--study", "lth", "--evals", *map(str, evals), "--logs", *map(str, logs), "--out", str(out / "levels"),
+                "--params", str(run), "--study", "lth", "--evals", *map(str, evals), "--logs", *map(str, logs), "--out", str(out / "levels"),
                 "--claims", str(out / "claims.csv"), "--fidelity", str(out / "fidelity.md")])
     assert sorted(p.name for p in (out / "levels").iterdir()) == sorted(OUTPUTS)
     assert list(read_claims(out / "claims.csv")["key"])[:2] == ["L1@51.3", "L1@16.9"]

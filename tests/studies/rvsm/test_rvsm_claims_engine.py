@@ -120,7 +120,7 @@ def test_gradient_obfuscation_makes_r1_and_r4_not_testable():
 
 
 def test_r1_and_r4_at_another_radius_are_void():
-    params = deep_merge(PARAMS, {"attack": {"rho_test": [0.01]}})
+    params = deep_merge(PARAMS, {"attack": {"eps": [0.01]}})
     v = verdicts(run(), params)
     for key in ("R1", "R4"):
         assert v[key].verdict == E.NOT_TESTABLE and "protocol: attack radius 0.01" in v[key].reason

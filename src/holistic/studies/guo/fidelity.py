@@ -10,6 +10,7 @@ import pandas as pd
 from ...fidelity.outputs import claims_markdown
 from ...render.tables import markdown_table, mean_sd, number
 from .claims import ACCURACY_MARGIN, TABLE2_ACCURACY
+from .levels import MAX_FAILED
 from .tables import failures_cell
 
 COLUMNS = ["source", "dataset", "method", "round", "sparsity", "measure", "paper", "here_mean", "here_sd", "n",
@@ -39,7 +40,11 @@ def comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for p in published.itertuples():
         r = _here_row(summary, p)
-        if r is None or f"{p.measure}_mean" not in r or pd.isna(r[f"{p.measure}_mean"]):
+        if r is None or f"{p.measure}_mean" not in r:
+            continue
+        fails = f"{p.measure.replace('r2:', 'failures:')}_mean"
+        undefined = p.measure.startswith("r2:") and fails in r and not pd.isna(r[fails])
+        if pd.isna(r[f"{p.measure}_mean"]) and not undefined:  # an undefined r_2 (.levels.defined_r2): '-'
             continue
         scale = SCALE[p.unit] if p.measure == "natural" else 1.0
         rows.append({"source": p.source, "dataset": p.dataset, "method": p.method, "round": p.round,
@@ -54,10 +59,11 @@ def comparison(summary: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
 def comparison_markdown(comp: pd.DataFrame, note: str) -> str:
     rows = [[r.source, r.dataset, r.method, number(r.sparsity, 2), f"{r.here_round} ({number(r.here_sparsity, 2)})",
              r.measure, number(r.paper, 4), mean_sd(r.here_mean, r.here_sd, 4),
-             number(r.here_mean - r.paper, 4, sign=True), r.failed] for r in comp.itertuples()]
+             number(r.here_mean - r.paper, 4, sign=True, missing="-"), r.failed] for r in comp.itertuples()]
     caption = ("**Published numbers against this run (accuracy in %, r_inf a fraction, r_2 in L2 pixel units, "
                "with its attack's failures: the correctly classified points it found no adversarial point for, "
-               f"over the references; Table 2 against the run's round of nearest sparsity).** {note}")
+               f"over the references, undefined ('-') where they exceed {100 * MAX_FAILED:g} % of the correctly "
+               f"classified points; Table 2 against the run's round of nearest sparsity).** {note}")
     return markdown_table(["source", "data set", "method", "paper sparsity (%)", "here: round (sparsity %)",
                            "measure", "paper", "here (mean ± sd)", "here - paper", "attack failed"], rows,
                           "lllrrlrrrr", caption)
@@ -70,7 +76,8 @@ def fidelity_markdown(summary: pd.DataFrame, published: pd.DataFrame, claims: pd
     parts = ["# Fidelity: Guo et al. (2018), \"Sparse DNNs with improved adversarial robustness\"", ""]
     parts += [comparison_markdown(comp, note) if len(comp) else f"No published cell measured by this run. {note}", ""]
     caption = ("**Claims (notes 4.6), judged on paired differences over the reference models (95 % interval); "
-               "r_inf: FGS at eps 0.1, r_2: DeepFool unless named. A claim is `not testable here` when a "
+               "r_inf: FGS at eps 0.1 without the input box (eq. 1), r_2: DeepFool unless named. A claim is "
+               "`not testable here` when a "
                "precondition is unmet: fewer than 3 references, an attack failing on more than 5 % of the "
                f"correctly classified points, benign accuracies of the compared models more than {ACCURACY_MARGIN:g} "
                f"point apart ({TABLE2_ACCURACY:g} for Table 2), a voiding departure.** {note}")

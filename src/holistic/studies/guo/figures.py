@@ -1,7 +1,8 @@
 """The study's figure in the paper's style (Guo et al. 2018, Figs. 1-3: robustness against the
 weight sparsity of progressively pruned models, mean and a ± sd band over the reference
-models): per (data set, pruned method) a row of panels, r_inf under FGS and rFGS (eps 0.1),
-r_2 under DeepFool and C&W, and the benign accuracy, against the share of weights kept (log x
+models): per (data set, pruned method) a row of panels, r_inf under FGS and rFGS (eps 0.1; eq.
+(1)'s points without the input box, solid; clipped to it, dashed), r_2 under DeepFool and C&W,
+and the benign accuracy, against the share of weights kept (log x
 axis, dense at the left); the run's departures from the paper's protocol at the bottom."""
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import textwrap
 import pandas as pd
 
 from ...render.figures import new_figure, save_png
-from .levels import EPS, L2_ATTACKS, LINF_ATTACKS, eps_label
+from .levels import CLIPPED, EPS, L2_ATTACKS, LINF_ATTACKS, eps_label
 from .methods import PRUNED
 from .tables import ATTACK_LABELS
 
-COLOURS = {"fgsm": "tab:blue", "rfgsm": "tab:orange", "deepfool": "tab:green", "cw": "tab:red", "natural": "black"}
+COLOURS = {"fgsm-nobox": "tab:blue", "rfgsm-nobox": "tab:orange", "fgsm": "tab:blue", "rfgsm": "tab:orange",
+           "deepfool": "tab:green", "cw": "tab:red", "natural": "black"}
+#: The clipped r_inf variants dashed (their attack of eq. 1 solid, in the same colour).
+DASHED = set(CLIPPED)
 
 
 def panels(summary: pd.DataFrame, eps: float = EPS) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -43,7 +47,8 @@ def write_levels_figure(summary: pd.DataFrame, png_path: str | os.PathLike, note
             for measure, key in measures:
                 mean, sd = s[f"{measure}_mean"], s[f"{measure}_sd"].fillna(0.0)
                 label = ATTACK_LABELS.get(key, "benign")
-                ax.plot(x, mean, "-", color=COLOURS[key], marker="o", markersize=3, label=label)
+                ax.plot(x, mean, "--" if key in DASHED else "-", color=COLOURS[key], marker="o", markersize=3,
+                        label=label)
                 ax.fill_between(x, mean - sd, mean + sd, color=COLOURS[key], alpha=0.2)
             ax.set_xscale("log")
             ax.invert_xaxis()

@@ -4,10 +4,15 @@ mean and spread over the reference models (splits) of a (data set, method, round
 Measures of one model (test points; from the attack job's eval rows, ``holistic.evaluation.run``):
 
 * ``natural``: benign accuracy, a fraction;
-* ``r_inf:<attack>@<eps>``: eq. (1)/(5), the accuracy (a fraction) at the FGS (``fgsm``) or
-  rFGS (``rfgsm``) points of radius eps;
+* ``r_inf:<attack>@<eps>``: eq. (1)/(5), the accuracy (a fraction) at the FGS (``fgsm-nobox``) or
+  rFGS (``rfgsm-nobox``) points of radius eps, without the input box as eq. (1) defines them; the
+  same attacks clipped to the box [0, 1] (``fgsm``, ``rfgsm``) are a labelled variant;
 * ``r2:<attack>``: eq. (1)/(5), ``E[1{y = y_hat} ||x - x_adv||_2]`` of DeepFool (``deepfool``) or
-  C&W (``cw``); points the attack failed on are left out (their count: ``failures:<attack>``);
+  C&W (``cw``), as the evaluation computed it under the attack's ``failed`` setting (the study's
+  profiles: ``returned``, every point in the mean, a failed one at the distance of the point the
+  attack returned; ``exclude``: failed points left out); their count: ``failures:<attack>``;
+  the summary leaves an r_2 undefined where its attack failed on more than :data:`MAX_FAILED` of
+  the correctly classified points (:func:`defined_r2`);
 * ``sparsity``: percent of weights exactly 0; ``activation_sparsity``: percent of zero outputs
   of the last ReLU ("sparsity (a)" of Table 1; absent for the linear models);
 * ``correct`` (:func:`with_correct`): the number of correctly classified test points, the
@@ -27,11 +32,18 @@ from ...records.evals import over_splits, tidy_rows
 
 MODEL_KEYS = ["dataset", "method", "config_id", "split", "round"]
 SUMMARY_KEYS = ["dataset", "method", "round"]
-#: The l_inf and l_2 attacks of Sec. 4 (r_inf, r_2), in the paper's order.
-LINF_ATTACKS = ("fgsm", "rfgsm")
+#: The l_inf attacks of Sec. 4 (r_inf) in the paper's order, eq. (1)'s points without the input box
+#: (FGS, rFGS), then the variants clipped to the box (:data:`CLIPPED`).
+LINF_ATTACKS = ("fgsm-nobox", "rfgsm-nobox", "fgsm", "rfgsm")
+#: The clipped variant -> the attack of eq. (1) it clips.
+CLIPPED = {"fgsm": "fgsm-nobox", "rfgsm": "rfgsm-nobox"}
+#: The l_2 attacks of Sec. 4 (r_2), in the paper's order.
 L2_ATTACKS = ("deepfool", "cw")
 #: Sec. 4.1: eps = 0.1 for the l_inf attacks (pixels in [0, 1]).
 EPS = 0.1
+#: r_2 is undefined where its attack failed on more than this share of the correctly classified
+#: test points, pooled over the references (:func:`defined_r2`; the claims' ``attack_succeeds``).
+MAX_FAILED = 0.05
 
 
 def eps_label(eps: float) -> str:
@@ -89,8 +101,32 @@ def measures(levels: pd.DataFrame) -> list[str]:
 
 def summarize(levels: pd.DataFrame) -> pd.DataFrame:
     """Per (data set, method, round): kept_percent, the number of models n, and the mean and
-    sample standard deviation (NaN for n = 1) of every measure."""
-    return over_splits(levels, SUMMARY_KEYS, measures(levels), kept_percent=("kept_percent", "mean"))
+    sample standard deviation (NaN for n = 1) of every measure; each r_2 undefined (NaN) where
+    its attack failed too often (:func:`defined_r2`)."""
+    return defined_r2(over_splits(levels, SUMMARY_KEYS, measures(levels), kept_percent=("kept_percent", "mean")))
+
+
+def failed_share(summary: pd.DataFrame, attack: str) -> pd.Series:
+    """Per summary row, the share of the correctly classified test points (pooled over the
+    references) on which the minimal ``attack`` failed; NaN where either count is unknown."""
+    fails, correct = summary.get(f"failures:{attack}_mean"), summary.get("correct_mean")
+    if fails is None or correct is None:
+        return pd.Series(math.nan, index=summary.index)
+    return (fails / correct).where(correct > 0)
+
+
+def defined_r2(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with ``r2:<attack>_mean`` and ``_sd`` set to NaN (undefined, ``-`` in the
+    tables) where the attack failed on more than :data:`MAX_FAILED` of the correctly classified
+    points (:func:`failed_share`): a failed point enters r_2 at a stated but not a minimal
+    distance (the point the attack returned), and above that share the mean would mostly measure
+    the attack. The failures stay in their own columns."""
+    out = summary.copy()
+    for a in L2_ATTACKS:
+        if f"r2:{a}_mean" in out:
+            over = failed_share(out, a) > MAX_FAILED
+            out.loc[over, [f"r2:{a}_mean", f"r2:{a}_sd"]] = math.nan
+    return out
 
 
 def sparsity_label(kept_percent: float) -> str:

@@ -15,7 +15,8 @@ from .claims import LINEAR_DATASETS, NETS_DATASET, Run, evaluate
 from .fidelity import fidelity_markdown
 from .figures import write_levels_figure
 from .levels import load_levels, summarize, with_correct
-from .protocol import departures, note, rows
+from ...fidelity import protocol as P
+from .protocol import captions, effective, note, paper_protocol, rows
 from .published import load_published
 from .tables import levels_markdown
 
@@ -24,16 +25,21 @@ from .tables import levels_markdown
 OUTPUTS = ("levels.md", "levels.csv", "levels.png")
 
 
-def run_departures(params: dict, levels, logs) -> dict[str, dict[str, str]]:
-    """Per data set of the run (and the paper's tasks), its departures from the paper's protocol
-    (:func:`.protocol.departures`; the methods and references as run there, the steps from the
+def run_protocol(params: dict, levels, logs) -> dict[str, dict[str, object]]:
+    """Per data set of the run (and the paper's tasks), its effective protocol
+    (:func:`.protocol.effective`; the methods and references as run there, the steps from the
     train logs)."""
     datasets = list(dict.fromkeys([*levels["dataset"].unique(), *LINEAR_DATASETS, NETS_DATASET]))
     out = {}
     for d in datasets:
         mine = levels[levels["dataset"] == d]
-        out[d] = departures(params, d, tuple(mine["method"].unique()), logs, mine["split"].nunique() or None)
+        out[d] = effective(params, d, tuple(mine["method"].unique()), logs, mine["split"].nunique() or None)
     return out
+
+
+def run_departures(params: dict, levels, logs) -> dict[str, dict[str, str]]:
+    """Per data set of :func:`run_protocol`, its departures from the paper's protocol."""
+    return {d: P.departures(paper_protocol(d), run) for d, run in run_protocol(params, levels, logs).items()}
 
 
 def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path,
@@ -45,10 +51,11 @@ def write_report(params: dict, methods: list[str], evals: list, logs: list, out:
     levels = load_levels(evals)
     levels = with_correct(levels, {d: n for d in levels["dataset"].unique() if (n := rows(params, d)[1])})
     summary = summarize(levels)
-    found = run_departures(params, levels, load_logs(logs))
+    runs = run_protocol(params, levels, load_logs(logs))
+    found = {d: P.departures(paper_protocol(d), run) for d, run in runs.items()}
     notes = {d: note(found[d]) for d in summary["dataset"].unique()}
     joined = " ".join(f"{d}: {n}" for d, n in notes.items())
-    write_text(out / "levels.md", levels_markdown(summary, notes))
+    write_text(out / "levels.md", levels_markdown(summary, notes, texts={d: captions(runs[d], d) for d in runs}))
     write_text(out / "levels.csv", frame_csv(summary))
     write_levels_figure(summary, out / "levels.png", joined)
     frame = write_claims(claims, "guo", evaluate(Run(levels, found)))

@@ -9,7 +9,7 @@ CATEGORY = "2. Robustness per pruning round (Figs. 1-3, Tables 1-2)"
 #: What the outputs read besides the eval files and logs: the departures from the protocol
 #: (.protocol.effective) and the claims' test-point counts.
 PARAMS = ("split", "train.epochs", "train.batch_size", "train.grid.lr", "train.max_steps_per_round",
-          "train.min_steps_per_round", "train.progressive", "attack.rho_test", "attack.suite", "attack.deepfool",
+          "train.min_steps_per_round", "train.progressive", "attack.eps", "attack.suite", "attack.deepfool",
           "attack.cw", "studies.guo")
 
 

@@ -1,12 +1,8 @@
-"""HDL's published tables and claims: the claims engine's claims (:mod:`holistic.fidelity.engine`)
-and the publication the cell comparison reads (:mod:`holistic.fidelity`).
-
-Reference. The published Tables A1-A4 (natural accuracy, adversarial accuracy at
-rho = 0.1, stability, sparsity; 45 UCI and 3 image data sets, 8 methods, percent)
-ship as package data in ``holistic/studies/hdl/reference/`` (see its README):
-``hdl_paper_tables_A1_A4.csv`` (long ``dataset, n, p, k, metric, method, value``) and
-``dataset_names.csv`` (``paper_name, file_stem`` of the 45 UCI sets). Table A1's ``n``
-is one less than every published file's row count, which the matching allows for.
+"""HDL's claims of Sections 1 and 4.1: the claims engine's claims (:mod:`holistic.fidelity.engine`),
+their readers and their judgement. The publication the cell comparison reads (Tables A1-A4, the
+fidelity document's text) is :mod:`holistic.studies.hdl.publication`; what the claims read (the
+metrics, the method sets, :class:`~holistic.studies.hdl.reads.Run` and the pairing) is
+:mod:`holistic.studies.hdl.reads`; both re-exported here.
 
 Claims. The statements of Sections 1 and 4.1 (Figures 1-2) are :data:`CLAIMS`, engine claims
 whose parts read :data:`READS` (``d = metric(a) - metric(b)``), each measured by one reader
@@ -33,8 +29,7 @@ statistic is the mean paired difference over data sets with its interval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from importlib import resources
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 import pandas as pd
@@ -42,56 +37,20 @@ import pandas as pd
 from ...data.splits import split_params
 from ...fidelity import engine as E
 from ...fidelity import protocol as P
-from ...fidelity.claims import SPLIT_COLUMNS, by_unit, published_values, split_values, values_from_selected
-from ...fidelity.reference import Publication
+from ...fidelity.claims import published_values, split_values, values_from_selected
 from ...records.selected import RANK
-from . import TABLE_REFS
-from .methods import BASELINE, COMPONENTS, METHODS
-from .protocol import departures_over, header_note
-
-REFERENCE_DIR = "holistic/studies/hdl/reference/"
-REFERENCE_FILES = {"tables": "hdl_paper_tables_A1_A4.csv", "names": "dataset_names.csv"}
-
-
-def reference_file(name: str):
-    """The packaged reference file ``name`` (a ``importlib.resources`` traversable)."""
-    return resources.files("holistic").joinpath("studies", "hdl", "reference", name)
-
+from .methods import BASELINE, METHODS
+from .publication import (HOW_TO_READ, PUBLICATION, REFERENCE_DIR, REFERENCE_FILES, TABLE_REFS, notes,
+                          reference_file, verified_note)
+from .reads import (ADV, DENSE_METHODS, FRAMEWORK_METHODS, NAT, QUANTITY, ROBUST_METHODS, SPARS, SPARSE_METHODS,
+                    STAB, Reads, Run, count_text, holds_at, measured_precondition, part_pairs, run_departures)
 
 # --------------------------------------------------------------------------- claims
-
-ADV, NAT, STAB, SPARS = "adversarial_accuracy", "natural_accuracy", "stability", "sparsity"
-SPARSE_METHODS = tuple(m for m, c in COMPONENTS.items() if c.sparse)
-DENSE_METHODS = tuple(m for m, c in COMPONENTS.items() if not c.sparse)
-ROBUST_METHODS = tuple(m for m, c in COMPONENTS.items() if c.robust)
-FRAMEWORK_METHODS = tuple(m for m in METHODS if m != BASELINE)
 
 #: "A much lower percentage of nonzero parameters" (Sec. 4.1, Fig. 1d), read as at least this
 #: many points more sparsity than the sparsest dense model; every sparse model of Table A4
 #: (48 data sets) reaches >= 28.8 %, so the margin does not make the paper's own values fail.
 SPARSITY_MARGIN = 10.0
-
-#: Each quantity's name in a part (``d = a - b``).
-QUANTITY = {NAT: "natural accuracy (%)", ADV: "adversarial accuracy (%)", STAB: "stability (%)",
-            SPARS: "sparsity (%)", RANK: "multi-objective rank"}
-
-
-@dataclass(frozen=True)
-class Reads:
-    """What one part of a claim reads: ``d = metric(a) - metric(b)`` per unit, ``b`` a method or
-    a tuple of methods (then their largest value per unit: "every dense model")."""
-    metric: str
-    a: str
-    b: str | tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        b = self.b if isinstance(self.b, str) else f"max({', '.join(self.b)})"
-        return f"{self.a} - {b}"
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        return (self.a,) + ((self.b,) if isinstance(self.b, str) else tuple(self.b))
 
 
 def _claim(key: str, statement: str, source: str, reads: Sequence[Reads], comparison: E.Comparison) -> E.Claim:
@@ -141,98 +100,8 @@ VOIDING = {"robust_family_adv": ("eps",), "combinations_adv": ("eps",), "framewo
            "hdl_rank": ("eps",)}
 
 
-@dataclass(frozen=True)
-class Run:
-    """What the claims read of one run: ``values`` (long ``dataset, metric, method, value``: the
-    selected models' test values), ``datasets`` (those the claims read: the run's data sets in
-    Tables A1-A4), the merged ``params``, and optionally ``per_split`` (long ``dataset, metric,
-    method, split, value``: :func:`holistic.fidelity.claims.split_values`), ``published`` (the
-    published values of the same data sets, under the run's names) and ``published_all`` (all
-    the publication's UCI sets, under the paper's names)."""
-    values: pd.DataFrame
-    datasets: tuple[str, ...]
-    params: Mapping
-    per_split: pd.DataFrame | None = None
-    published: pd.DataFrame | None = None
-    published_all: pd.DataFrame | None = None
-
-    def over_datasets(self) -> bool:
-        """A claim is judged once over the data sets when there are enough of them, else per
-        data set over its splits."""
-        return len(self.datasets) >= E.MIN_TRIALS
-
-
-def _side(values: pd.DataFrame | None, spec: str | tuple, metric: str, unit: str, where=None) -> dict:
-    """``{unit: value}`` of one method, or of the largest of several per unit (those with all)."""
-    if values is None or values.empty:
-        return {}
-    if isinstance(spec, str):
-        return by_unit(values, metric, spec, unit, where)
-    sides = [by_unit(values, metric, m, unit, where) for m in spec]
-    common = set.intersection(*(set(s) for s in sides))
-    return {k: max(s[k] for s in sides) for k in common}
-
-
-def _paired(run: Run, r: Reads, dataset: str | None, values: pd.DataFrame | None = None,
-            units=None) -> E.Paired:
-    """The part's pairs: over ``run.datasets`` (``dataset`` None) or the splits of ``dataset``."""
-    if dataset is None:
-        v = run.values if values is None else values
-        a, b = _side(v, r.a, r.metric, "dataset"), _side(v, r.b, r.metric, "dataset")
-        keep = set(run.datasets if units is None else units)
-        return E.paired({k: x for k, x in a.items() if k in keep}, {k: x for k, x in b.items() if k in keep},
-                        "data set")
-    where = {"dataset": dataset}
-    return E.paired(_side(run.per_split, r.a, r.metric, "split", where),
-                    _side(run.per_split, r.b, r.metric, "split", where), "split")
-
-
-def _units(run: Run, dataset: str | None, datasets: Sequence[str] | None = None) -> list:
-    if dataset is None:
-        return list(run.datasets if datasets is None else datasets)
-    return list(range(int(split_params(dict(run.params), dataset)["n_splits"])))
-
-
-def _measured(run: Run, reads: Sequence[Reads], stats: Sequence[E.Paired], dataset: str | None,
-              datasets: Sequence[str] | None = None) -> E.Precondition:
-    """Every part has its pair on every unit (data set, or split of ``dataset``)."""
-    units = _units(run, dataset, datasets)
-    metrics = sorted({r.metric for r in reads}, key=list(QUANTITY).index)
-    if dataset is not None and (run.per_split is None or any(m not in SPLIT_COLUMNS for m in metrics)):
-        no = [QUANTITY[m] for m in metrics if m not in SPLIT_COLUMNS]
-        why = (f"{', '.join(no)} is one value per data set, so it is paired over data sets only"
-               if no else "no per-split values (eval files) given")
-        return E.measured(False, f"{why}; this run has {len(run.datasets)} data set"
-                                 f"{'s' if len(run.datasets) != 1 else ''} of Tables A1-A4 (needs >= {E.MIN_TRIALS})")
-    unit = "data set" if dataset is None else "split"
-    lacking = [f"{r.label} on {len(units) - s.n} {unit}{'s' if len(units) - s.n != 1 else ''}"
-               for r, s in zip(reads, stats) if s.n < len(units)]
-    methods = [m for m in METHODS if any(m in r.methods for r in reads)]
-    what = (f"{', '.join(QUANTITY[m] for m in metrics)} of {', '.join(methods)} on "
-            f"{len(units)} {unit}{'s' if len(units) != 1 else ''}")
-    return E.measured(not lacking and bool(units), what + (f"; missing: {'; '.join(lacking)}" if lacking else ""))
-
-
-def _found(run: Run, dataset: str | None) -> dict[str, str]:
-    return departures_over(run.params, run.datasets if dataset is None else [dataset])
-
-
 def _protocol(run: Run, key: str, dataset: str | None) -> E.Precondition:
-    return E.protocol(P.voiding(_found(run, dataset), VOIDING.get(key, ())))
-
-
-def _holds_at(comparison: E.Comparison, d: float) -> bool:
-    """One difference satisfies the comparison (the share "holds on k of n")."""
-    return comparison.judge(d, d) == E.HOLDS
-
-
-def _count(claim: E.Claim, stats: Sequence[E.Paired], reads: Sequence[Reads]) -> str:
-    """Per part: on how many units its single difference satisfies the comparison."""
-    out = []
-    for part, r, s in zip(claim.parts, reads, stats):
-        k = sum(_holds_at(part.comparison, d) for d in s.d)
-        out.append(f"{r.label} {part.comparison.text().replace('d ', '')} on {k}/{s.n} {s.unit}s")
-    return "; ".join(out)
+    return E.protocol(P.voiding(run_departures(run, dataset), VOIDING.get(key, ())))
 
 
 def _paper(run: Run, claim: E.Claim, reads: Sequence[Reads], dataset: str | None,
@@ -244,18 +113,18 @@ def _paper(run: Run, claim: E.Claim, reads: Sequence[Reads], dataset: str | None
         return "-"
     judged = sorted(set().union(*(s.units for s in stats))) if dataset is None else []
     units = (judged or list(run.datasets)) if dataset is None else [dataset]
-    same = [_paired(run, r, None, run.published, units) for r in reads]
+    same = [part_pairs(run, r, None, run.published, units) for r in reads]
     if not any(s.n for s in same):
         return "no published value of these data sets"
-    parts = [f"{r.label} {s.mean:+.2f}" + (f" ({sum(_holds_at(p.comparison, d) for d in s.d)}/{s.n})"
+    parts = [f"{r.label} {s.mean:+.2f}" + (f" ({sum(holds_at(p.comparison, d) for d in s.d)}/{s.n})"
                                             if s.n > 1 else "")
              for p, r, s in zip(claim.parts, reads, same)]
     text = f"Tables A1-A4 on the same {len(units)} data set{'s' if len(units) != 1 else ''}: " + "; ".join(parts)
     if run.published_all is not None and not run.published_all.empty:
         every = Run(run.published_all, tuple(sorted(run.published_all["dataset"].unique())), run.params)
-        stats = [_paired(every, r, None) for r in reads]
+        stats = [part_pairs(every, r, None) for r in reads]
         text += f". All {len(every.datasets)} UCI sets: " + "; ".join(
-            f"{r.label} {sum(_holds_at(p.comparison, d) for d in s.d)}/{s.n}"
+            f"{r.label} {sum(holds_at(p.comparison, d) for d in s.d)}/{s.n}"
             for p, r, s in zip(claim.parts, reads, stats))
     return text
 
@@ -266,9 +135,9 @@ def _read(run: Run, key: str, dataset: str | None, extra: Sequence[E.Preconditio
     or over the splits of ``dataset``), its preconditions (measured, protocol, ``extra``) and the
     ``here`` text."""
     reads = READS[key]
-    stats = [_paired(run, r, dataset, units=datasets) for r in reads]
-    pre = [_measured(run, reads, stats, dataset, datasets), _protocol(run, key, dataset), *extra]
-    return stats, pre, _count(CLAIM[key], stats, reads) if all(s.n for s in stats) else "-"
+    stats = [part_pairs(run, r, dataset, units=datasets) for r in reads]
+    pre = [measured_precondition(run, reads, stats, dataset, datasets), _protocol(run, key, dataset), *extra]
+    return stats, pre, count_text(CLAIM[key], stats, reads) if all(s.n for s in stats) else "-"
 
 
 def read_robust_family_adv(run: Run, dataset: str | None = None):
@@ -348,7 +217,7 @@ def judge_claims(run: Run) -> list[E.Judged]:
     for claim in CLAIMS:
         for scope in scopes:
             stats, pre, here = READERS[claim.key](run, scope)
-            found = _found(run, scope) if run.datasets else {}
+            found = run_departures(run, scope) if run.datasets else {}
             paper = _paper(run, claim, READS[claim.key], scope, stats)
             out.append(E.judge(replace(claim, paper=paper), stats, pre,
                                dataset=scope or "", here=here, departures=list(found.values())))
@@ -370,86 +239,9 @@ def claims_run(params: Mapping, selected: pd.DataFrame, matched: pd.DataFrame, r
                published=published_values(reference, matched), published_all=uci)
 
 
-# --------------------------------------------------------------------------- document
-
-HOW_TO_READ = (
-    "How to read. Each cell of the per-data-set tables is `published / here / difference`, "
-    "with difference = here - published in percentage points (positive: this project's value is "
-    "higher) and in bold when it exceeds the cell's tolerance: {tol:g} points, or one row of the "
-    "published test set (100 / ceil(n / 5) points, n the file's rows) where that is more. Published "
-    "values are Tables A1-A4 of the "
-    "paper; reproduced values are this project's test values of the configuration chosen on the "
-    "validation sets, rounded to the tables' 2 decimals. Only data sets whose size agrees with "
-    "Table A1 (published n = n or n - 1, same p and k) enter the summary and the claims; data "
-    "sets marked † share a paper name but not the data. Where a second run of the same protocol "
-    "with another seed is given, the summary sets beside the share of cells within tolerance of "
-    "the paper the share of the same cells within the same tolerance between the two runs: the "
-    "most a reproduction can reach with these test sets. The claims table (at the end) judges "
-    "each claim of the paper with the claims engine: the paired difference of the two methods' "
-    "test values over the compared data sets (over the splits where there are fewer than 3), its "
-    "95 % interval against the claim's margin, after the preconditions (enough data sets, the "
-    "values measured, no departure that voids the claim); `paper` gives the published values of "
-    "the same data sets and, for the claims on the multi-objective rank of Figure 2 (a bar chart, "
-    "no value per data set), says so. "
-    "Neither preprocessing mode reproduces the published code: `paper` mode copies "
-    "only its input scaling (standardise, then / 255); split mode `published` its test rows and "
-    "validation draws; `train.batch_size: 64`, `train.min_steps_per_round: 3000` and "
-    "`train.select_every_steps: 1000` its schedule; the other defects of that code (PGD "
-    "clipping to [0, 1], the inverted final sparsity mask, the dropped sparsity penalty, the "
-    "frozen stability threshold) are not reproduced, so cell-level agreement is not expected "
-    "everywhere: the claims are the fairer comparison."
-)
-
-PUBLICATION = Publication(
-    tables=reference_file(REFERENCE_FILES["tables"]),
-    tables_source=REFERENCE_DIR + REFERENCE_FILES["tables"],
-    names=reference_file(REFERENCE_FILES["names"]),
-    names_source=REFERENCE_DIR + REFERENCE_FILES["names"],
-    methods=tuple(METHODS),
-    table_refs=TABLE_REFS,
-    tables_label="Tables A1-A4",
-    names_label="UCI",
-    intro="This project's Tables A1-A4 and the claims of Section 4.1 against those published "
-          "in *Holistic Deep Learning* (Bertsimas et al.), Appendix A "
-          f"(`{REFERENCE_DIR}`).",
-    how_to_read=HOW_TO_READ,
-    untabulated={RANK: "not computable (Fig. 2 not tabulated)"},
-    tolerance=2.0,
-    test_fraction=0.2,  # the published code's test_size=1/5: one test row is 100 / ceil(n / 5) points
-)
-
-
-def notes(params: Mapping, datasets: Sequence[str]) -> list[str]:
-    """Header lines of ``fidelity.md``: the run's departures from the paper's protocol
-    (:func:`holistic.studies.hdl.protocol.header_note`, over ``datasets``)."""
-    return [header_note(params, datasets)]
-
-
-def verified_note(table: pd.DataFrame) -> str | None:
-    """What the verified-accuracy table (``tables/verified_accuracy.csv``: data sets x methods)
-    shows, in one line: per method the mean over data sets, and whether the robust loss
-    (eq. 7, a first-order approximation) gives certified robustness (a question the paper
-    leaves open). None without a measured table."""
-    methods = [m for m in table.columns if m not in ("dataset", "n", "p", "k")]
-    means = {m: float(table[m].mean()) for m in methods if table[m].notna().any()}
-    if not means or "DL" not in means:
-        return None
-    robust = {m: v for m, v in means.items() if "Robust" in m or m == "HDL"}
-    text = ", ".join(f"{m} {v:.1f}" for m, v in means.items())
-    verdict = ""
-    if robust:
-        lo, hi = min(robust.values()), max(robust.values())
-        verdict = (f" The methods with the robust loss (eq. 7) certify {lo:.1f}-{hi:.1f} % against DL's "
-                   f"{means['DL']:.1f} %: " + ("the first-order robust loss does give certifiable robustness."
-                                               if lo > means["DL"] else
-                                               "the robust loss does not certify more than DL everywhere."))
-    return ("Verified accuracy (not in the paper; `tables/verified_accuracy.md`, the models of the "
-            f"adversarial-accuracy table), mean over data sets: {text}.{verdict}")
-
-
-__all__ = ["REFERENCE_FILES", "TABLE_REFS", "reference_file", "ADV", "NAT", "STAB", "SPARS", "SPARSE_METHODS",
-           "DENSE_METHODS", "ROBUST_METHODS", "FRAMEWORK_METHODS", "SPARSITY_MARGIN", "Reads", "READS", "CLAIMS",
-           "CLAIM", "VOIDING", "Run", "READERS", "UNTABULATED", "judge_claims", "claims_run",
+__all__ = ["REFERENCE_DIR", "REFERENCE_FILES", "TABLE_REFS", "reference_file", "ADV", "NAT", "STAB", "SPARS",
+           "SPARSE_METHODS", "DENSE_METHODS", "ROBUST_METHODS", "FRAMEWORK_METHODS", "SPARSITY_MARGIN", "Reads",
+           "READS", "CLAIMS", "CLAIM", "VOIDING", "Run", "READERS", "UNTABULATED", "judge_claims", "claims_run",
            "read_robust_family_adv", "read_combinations_adv", "read_stable_stability", "read_sparse_vs_dense",
            "read_help_sparsity", "read_framework_rank", "read_hdl_rank", "HOW_TO_READ", "PUBLICATION", "notes",
            "verified_note"]

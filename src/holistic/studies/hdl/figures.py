@@ -126,7 +126,7 @@ def note_figure(fig, note: str) -> None:
         fig.text(0.5, 0.998, text, fontsize=7, ha="center", va="top")
 
 
-def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rho: float,
+def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_eps: float,
                  note: str = "") -> None:
     """Figure 1: one panel per metric, grouped bars (x = DL-accuracy group, bar = method);
     ``note``: the departures line along the bottom."""
@@ -138,7 +138,7 @@ def plot_figure1(data: pd.DataFrame, png_path: str | os.PathLike, adversarial_rh
         _grouped_bars(ax, sub, "value", methods)
         title = f"({panel}) {METRIC_TITLES[metric]}"
         if metric == "adversarial_accuracy":
-            title += f" with rho = {radius_label(adversarial_rho)}"
+            title += f" with rho = {radius_label(adversarial_eps)}"
         ax.set_title(title)
         ax.set_ylabel(METRIC_AXES[metric])
         ax.set_xlabel("natural accuracy of the nominal DL model")
@@ -165,10 +165,10 @@ def plot_figure2(data: pd.DataFrame, png_path: str | os.PathLike, note: str = ""
 
 # --------------------------------------------------------------------------- Tables 2-4
 
-def _row_names(rho: float) -> dict[str, str]:
+def _row_names(eps: float) -> dict[str, str]:
     """Row names of Tables 2-4: the short metric labels, the radius with adversarial accuracy."""
     names = dict(METRIC_SHORT)
-    names["adversarial_accuracy"] += f" rho={rho:g}"
+    names["adversarial_accuracy"] += f" rho={eps:g}"
     return names
 
 
@@ -202,7 +202,7 @@ def dataset_values(selected: pd.DataFrame, dataset: str,
     return tab[_table1_order(tab.columns)]
 
 
-def per_dataset_tables(selected: pd.DataFrame, adversarial_rho,
+def per_dataset_tables(selected: pd.DataFrame, adversarial_eps,
                        summary: pd.DataFrame | None = None, source: str = "selection", note: str = "") -> str:
     """Markdown: one Tables 2-4 style table per data set (data sets ordered as the
     Tables A1-A4 rows), values in percent with one decimal, the best (highest)
@@ -220,7 +220,7 @@ def per_dataset_tables(selected: pd.DataFrame, adversarial_rho,
     blocks = []
     for ds in row_order(selected, BASELINE):
         tab = dataset_values(selected, ds, summary, source).reindex(columns=methods)
-        names = _row_names(radius_for(adversarial_rho, ds))
+        names = _row_names(radius_for(adversarial_eps, ds))
         rows = []
         for metric in METRICS:
             row = tab.loc[metric]
@@ -235,7 +235,7 @@ def per_dataset_tables(selected: pd.DataFrame, adversarial_rho,
 
 # --------------------------------------------------------------------------- driver
 
-def write_figures(selected: pd.DataFrame, adversarial_rho: float, out_dir: str | os.PathLike,
+def write_figures(selected: pd.DataFrame, adversarial_eps: float, out_dir: str | os.PathLike,
                   summary: pd.DataFrame | None = None, source: str = "selection", note: str = "") -> None:
     """Write ``figure1.{png,csv}``, ``figure2.{png,csv}`` and ``per_dataset.md``, each carrying
     ``note`` (the run's departures from the paper, :func:`holistic.studies.hdl.protocol.header_note`)."""
@@ -244,12 +244,12 @@ def write_figures(selected: pd.DataFrame, adversarial_rho: float, out_dir: str |
         raise DataError(f"{source}: no selected results")
     f1 = figure1_data(selected)
     write_text(out_dir / "figure1.csv", frame_csv(f1))
-    plot_figure1(f1, out_dir / "figure1.png", adversarial_rho, note)
+    plot_figure1(f1, out_dir / "figure1.png", adversarial_eps, note)
     f2 = figure2_data(selected)
     write_text(out_dir / "figure2.csv", frame_csv(f2))
     plot_figure2(f2, out_dir / "figure2.png", note)
     write_text(out_dir / "per_dataset.md",
-               per_dataset_tables(selected, adversarial_rho, summary, source, note))
+               per_dataset_tables(selected, adversarial_eps, summary, source, note))
 
 
 __all__ = ["ALL", "PER_DATASET_DECIMALS", "figure1_groups", "figure1_data", "figure2_data",

@@ -26,7 +26,8 @@ from ...data import registry
 from ...data.splits import split_params
 from ...fidelity import protocol as P
 from ...fidelity.protocol import Setting
-from ...records.evals import radius_for
+from ...records.evals import tables_eps
+from ...train.schedule import epochs_per_round
 
 
 
@@ -161,8 +162,6 @@ def _uci_rows(params: Mapping, dataset: str) -> tuple[str, str]:
 
 def effective(params: Mapping, dataset: str) -> dict[str, object]:
     """The run's value of every key of :func:`protocol_for` ``(dataset)``."""
-    from ...train.loop import epochs_per_round  # here: the workflow imports this module without torch
-
     info = registry.get(dataset)
     t = params["train"]
     sp = split_params(dict(params), dataset)
@@ -180,7 +179,7 @@ def effective(params: Mapping, dataset: str) -> dict[str, object]:
         "lr_schedule": "constant",        # no HDL loss has an lr_factor
         "weight_decay": 0.0,              # StackedAdam has none
         "initialiser": "glorot uniform",  # holistic.models.mlp / module: Glorot-uniform weights, zero biases
-        "eps": radius_for(params["aggregate"]["adversarial_rho"], dataset),
+        "eps": tables_eps(params, dataset=dataset),
         "eps_schedule": "constant",       # the robust loss's rho is a grid value, fixed through training
         "attack": _attack(params),
         "model": MODEL_LABELS.get(model, model),
@@ -236,7 +235,7 @@ def header_note(params: Mapping, datasets: Iterable[str]) -> str:
 #: depends on them.
 PARAM_KEYS = ("split", "train.epochs", "train.max_steps_per_round", "train.min_steps_per_round",
               "train.select_every_steps", "train.batch_size", "train.grid", "train.sparsity.rounds",
-              "aggregate.adversarial_rho", "attack.adversarial", "attack.pgd_steps", "attack.ensemble",
+              "aggregate.adversarial_eps", "attack.adversarial", "attack.pgd_steps", "attack.ensemble",
               "studies.hdl")
 
 

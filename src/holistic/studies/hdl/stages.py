@@ -2,7 +2,7 @@
 published ones (image data sets only), policy trees with Table 6, fidelity to the published
 tables, and their report pages.
 
-Each factory receives the study as this run sees it (``holistic.workflow.spec.StudyJobs``:
+Each factory receives the study as this run sees it (``holistic.workflow.grid.StudyJobs``:
 its data sets, methods, eval and train-log files, params) and returns ``Stage``s with
 concrete paths; the Snakefile and ``dvc.yaml`` are both made from them.
 """
@@ -10,7 +10,7 @@ concrete paths; the Snakefile and ``dvc.yaml`` are both made from them.
 from __future__ import annotations
 
 from ...data import registry
-from ...workflow.spec import eval_file
+from ...workflow.paths import eval_file
 from ...workflow.stage import Stage, dirname_of, html_page, out
 from .protocol import PARAM_KEYS
 
@@ -81,7 +81,7 @@ def has_policy(s) -> bool:
     from ...records.evals import eps_key
     from .policy.prescribe import FEATURE_RHOS
 
-    attacked = {eps_key(e) for e in s.params["attack"]["rho_test"]}
+    attacked = {eps_key(e) for e in s.params["attack"]["eps"]}
     return len(s.datasets) >= 3 and all(eps_key(r) in attacked for r in FEATURE_RHOS)
 
 
@@ -103,7 +103,7 @@ def policy_stage(s) -> list[Stage]:
 def fidelity_stage(s) -> Stage:
     """Tables A1-A4 against the published ones (``fidelity.md``, ``fidelity.csv``) and the claims
     judged by the engine (``claims.csv``, its table closing ``fidelity.md``), with those of Section
-    4.2 on the image data sets (:mod:`.image_claims`, also shown in ``images.md``); the eval files
+    4.2 on the image data sets (:mod:`.images.claims`, also shown in ``images.md``); the eval files
     give the per-split statistics of the image sets and of a run of fewer than 3 data sets of
     Tables A1-A4. Where the run has replicates (``studies.hdl.replicates``), the selection of the
     smallest seed offset's is the second seed's run (``--seed-run``): the seed-to-seed ceiling

@@ -61,7 +61,7 @@ def lenet_kept_percent(k: int) -> float:
 
 def evaluation_eps(params: dict) -> float:
     """The radius of the tables' attacks: the training radius ``train.adversarial.eps`` (the paper
-    attacks at the radius it trains with, 0.3) where ``attack.rho_test`` has it, else the largest
+    attacks at the radius it trains with, 0.3) where ``attack.eps`` has it, else the largest
     radius measured (:func:`holistic.records.evals.tables_eps`)."""
     return tables_eps(params, float((params["train"].get("adversarial") or {}).get("eps", 0.3)))
 
@@ -87,14 +87,14 @@ def rows(params: dict, dataset: str) -> tuple[int | None, int | None, int | None
 
 def epoch_steps(params: dict, n_train: int | None) -> int | None:
     """Optimizer steps an epoch, ``ceil(n_train / batch)`` (the trainer's
-    :func:`holistic.train.loop.steps_per_epoch`): how often early stopping checks a round."""
+    :func:`holistic.train.schedule.steps_per_epoch`): how often early stopping checks a round."""
     return None if n_train is None else math.ceil(n_train / params["train"]["batch_size"])
 
 
 def round_steps(params: dict, n_train: int | None) -> int | None:
     """Optimizer steps a round as the trainer computes them from ``params`` (epochs raised or cut
-    by ``train.min_steps_per_round`` / ``max_steps_per_round``: :func:`holistic.train.loop.epochs_per_round`)."""
-    from ...train.loop import epochs_per_round  # here: only where the run's logs do not give it
+    by ``train.min_steps_per_round`` / ``max_steps_per_round``: :func:`holistic.train.schedule.epochs_per_round`)."""
+    from ...train.schedule import epochs_per_round  # here: only where the run's logs do not give it
 
     t = params["train"]
     if n_train is None:

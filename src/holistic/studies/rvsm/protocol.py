@@ -79,7 +79,7 @@ P.check_protocol(PROTOCOL, "rvsm")
 
 
 def evaluation_eps(params: dict) -> float:
-    """The radius of the tables: 8/255 where ``attack.rho_test`` has it, else the radius closest to it
+    """The radius of the tables: 8/255 where ``attack.eps`` has it, else the radius closest to it
     (:func:`holistic.records.evals.tables_eps`)."""
     return tables_eps(params, EPS, otherwise="nearest")
 
@@ -124,7 +124,7 @@ def _grid(params: dict, key: str):
 def effective(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, object]:
     """The run's value of every key of :data:`PROTOCOL` on ``dataset`` (``methods``: the run's
     methods there; default the params' ``studies.rvsm.methods``)."""
-    from ...train.loop import epochs_per_round, steps_per_epoch
+    from ...train.schedule import epochs_per_round, steps_per_epoch
     from .methods import ADVERSARIAL, ARCHITECTURES, parse
 
     methods = list(methods) if methods is not None else run_methods(params)

@@ -1,7 +1,7 @@
 """The study's report stage (Dinh et al. 2020, Tables 1-4, the noise table, the figure under
 ``results/rvsm/paper/``; the claims and the fidelity document as every study's,
 ``results/rvsm/claims.csv`` and ``results/rvsm/fidelity.md``) and its pages; factories receive
-``holistic.workflow.spec.StudyJobs``."""
+``holistic.workflow.grid.StudyJobs``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ...workflow.stage import Stage, fidelity_page, html_page, out, report_stage
 CATEGORY = "2. RVSM / RGSM / ADMM (Tables 1-4)"
 #: What the tables' headers and the claims read (the departures: .protocol.effective).
 PARAMS = ("split", "train.epochs", "train.batch_size", "train.grid", "train.max_steps_per_round",
-          "train.min_steps_per_round", "attack.rho_test", "attack.suite", "attack.ifgsm", "attack.eot_ifgsm")
+          "train.min_steps_per_round", "attack.eps", "attack.suite", "attack.ifgsm", "attack.eot_ifgsm")
 
 
 def stages(s) -> list[Stage]:

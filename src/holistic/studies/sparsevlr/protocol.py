@@ -65,7 +65,7 @@ P.check_protocol(PROTOCOL, "sparsevlr")
 
 def evaluation_eps(params: dict) -> float:
     """The radius of the tables: the training radius ``train.certified.eps`` (the paper tests at
-    the radius it trains with, 0.4) where ``attack.rho_test`` has it, else the largest radius measured
+    the radius it trains with, 0.4) where ``attack.eps`` has it, else the largest radius measured
     (:func:`holistic.records.evals.tables_eps`)."""
     return tables_eps(params, float((params["train"].get("certified") or {}).get("eps", DEFAULTS["eps"])))
 

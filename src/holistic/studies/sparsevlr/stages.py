@@ -1,5 +1,5 @@
 """The study's report stage (SparseVLR Tables 2, 3, 6, Figs. 4-5, the claims) and its pages;
-factories receive ``holistic.workflow.spec.StudyJobs``."""
+factories receive ``holistic.workflow.grid.StudyJobs``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ...workflow.stage import Stage, fidelity_page, html_page, out, report_stage
 CATEGORY = "2. SparseVLR (Tables 2, 3, 6; Figs. 4-5)"
 #: What the tables' headers and the claims read (the departures: .protocol.effective).
 PARAMS = ("split", "train.epochs", "train.batch_size", "train.grid.lr", "train.grid.target_sparsity",
-          "train.certified", "attack.rho_test", "attack.pgd_steps", "attack.suite", "attack.verify",
+          "train.certified", "attack.eps", "attack.pgd_steps", "attack.suite", "attack.verify",
           "studies.sparsevlr")
 
 

@@ -1,4 +1,5 @@
-"""The output files of the ``policy`` stage (Section 4.5, Table 6).
+"""The ``policy`` stage (Section 4.5, Table 6): :func:`policy` loads, selects, analyses
+(:mod:`holistic.studies.hdl.policy.prescribe`) and writes the output files.
 
 ``trees.txt`` (the chosen trees as text), ``tree_<objective>.png`` (each exact tree
 drawn like Figures 4-5), ``cv.csv`` (cross-validation scores), ``table6.{csv,md}``
@@ -11,15 +12,16 @@ drawn like Figures 4-5), ``cv.csv`` (cross-validation scores), ``table6.{csv,md}
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from ....io import write_text
-from ....records.evals import radius_label
+from ....records.evals import load_evals, radius_label
 from ....render.tables import DATA_DECIMALS, markdown_table, number, rows_csv
-from ....selection.select import METRICS
+from ....selection.select import METRICS, select_all
 from .plot import plot_tree
-from .prescribe import FEATURE_LABELS, FEATURES, TABLE6_ROWS, PolicyResult, normalised_weights
+from .prescribe import FEATURE_LABELS, FEATURES, TABLE6_ROWS, PolicyResult, analyse, features, normalised_weights
 from .tree import to_text
 
 #: Objective names in Table 6's wording.
@@ -39,11 +41,11 @@ def _num(v: float, decimals: int = DATA_DECIMALS) -> str:
     return number(v, decimals, no_negative_zero=True)
 
 
-def objective_title(objective: str, adversarial_rho: float | None = None) -> str:
+def objective_title(objective: str, adversarial_eps: float | None = None) -> str:
     """Table 6's name of an objective; robustness with its radius when known."""
     title = OBJECTIVE_TITLES[objective]
-    if objective == "adversarial_accuracy" and adversarial_rho is not None:
-        title += f" (\u03c1 = {radius_label(adversarial_rho)})"
+    if objective == "adversarial_accuracy" and adversarial_eps is not None:
+        title += f" (\u03c1 = {radius_label(adversarial_eps)})"
     return title
 
 
@@ -99,7 +101,7 @@ def table6_markdown(res: PolicyResult, note: str = "") -> str:
     rows = []
     for r in res.results:
         for i, row in enumerate(TABLE6_ROWS):
-            title = objective_title(r.objective, res.adversarial_rho) if i == 0 else ""
+            title = objective_title(r.objective, res.adversarial_eps) if i == 0 else ""
             cells = [_num(r.table.loc[row, d], TABLE6_DECIMALS) for d in res.held] or [""]
             rows.append([title, row, *cells])
     lines = [markdown_table(["Objective", "Method", *held], rows,
@@ -108,7 +110,7 @@ def table6_markdown(res: PolicyResult, note: str = "") -> str:
     for r in res.results:
         picks = "; ".join(f"{d}: {r.prescribed[d]} / {r.greedy_prescribed[d]}"
                           for d in res.held) or "(no held-out data set)"
-        lines.append(f"- {objective_title(r.objective, res.adversarial_rho)}: {picks}")
+        lines.append(f"- {objective_title(r.objective, res.adversarial_eps)}: {picks}")
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +155,7 @@ def write_policy_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.P
     write_text(out / "trees.txt", trees_text(res, policy, note))
     labels = [FEATURE_LABELS[f] for f in FEATURES]
     for r in res.results:
-        title = (f"Optimal policy tree: {objective_title(r.objective, res.adversarial_rho)} "
+        title = (f"Optimal policy tree: {objective_title(r.objective, res.adversarial_eps)} "
                  f"(depth {r.depth}, min leaf {r.min_leaf})")
         plot_tree(r.tree, out / f"tree_{r.objective}.png", labels, res.methods, title, note)
     write_text(out / "cv.csv", cv_csv(res))
@@ -163,5 +165,17 @@ def write_policy_outputs(res: PolicyResult, policy: Mapping, out_dir: str | os.P
     write_text(out / "features.csv", features_csv(res))
 
 
+def policy(eval_paths: Sequence[str | os.PathLike], adversarial_eps: float,
+           params: Mapping, out_dir: str | os.PathLike, note: str = "") -> PolicyResult:
+    """The ``policy`` stage: load the eval files, select (Section 4), analyse, write.
+    ``params`` are the ``analysis.policy`` parameters; ``note`` the run's departures line."""
+    paths = [str(p) for p in eval_paths]
+    feats = features(paths)
+    models, _ = load_evals(paths, adversarial_eps)
+    res = replace(analyse(feats, select_all(models), params), adversarial_eps=adversarial_eps)
+    write_policy_outputs(res, params, out_dir, note)
+    return res
+
+
 __all__ = ["OBJECTIVE_TITLES", "TABLE6_DECIMALS", "objective_title", "features_csv", "cv_csv",
-           "comparison_csv", "table6_csv", "table6_markdown", "trees_text", "write_policy_outputs"]
+           "comparison_csv", "table6_csv", "table6_markdown", "trees_text", "write_policy_outputs", "policy"]

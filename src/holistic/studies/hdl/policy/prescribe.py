@@ -8,7 +8,7 @@ Each observation is a data set ``i`` (Section 4.5, the three bullets):
 * prescriptions ``z_i`` in the eight methods of Table 1;
 * outcomes ``y_i`` in R^8 (:func:`outcomes`): the improvement of each method over DL on
   the user's objective: one of the four metrics (natural accuracy, adversarial accuracy
-  at ``aggregate.adversarial_rho``, stability, sparsity), their equally weighted mean
+  at ``aggregate.adversarial_eps``, stability, sparsity), their equally weighted mean
   (``mean``) or a user-weighted mix (``weighted``, weights ``analysis.policy.weights``).
 
 Every outcome is observed for every method (all eight methods run on every data set),
@@ -21,14 +21,14 @@ data sets with the chosen values, and Table 6 reports, on each held-out data set
 objective value of DL, of the prescribed method and of the best method
 (:func:`table6`). econml's greedy policy tree with the same depth and leaf size is
 reported alongside (row ``Greedy``; in-sample comparison in ``comparison.csv``). The
-output files are written by :mod:`holistic.studies.hdl.policy.outputs`.
+output files are written, and the stage run, by :mod:`holistic.studies.hdl.policy.outputs`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -299,7 +299,7 @@ class PolicyResult:
     train: list
     held: list
     results: list                # ObjectiveResult per objective, in params order
-    adversarial_rho: float | None = None   # rho of the adversarial_accuracy objective
+    adversarial_eps: float | None = None   # rho of the adversarial_accuracy objective
 
 
 def table6(values: pd.DataFrame, held: Sequence[str], prescribed: Mapping[str, str],
@@ -355,22 +355,8 @@ def analyse(feats: pd.DataFrame, selected: pd.DataFrame, policy: Mapping) -> Pol
                         results=results)
 
 
-def policy(eval_paths: Sequence[str | os.PathLike], adversarial_rho: float,
-           params: Mapping, out_dir: str | os.PathLike, note: str = "") -> PolicyResult:
-    """The ``policy`` stage: load the eval files, select (Section 4), analyse, write.
-    ``params`` are the ``analysis.policy`` parameters; ``note`` the run's departures line."""
-    paths = [str(p) for p in eval_paths]
-    feats = features(paths)
-    models, _ = load_evals(paths, adversarial_rho)
-    from .outputs import write_policy_outputs
-
-    res = replace(analyse(feats, select_all(models), params), adversarial_rho=adversarial_rho)
-    write_policy_outputs(res, params, out_dir, note)
-    return res
-
-
 __all__ = ["FEATURE_RHOS", "WORST_CASE_RHO", "FEATURES", "FEATURE_LABELS", "OBJECTIVES",
            "TABLE6_ROWS", "features", "worst_split_adversarial", "normalised_weights",
            "metric_values", "objective_values", "outcomes", "holdout_split", "fold_indices",
            "cross_validate", "choose", "ObjectiveResult", "PolicyResult", "table6",
-           "fit_objective", "analyse", "policy"]
+           "fit_objective", "analyse"]

@@ -1,5 +1,5 @@
 """The claims of Section 4.2 (Tables 2-4: Fashion-MNIST, MNIST, CIFAR10), judged by the claims
-engine (:mod:`holistic.fidelity.engine`) with the readers of :mod:`holistic.studies.hdl.claims`.
+engine (:mod:`holistic.fidelity.engine`) with the pairing of :mod:`holistic.studies.hdl.reads`.
 
 Each claim is judged per image data set it speaks of (:data:`DATASETS`), paired over that data
 set's splits: ``d_i = value(a) - value(b)`` on split ``i`` of both methods, the test values of the
@@ -19,16 +19,17 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from ...data import registry
-from ...fidelity import engine as E
-from ...fidelity import protocol as P
-from ...fidelity.claims import SPLIT_COLUMNS, split_values
-from ...records.selected import RANK
-from ...render.tables import ordered
-from ...selection.select import summarize
-from .claims import ADV, NAT, QUANTITY, ROBUST_METHODS, SPARS, STAB, Reads, Run, _count, _found, _measured, _paired
-from .images import TABLES, image_values, published_tables_2_4
-from .methods import BASELINE
+from ....data import registry
+from ....fidelity import engine as E
+from ....fidelity import protocol as P
+from ....fidelity.claims import SPLIT_COLUMNS, split_values
+from ....records.selected import RANK
+from ....render.tables import ordered
+from ....selection.select import summarize
+from ..methods import BASELINE
+from ..reads import (ADV, NAT, QUANTITY, ROBUST_METHODS, SPARS, STAB, Reads, Run, count_text, measured_precondition,
+                     part_pairs, run_departures)
+from .tables import TABLES, image_values, published_tables_2_4
 
 #: H-img-2: HDL's sparsity at least this many points above DL's ("only around 70 % of the
 #: parameters": Tables 2-3 print 26.8 and 28.0) ...
@@ -70,11 +71,12 @@ CLAIM = {c.key: c for c in CLAIMS}
 
 def _read(run: Run, key: str, dataset: str):
     reads = READS[key]
-    stats = [_paired(run, r, dataset) for r in reads]
-    pre = [_measured(run, reads, stats, dataset), E.protocol(P.voiding(_found(run, dataset), VOIDING[key]))]
+    stats = [part_pairs(run, r, dataset) for r in reads]
+    pre = [measured_precondition(run, reads, stats, dataset),
+           E.protocol(P.voiding(run_departures(run, dataset), VOIDING[key]))]
     if not all(s.n for s in stats):
         return stats, pre, "-"
-    counts = _count(CLAIM[key], stats, reads).split("; ")
+    counts = count_text(CLAIM[key], stats, reads).split("; ")
     return stats, pre, "; ".join(f"{_name(r.metric)} {c}" for r, c in zip(reads, counts))
 
 
@@ -138,8 +140,8 @@ def image_datasets(datasets) -> list[str]:
 
 def image_run(params: Mapping, selected: pd.DataFrame, models: pd.DataFrame,
               published: pd.DataFrame | None = None) -> Run:
-    """The :class:`~holistic.studies.hdl.claims.Run` of the image data sets of ``models`` (the eval
-    files' rows): ``values`` the Tables 2-4 values (:func:`~holistic.studies.hdl.images.image_values`),
+    """The :class:`~holistic.studies.hdl.reads.Run` of the image data sets of ``models`` (the eval
+    files' rows): ``values`` the Tables 2-4 values (:func:`~holistic.studies.hdl.images.tables.image_values`),
     ``per_split`` the split values of each method's multi-objective choice, ``published`` Tables 2-4."""
     datasets = image_datasets(models["dataset"])
     models = models[models["dataset"].isin(datasets)]
@@ -162,7 +164,7 @@ def judge_images(run: Run) -> list[E.Judged]:
         for ds in scopes:
             stats, pre, here = READERS[claim.key](run, ds)
             out.append(E.judge(replace(claim, paper=_paper(run, claim.key, ds)), stats, pre, dataset=ds,
-                               here=here, departures=list(_found(run, ds).values())))
+                               here=here, departures=list(run_departures(run, ds).values())))
     return out
 
 

@@ -1,0 +1,104 @@
+"""Portable numerics: the same params give the same bits on any x86-64 CPU with AVX2 (Intel or AMD).
+
+Floating-point results depend on the code path each library picks for the CPU it runs on, not
+only on the thread count. Measured on one AVX-512 machine (torch 2.13 CPU build, one thread):
+
+- MKL (matrix products, ``exp`` / ``tanh`` through its vector library) changes bits with its
+  branch. Its conditional numerical reproducibility fixes the branch: ``AVX2`` is documented to
+  agree on Intel CPUs only (elsewhere MKL falls back to its automatic branch), ``COMPATIBLE`` on
+  Intel and AMD alike, so portable numerics pin ``MKL_CBWR=COMPATIBLE,STRICT`` (the project's
+  machines have been of both kinds).
+- ATen's own vectorised kernels (Adam's update, elementwise ops) change bits with the CPU
+  capability: ``ATEN_CPU_CAPABILITY=avx2`` fixes it.
+- oneDNN (convolutions) changes bits with its ISA and documents run-to-run reproducibility only on
+  identical hardware: under portable numerics its convolutions are off
+  (``torch.backends.mkldnn.enabled = False``: ATen's own convolution through MKL's products) and
+  its ISA capped at AVX2 (``ONEDNN_MAX_CPU_ISA``) for anything else that reaches it.
+- numpy dispatches ``X86_V4`` (AVX-512) kernels at run time: ``NPY_DISABLE_CPU_FEATURES`` keeps it
+  at ``X86_V3`` (AVX2).
+
+Libraries read these variables when they load, so :func:`pin_environment` runs when
+``holistic.cli`` is imported, which every stage script does before anything imports torch or
+numpy. ``numerics: native`` in params turns the pinning off (each library's fastest path, bitwise
+reproducible on this machine only); :func:`apply` restarts the stage's process once under the mode
+its params ask for when the process started under the other one. Not portable in either mode: a
+GPU, another torch / MKL / numpy build, another thread count, a CPU without AVX2 and FMA.
+docs/numerics.md has the measured cost.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+MODES = ("portable", "native")
+#: The environment variable that says which mode this process was started under.
+MODE_VARIABLE = "HOLISTIC_NUMERICS"
+#: What portable numerics pins, read by each library when it loads.
+PORTABLE_ENVIRONMENT = {
+    "MKL_CBWR": "COMPATIBLE,STRICT",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+}
+_SAVED = "HOLISTIC_NUMERICS_SAVED_"  # prefix: the caller's own value of a pinned variable
+_UNSET = "(unset)"  # saved value of a variable the caller had not set
+
+#: Whether the pinning happened before torch and numpy loaded (else it cannot take effect).
+pinned_before_libraries: bool | None = None
+
+
+def mode_in_effect() -> str:
+    """The mode this process runs under: its ``HOLISTIC_NUMERICS`` (default portable)."""
+    mode = os.environ.get(MODE_VARIABLE, "portable")
+    return mode if mode in MODES else "portable"
+
+
+def pin_environment() -> None:
+    """Under portable numerics, set :data:`PORTABLE_ENVIRONMENT` (the caller's own values are kept
+    aside, to be given back to a native restart). Runs once, at ``holistic.cli``'s import."""
+    global pinned_before_libraries
+    if mode_in_effect() != "portable":
+        return
+    pinned_before_libraries = not ({"torch", "numpy"} & set(sys.modules))
+    for name, value in PORTABLE_ENVIRONMENT.items():
+        if os.environ.get(name) != value and _SAVED + name not in os.environ:
+            os.environ[_SAVED + name] = os.environ.get(name, _UNSET)
+        os.environ[name] = value
+    os.environ[MODE_VARIABLE] = "portable"
+
+
+def environment_for(mode: str, environ: dict | None = None) -> dict:
+    """The environment a process needs to run under ``mode``, from this one's."""
+    env = dict(os.environ if environ is None else environ)
+    if mode == "native":
+        for name in PORTABLE_ENVIRONMENT:
+            saved = env.pop(_SAVED + name, None)
+            if saved is None:
+                continue
+            if saved == _UNSET:
+                env.pop(name, None)
+            else:
+                env[name] = saved
+    env[MODE_VARIABLE] = mode
+    return env
+
+
+def apply(params: dict) -> None:
+    """Run under ``params["numerics"]``: restart this process under it if it started under the
+    other mode (once: the restarted process finds its mode in effect); set torch's switches."""
+    mode = params.get("numerics", "portable")
+    if mode not in MODES:
+        raise ValueError(f"numerics: {mode!r} is not one of {MODES}")
+    if mode != mode_in_effect():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], environment_for(mode))
+    torch_switches(mode)
+
+
+def torch_switches(mode: str) -> None:
+    """oneDNN off under portable numerics (its results are tied to the CPU), where torch is loaded."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.backends.mkldnn.enabled = mode == "native"

@@ -1,0 +1,67 @@
+"""Portable numerics' environment (holistic.numerics): what a portable process pins, and what a
+native restart gives back. The end-to-end check (same bits whatever the caller's dispatch
+settings) is tests/workflow/test_golden_hashes.py."""
+
+import subprocess
+import sys
+
+import pytest
+
+from holistic import numerics as N
+
+
+def _fresh(env: dict, code: str) -> str:
+    """Run ``code`` in a fresh interpreter that imports holistic.cli first, as every stage does."""
+    r = subprocess.run([sys.executable, "-c", "from holistic import cli\n" + code], env=env,
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def _clean(**extra):
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in N.PORTABLE_ENVIRONMENT and not k.startswith(N.MODE_VARIABLE)}
+    env.update(extra)
+    return env
+
+
+def test_a_stage_pins_every_variable_before_torch_and_numpy_load():
+    out = _fresh(_clean(MKL_CBWR="AVX512"), "import os, holistic.numerics as n; "
+                 "print(n.pinned_before_libraries, [os.environ[k] for k in n.PORTABLE_ENVIRONMENT])")
+    assert out == f"True {list(N.PORTABLE_ENVIRONMENT.values())}"
+
+
+@pytest.mark.skipif("avx2" not in open("/proc/cpuinfo").read(), reason="a CPU without AVX2 runs below the pin")
+def test_torch_runs_at_the_pinned_capability():
+    out = _fresh(_clean(ATEN_CPU_CAPABILITY="default"), "import torch; print(torch.backends.cpu.get_cpu_capability())")
+    assert out == "AVX2"
+
+
+def test_a_native_restart_gets_the_callers_values_back_and_unsets_the_rest():
+    env = _clean(MKL_CBWR="AVX512")
+    pinned = dict(env, HOLISTIC_NUMERICS="portable", MKL_CBWR="COMPATIBLE,STRICT", ATEN_CPU_CAPABILITY="avx2",
+                  HOLISTIC_NUMERICS_SAVED_MKL_CBWR="AVX512", HOLISTIC_NUMERICS_SAVED_ATEN_CPU_CAPABILITY="(unset)")
+    native = N.environment_for("native", pinned)
+    assert native["MKL_CBWR"] == "AVX512" and "ATEN_CPU_CAPABILITY" not in native
+    assert native[N.MODE_VARIABLE] == "native" and not any(k.startswith("HOLISTIC_NUMERICS_SAVED") for k in native)
+
+
+def test_a_native_process_pins_nothing():
+    out = _fresh(_clean(HOLISTIC_NUMERICS="native", MKL_CBWR="COMPATIBLE"),
+                 "import os; print(os.environ.get('MKL_CBWR'), os.environ.get('ATEN_CPU_CAPABILITY'))")
+    assert out == "COMPATIBLE None"
+
+
+def test_params_in_the_mode_in_effect_do_not_restart_and_set_onednn(monkeypatch):
+    import torch
+
+    monkeypatch.setenv(N.MODE_VARIABLE, "native")
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
+    N.apply({"numerics": "native"})
+    assert torch.backends.mkldnn.enabled is True
+    monkeypatch.setenv(N.MODE_VARIABLE, "portable")
+    N.apply({"numerics": "portable"})
+    assert torch.backends.mkldnn.enabled is False
+    with pytest.raises(ValueError, match="numerics"):
+        N.apply({"numerics": "fast"})
