@@ -65,3 +65,16 @@ def test_params_in_the_mode_in_effect_do_not_restart_and_set_onednn(monkeypatch)
     assert torch.backends.mkldnn.enabled is False
     with pytest.raises(ValueError, match="numerics"):
         N.apply({"numerics": "fast"})
+
+
+def test_intel_pins_mkls_avx2_branch_and_the_rest_as_portable():
+    out = _fresh(_clean(HOLISTIC_NUMERICS="intel"), "import os, holistic.numerics as n; "
+                 "print([os.environ[k] for k in n.PORTABLE_ENVIRONMENT])")
+    assert out == str(["AVX2,STRICT", *list(N.PORTABLE_ENVIRONMENT.values())[1:]])
+
+
+def test_a_restart_into_another_pinning_mode_starts_from_the_callers_values():
+    pinned = dict(_clean(), HOLISTIC_NUMERICS="portable", MKL_CBWR="COMPATIBLE,STRICT",
+                  HOLISTIC_NUMERICS_SAVED_MKL_CBWR="(unset)")
+    intel = N.environment_for("intel", pinned)
+    assert "MKL_CBWR" not in intel and intel[N.MODE_VARIABLE] == "intel"

@@ -20,8 +20,9 @@ only on the thread count. Measured on one AVX-512 machine (torch 2.13 CPU build,
 Libraries read these variables when they load, so :func:`pin_environment` runs when
 ``holistic.cli`` is imported, which every stage script does before anything imports torch or
 numpy. ``numerics: native`` in params turns the pinning off (each library's fastest path, bitwise
-reproducible on this machine only); :func:`apply` restarts the stage's process once under the mode
-its params ask for when the process started under the other one. Not portable in either mode: a
+reproducible on this machine only); ``numerics: intel`` pins the same but MKL's AVX2 branch (about
+native speed; the same bits on Intel CPUs only). :func:`apply` restarts the stage's process once
+under the mode its params ask for when the process started under another. Not portable in either mode: a
 GPU, another torch / MKL / numpy build, another thread count, a CPU without AVX2 and FMA.
 docs/numerics.md has the measured cost.
 """
@@ -31,7 +32,7 @@ from __future__ import annotations
 import os
 import sys
 
-MODES = ("portable", "native")
+MODES = ("portable", "intel", "native")
 #: The environment variable that says which mode this process was started under.
 MODE_VARIABLE = "HOLISTIC_NUMERICS"
 #: What portable numerics pins, read by each library when it loads.
@@ -41,6 +42,10 @@ PORTABLE_ENVIRONMENT = {
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
 }
+#: What each pinning mode sets: ``intel`` differs only in MKL's branch (AVX2: about native speed,
+#: the same bits on Intel CPUs with AVX2 only, as MKL documents).
+PINNED = {"portable": PORTABLE_ENVIRONMENT,
+          "intel": {**PORTABLE_ENVIRONMENT, "MKL_CBWR": "AVX2,STRICT"}}
 _SAVED = "HOLISTIC_NUMERICS_SAVED_"  # prefix: the caller's own value of a pinned variable
 _UNSET = "(unset)"  # saved value of a variable the caller had not set
 
@@ -55,31 +60,32 @@ def mode_in_effect() -> str:
 
 
 def pin_environment() -> None:
-    """Under portable numerics, set :data:`PORTABLE_ENVIRONMENT` (the caller's own values are kept
-    aside, to be given back to a native restart). Runs once, at ``holistic.cli``'s import."""
+    """Under a pinning mode (portable, intel), set its :data:`PINNED` variables (the caller's own
+    values are kept aside, to be given back to a restart). Runs once, at ``holistic.cli``'s import."""
     global pinned_before_libraries
-    if mode_in_effect() != "portable":
+    mode = mode_in_effect()
+    if mode not in PINNED:
         return
     pinned_before_libraries = not ({"torch", "numpy"} & set(sys.modules))
-    for name, value in PORTABLE_ENVIRONMENT.items():
-        if os.environ.get(name) != value and _SAVED + name not in os.environ:
+    for name, value in PINNED[mode].items():
+        if _SAVED + name not in os.environ:
             os.environ[_SAVED + name] = os.environ.get(name, _UNSET)
         os.environ[name] = value
-    os.environ[MODE_VARIABLE] = "portable"
+    os.environ[MODE_VARIABLE] = mode
 
 
 def environment_for(mode: str, environ: dict | None = None) -> dict:
-    """The environment a process needs to run under ``mode``, from this one's."""
+    """The environment a process needs to run under ``mode``, from this one's: the caller's own
+    values back (the restarted process pins its mode's at ``holistic.cli``'s import)."""
     env = dict(os.environ if environ is None else environ)
-    if mode == "native":
-        for name in PORTABLE_ENVIRONMENT:
-            saved = env.pop(_SAVED + name, None)
-            if saved is None:
-                continue
-            if saved == _UNSET:
-                env.pop(name, None)
-            else:
-                env[name] = saved
+    for name in PORTABLE_ENVIRONMENT:
+        saved = env.pop(_SAVED + name, None)
+        if saved is None:
+            continue
+        if saved == _UNSET:
+            env.pop(name, None)
+        else:
+            env[name] = saved
     env[MODE_VARIABLE] = mode
     return env
 
@@ -98,7 +104,7 @@ def apply(params: dict) -> None:
 
 
 def torch_switches(mode: str) -> None:
-    """oneDNN off under portable numerics (its results are tied to the CPU), where torch is loaded."""
+    """oneDNN off under a pinning mode (its results are tied to the CPU), where torch is loaded."""
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.backends.mkldnn.enabled = mode == "native"
