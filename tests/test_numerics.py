@@ -78,3 +78,20 @@ def test_a_restart_into_another_pinning_mode_starts_from_the_callers_values():
                   HOLISTIC_NUMERICS_SAVED_MKL_CBWR="(unset)")
     intel = N.environment_for("intel", pinned)
     assert "MKL_CBWR" not in intel and intel[N.MODE_VARIABLE] == "intel"
+
+
+def test_a_stage_starts_under_its_params_mode_without_a_restart(tmp_path):
+    """The ``--params`` files' ``numerics`` is read before torch loads: no second start-up."""
+    native = tmp_path / "native.yaml"
+    native.write_text("numerics: native\n")
+    code = ("import sys; sys.argv = ['stage', '--params', 'missing.yaml', '--params', %r]\n"
+            "from holistic import cli, numerics as n; import os\n"
+            "print(n.mode_in_effect(), os.environ.get('MKL_CBWR'))") % str(native)
+    r = subprocess.run([sys.executable, "-c", code], env=_clean(MKL_CBWR="AVX512"), capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.split() == ["portable", "COMPATIBLE,STRICT"]  # an unreadable file: the loader reports it
+    code = code.replace("'missing.yaml', ", "")
+    code = code.replace("'--params', '--params'", "'--params'")
+    r = subprocess.run([sys.executable, "-c", code], env=_clean(MKL_CBWR="AVX512"), capture_output=True,
+                       text=True, check=True)
+    assert r.stdout.split() == ["native", "AVX512"]

@@ -11,7 +11,7 @@ import sys
 
 from . import numerics
 
-numerics.pin_environment()  # before anything imports torch or numpy: every stage imports this first
+numerics.pin_environment(numerics.mode_from_argv(sys.argv))  # before torch / numpy load: every stage imports this first
 
 from .config import load_params  # noqa: E402
 from .errors import HolisticError  # noqa: E402

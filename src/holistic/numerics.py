@@ -59,10 +59,36 @@ def mode_in_effect() -> str:
     return mode if mode in MODES else "portable"
 
 
-def pin_environment() -> None:
+def mode_from_argv(argv: list[str]) -> str | None:
+    """The ``numerics`` of a stage's ``--params`` files (the last file that sets it), read before
+    torch loads so that the process starts under it; None if none sets it or a file cannot be read
+    (the params loader reports that, naming the file)."""
+    import yaml
+
+    files = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--params"]
+    files += [a.split("=", 1)[1] for a in argv if a.startswith("--params=")]
+    mode = None
+    for path in files:
+        try:
+            with open(path) as f:
+                data = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError):
+            return None
+        if isinstance(data, dict) and data.get("numerics") in MODES:
+            mode = data["numerics"]
+    return mode
+
+
+def pin_environment(mode: str | None = None) -> None:
     """Under a pinning mode (portable, intel), set its :data:`PINNED` variables (the caller's own
-    values are kept aside, to be given back to a restart). Runs once, at ``holistic.cli``'s import."""
+    values are kept aside, to be given back to a restart). Runs once, at ``holistic.cli``'s import,
+    with the mode its ``--params`` files name (else the environment's, else portable)."""
     global pinned_before_libraries
+    if mode is not None and mode != mode_in_effect():
+        env = environment_for(mode)
+        for name in [k for k in os.environ if k not in env]:
+            del os.environ[name]
+        os.environ.update(env)
     mode = mode_in_effect()
     if mode not in PINNED:
         return
