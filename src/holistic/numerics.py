@@ -19,10 +19,10 @@ only on the thread count. Measured on one AVX-512 machine (torch 2.13 CPU build,
 
 Libraries read these variables when they load, so :func:`pin_environment` runs when
 ``holistic.cli`` is imported, which every stage script does before anything imports torch or
-numpy. ``numerics: native`` in params turns the pinning off (each library's fastest path, bitwise
+numpy, under the mode its ``--params`` files name (:func:`mode_from_argv`). ``numerics: native`` in params turns the pinning off (each library's fastest path, bitwise
 reproducible on this machine only); ``numerics: intel`` pins the same but MKL's AVX2 branch (about
 native speed; the same bits on Intel CPUs only). :func:`apply` restarts the stage's process once
-under the mode its params ask for when the process started under another. Not portable in either mode: a
+if it still runs under another mode than its merged params'. Not portable in any mode: a
 GPU, another torch / MKL / numpy build, another thread count, a CPU without AVX2 and FMA.
 docs/numerics.md has the measured cost.
 """
