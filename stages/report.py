@@ -4,12 +4,15 @@ study's report entry (``Study.report``, one signature for every study).
     python stages/report.py --params params.yaml [--params PROFILE.yaml] --study NAME \
         --evals results/<study>/eval/<dataset>/<method>.json ... \
         --logs results/<study>/train/<dataset>/<method>.json ... --out results/<study>/<folder> \
-        --claims results/<study>/claims.csv --fidelity results/<study>/fidelity.md
+        --claims results/<study>/claims.csv --fidelity results/<study>/fidelity.md \
+        [--sweep results/<study>/sweep/models.csv]
 
 Every eval file and train log is checked against the run's declarations (``attack.eps``,
 each job's grid: ``holistic.records.declared``) before the report is made; its outputs are
 written aside and swapped in at the end, so an error (exit 2, one line naming the file, the
-model and the field) leaves the previous ones as they were (docs/records.md).
+model and the field) leaves the previous ones as they were (docs/records.md). ``--sweep``: the
+records of the run's step sweep (stage ``sweep``; ``studies.<study>.step_budgets``), the entry's
+``sweep`` argument (None without one).
 """
 
 from __future__ import annotations
@@ -40,13 +43,16 @@ def main(argv=None) -> None:
     p.add_argument("--claims", required=True, metavar="FILE", help="the judged claims (results/<study>/claims.csv)")
     p.add_argument("--fidelity", required=True, metavar="FILE",
                    help="the fidelity document (results/<study>/fidelity.md)")
+    p.add_argument("--sweep", metavar="FILE",
+                   help="the step sweep's records (results/<study>/sweep/models.csv), where the run has one")
     args = p.parse_args(argv)
     study = STUDIES[args.study]
     write_report = study.report_entry()
     params = cli.params_from(args)
     check_records(params, study, args.evals, args.logs)
     with write_aside():
-        write_report(params, list(study.methods), args.evals, args.logs, args.out, args.claims, args.fidelity)
+        write_report(params, list(study.methods), args.evals, args.logs, args.out, args.claims, args.fidelity,
+                     args.sweep)
 
 
 if __name__ == "__main__":

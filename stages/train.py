@@ -10,7 +10,7 @@ from holistic.jobs import train as job
 from holistic.data.registry import get
 from holistic.data.stacked import load_stacked
 from holistic.io import write_json
-from holistic.methods import split_replicate
+from holistic.methods import base_method
 from holistic.records.train_log import log_record
 from holistic.studies import STUDIES
 
@@ -30,9 +30,11 @@ def main():
                                     "a method with a source starts from (the study's sources)")
     args = p.parse_args()
     params = cli.params_from(args)
-    method = STUDIES[args.study].method(args.method, params)  # a replicate (DL@seed+1): its method's
-    source = STUDIES[args.study].sources.get(split_replicate(args.method)[0])
-    params = job.seeded_params(params, args.method)  # a replicate: seed + its offset
+    method = STUDIES[args.study].method(args.method, params)  # DL@seed+1, DL@steps=2000: DL
+    source = STUDIES[args.study].sources.get(base_method(args.method))
+    # the method's own training (studies.<study>.method_train); a replicate: seed + its offset; a budget:
+    # its round length. The attack suite below measures with the same params.
+    params = job.run_params(params, args.method, args.study)
     if (source is None) != (args.source is None):
         p.error(f"method {args.method!r} of study {args.study!r} "
                 + (f"starts from method {source!r}: give its model file as --source" if source

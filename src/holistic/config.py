@@ -145,7 +145,49 @@ def validate(params: dict, source: str = "params", files: Mapping[str, Mapping] 
             path = tuple(e.absolute_path)
             lines.append(f"{_origin(path, files, source)}: field '{_field(path)}': {e.message}")
         raise ParamsError("invalid parameters\n  " + "\n  ".join(lines))
+    _check_method_train(params, validator, source, files)
     return params
+
+
+# --------------------------------------------------------------------------- per-method training
+
+def method_train(params: Mapping, study: str, method: str) -> dict | None:
+    """``studies.<study>.method_train.<method>``: the partial ``train`` section the train jobs of the
+    study's method ``method`` run with over the run's (a replicate's or a step budget's name gives
+    its method's, :func:`holistic.methods.base_method`); None where the method has none."""
+    from .methods import base_method
+
+    return (lookup(params, f"studies.{study}.method_train") or {}).get(base_method(method))
+
+
+def method_params(params: Mapping, study: str, method: str) -> dict:
+    """The params the train job of ``study``'s method ``method`` trains and measures with, and
+    every reader of its ``train`` settings reads: ``params`` with the method's
+    :func:`method_train` deep-merged over ``train`` (a new dict; ``params`` itself where the method
+    has none)."""
+    own = method_train(params, study, method)
+    return params if own is None else {**params, "train": deep_merge(params["train"], own)}
+
+
+def _check_method_train(params: Mapping, validator, source: str, files: Mapping[str, Mapping] | None) -> None:
+    """Each ``studies.<study>.method_train.<method>`` deep-merged over ``train`` validates as ``train``
+    does; ParamsError in one line naming the file and the field
+    (``studies.<study>.method_train.<method>.<key>``) otherwise. (Whether the study has the method,
+    and whether it trains in the run, the workflow spec checks.)"""
+    for study, slice_ in (params.get("studies") or {}).items():
+        for method, own in ((slice_ or {}).get("method_train") or {}).items():
+            merged = {**params, "train": deep_merge(params["train"], own)}
+            errors = sorted((e for e in validator.iter_errors(merged) if list(e.absolute_path)[:1] == ["train"]),
+                            key=lambda e: list(e.absolute_path))
+            if not errors:
+                continue
+            e = errors[0]
+            path = ("studies", study, "method_train", method, *list(e.absolute_path)[1:])
+            if e.validator == "additionalProperties" and isinstance(e.instance, Mapping):  # name the unknown key
+                unknown = [k for k in e.instance if k not in (e.schema.get("properties") or {})]
+                path += tuple(unknown[:1])
+            raise ParamsError(f"{_origin(path, files, source)}: field '{_field(path)}': {e.message} "
+                              f"(a method's train settings over train, validated as train)")
 
 
 def yaml_error(path, exc: yaml.YAMLError) -> str:

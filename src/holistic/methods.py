@@ -3,7 +3,9 @@
 A method names one model (``holistic.models.MODELS``), one per-sample loss
 (``holistic.objectives.LOSSES``), one reduction of the per-sample losses to a
 per-model objective (``holistic.objectives.REDUCTIONS``) and one training
-procedure (``holistic.procedures.PROCEDURES``). Everything a workflow needs to
+procedure (``holistic.procedures.PROCEDURES``), and how it is trained: an optimizer and a
+learning-rate schedule (``holistic.train.optimizers``) and an initialiser
+(``holistic.models.INITIALISERS``), by default Adam, constant, the model's own. Everything a workflow needs to
 know about the method (its grid axes, the params keys its training job depends on,
 the schema fragment of those axes) is derived from the pieces, never typed twice.
 """
@@ -32,6 +34,9 @@ class Method:
     procedure: str = "single"
     model: str = "mlp"
     settings: tuple[tuple[str, object], ...] = ()
+    optimizer: str = "adam"        # holistic.train.optimizers.OPTIMIZERS
+    lr_schedule: str = "constant"  # holistic.train.optimizers.LR_SCHEDULES
+    initialiser: str = "glorot"    # holistic.models.INITIALISERS
 
     def with_settings(self, sections: dict) -> dict:
         """The ``train`` sub-sections ``sections`` (``{"imp": {...}}``) with this method's fixed
@@ -50,10 +55,26 @@ class Method:
 
         return [MODELS[self.model], LOSSES[self.loss], REDUCTIONS[self.reduction], PROCEDURES[self.procedure]]
 
+    def training_pieces(self) -> list:
+        """The registered optimizer, learning-rate schedule and initialiser; ValueError naming the
+        field and the registered names for one that is not registered."""
+        from .models import INITIALISERS
+        from .train.optimizers import LR_SCHEDULES, OPTIMIZERS
+
+        out = []
+        for field, registry in (("optimizer", OPTIMIZERS), ("lr_schedule", LR_SCHEDULES),
+                                ("initialiser", INITIALISERS)):
+            name = getattr(self, field)
+            if name not in registry:
+                raise ValueError(f"Method.{field} {name!r}: not registered; known: {', '.join(registry)}")
+            out.append(registry[name])
+        return out
+
     def axes(self) -> list[str]:
-        """The grid axes the method searches: ``lr``, then each piece's own axes."""
+        """The grid axes the method searches: ``lr``, then each piece's own axes (the optimizer's
+        last, e.g. SGD's ``momentum``, ``weight_decay``)."""
         names = ["lr"]
-        for piece in self.pieces():
+        for piece in [*self.pieces(), *self.training_pieces()]:
             names += [a for a in piece.axes if a not in names]
         return names
 
@@ -61,9 +82,19 @@ class Method:
         """The dotted params keys a training job of this method depends on: a change of
         one of them reruns exactly the jobs of the methods that read it."""
         keys = list(TRAIN_KEYS) + [f"train.grid.{a}" for a in self.axes()]
-        for piece in self.pieces():
+        for piece in [*self.pieces(), *self.training_pieces()]:
             keys += [k for k in piece.param_keys if k not in keys]
         return keys
+
+    def check_training(self, train: dict) -> tuple[str, str] | None:
+        """The first ``(field, reason)`` where the params' ``train`` section (with this method's fixed
+        ``settings``) does not suit its optimizer or schedule (``piece.check``); None where it does."""
+        train = self.with_settings(train)
+        for piece in self.training_pieces():
+            bad = piece.check(train) if hasattr(piece, "check") else None
+            if bad is not None:
+                return bad
+        return None
 
     def expand_grid(self, grid: dict) -> list[dict]:
         """All configurations: the Cartesian product of the method's axes, in a fixed order."""
@@ -103,19 +134,20 @@ def model_grid(method: Method, grid: dict, n_splits: int) -> list[ModelSpec]:
     return [ModelSpec(i, cfg, s) for i, cfg in enumerate(method.expand_grid(grid)) for s in range(n_splits)]
 
 
-#: Bounds of the one axis every method has (Adam's learning rate), as JSON schema.
+#: Bounds of the one axis every method has (the optimizer's learning rate), as JSON schema.
 LR_BOUNDS = {"exclusiveMinimum": 0}
 
 
 def all_axes() -> dict[str, dict]:
     """Every grid axis of every registered piece, with the JSON-schema bounds of its values
     (a piece's ``axis_bounds``): the schema's ``train.grid`` properties."""
-    from .models import MODELS
+    from .models import INITIALISERS, MODELS
     from .objectives import LOSSES, REDUCTIONS
     from .procedures import PROCEDURES
+    from .train.optimizers import LR_SCHEDULES, OPTIMIZERS
 
     axes = {"lr": dict(LR_BOUNDS)}
-    for registry in (MODELS, LOSSES, REDUCTIONS, PROCEDURES):
+    for registry in (MODELS, LOSSES, REDUCTIONS, PROCEDURES, OPTIMIZERS, LR_SCHEDULES, INITIALISERS):
         for piece in registry.values():
             for a in piece.axes:
                 axes.setdefault(a, dict(getattr(piece, "axis_bounds", {}).get(a, {})))
@@ -150,3 +182,35 @@ def split_replicate(name: str) -> tuple[str, int]:
 def replicate_group(offset: int) -> str:
     """The folder name of the replicates at seed offset ``offset`` (``seed+1``): their selection."""
     return f"{REPLICATE_MARK.lstrip('@')}{offset}"
+
+
+# --------------------------------------------------------------------------- step budgets
+
+#: A step budget's name: its method's, ``@steps=`` and the budget (``natural-init@steps=2016``). A
+#: budget (``studies.<study>.step_budgets``: method -> budgets) is a train job of its method that
+#: trains and measures exactly as the method's does, with rounds of at most that many optimizer
+#: steps (:func:`holistic.jobs.train.run_params`): one point of a training-length sweep, in no table.
+STEPS_MARK = "@steps="
+
+
+def budget_name(method: str, steps: int) -> str:
+    """The train job's method name of ``method`` at the step budget ``steps``."""
+    return f"{method}{STEPS_MARK}{steps}"
+
+
+def split_budget(name: str) -> tuple[str, int | None]:
+    """``natural-init@steps=2016`` -> ``("natural-init", 2016)``; any other name -> ``(name, None)``.
+    ValueError for a budget name whose budget is not an integer >= 1."""
+    base, mark, steps = name.rpartition(STEPS_MARK)
+    if not mark:
+        return name, None
+    if not (steps.isascii() and steps.isdigit()) or int(steps) < 1 or not base:
+        raise ValueError(f"step budget name {name!r}: expected <method>{STEPS_MARK}<steps >= 1>")
+    return base, int(steps)
+
+
+def base_method(name: str) -> str:
+    """The study's method a train job's method name trains: ``DL@seed+1`` (a replicate) and
+    ``DL@steps=2000`` (a step budget) -> ``DL``; a method's own name -> itself. ValueError for a
+    malformed replicate or budget name."""
+    return split_replicate(split_budget(name)[0])[0]

@@ -63,4 +63,8 @@ def test_the_script_calls_the_studys_entry_with_the_stages_arguments(name, monke
     [(study, args)] = calls
     assert study == name and len(args) == len(REPORT_SIGNATURE)
     assert args[0]["attack"]["eps"]  # the params, loaded
-    assert args[1:] == (list(STUDIES[name].methods), ["e1", "e2"], ["l1", "l2"], "dir", "c.csv", "f.md")
+    assert args[1:] == (list(STUDIES[name].methods), ["e1", "e2"], ["l1", "l2"], "dir", "c.csv", "f.md", None)
+    calls.clear()  # a run with a step sweep: its records, the entry's last argument
+    script.main(["--params", str(ROOT / "params.yaml"), "--study", name, "--evals", "e1", "--logs", "l1",
+                 "--out", "dir", "--claims", "c.csv", "--fidelity", "f.md", "--sweep", "results/x/sweep/models.csv"])
+    assert calls[0][1][-1] == "results/x/sweep/models.csv"

@@ -72,6 +72,7 @@ def test_adam_with_zero_gradients_is_the_same_with_and_without_the_floor(path, m
     small for the floor's argument turns it off."""
     def run(floor: bool) -> list[torch.Tensor]:
         monkeypatch.setattr(adam_module, "MIN_EPS_TERM", adam_module.MIN_EPS_TERM if floor else math.inf)
+        monkeypatch.setattr(adam_module, "floor_pays", lambda: True)  # the floor in every numerics mode
         g = torch.Generator().manual_seed(1)
         params = [torch.randn(3, 6, 4, generator=g).requires_grad_(), torch.randn(3, 4, generator=g).requires_grad_()]
         opt = StackedAdam(params, torch.tensor([0.01, 0.001, 0.1]))
@@ -91,6 +92,14 @@ def test_adam_with_zero_gradients_is_the_same_with_and_without_the_floor(path, m
     for a, b in zip(run(True), run(False)):
         assert torch.equal(a, b)
     assert not StackedAdam([torch.zeros(2, 3).requires_grad_()], torch.full((2,), 0.1), eps=1e-30).floor
+
+
+@pytest.mark.parametrize("mode, floored", [("native", True), ("portable", False), ("intel", False)])
+def test_the_floor_is_taken_only_where_it_makes_the_square_root_faster(mode, floored, monkeypatch):
+    """The floor (the same bits either way, above) only under native numerics: under MKL's pinned
+    branches the square root is slow at 2^-126 itself (``FLOOR_MODES``)."""
+    monkeypatch.setenv("HOLISTIC_NUMERICS", mode)
+    assert StackedAdam([torch.zeros(2, 3).requires_grad_()], torch.full((2,), 0.1)).floor == floored
 
 
 def test_flat_adam_keeps_each_parameter_in_an_aligned_segment():

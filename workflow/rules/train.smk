@@ -16,11 +16,11 @@ rule train:
         eval=S.TRAIN.outputs["eval"].path,
         curves=S.TRAIN.outputs["curves"].path,
     params:
-        settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w), params=P, study=w.study)),
+        settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w), params=P, study=w.study, name=w.method)),
         files=PARAMS,
     threads: P["threads"]  # torch threads of the job (params.yaml's `threads`)
     resources:
-        mem_mb=lambda w: S.train_mem_mb(P, w.dataset),
+        mem_mb=lambda w: S.train_mem_mb(P, w.dataset, w.study, w.method),
     log:
         "logs/{study}/train/{dataset}/{method}.log",
     benchmark:
@@ -45,11 +45,11 @@ rule train_from:
         eval=S.TRAIN.outputs["eval"].path,
         curves=S.TRAIN.outputs["curves"].path,
     params:
-        settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w), params=P, study=w.study)),
+        settings=lambda w: S.settings(P, S.job_params(S.TRAIN, method_of(w), params=P, study=w.study, name=w.method)),
         files=PARAMS,
     threads: P["threads"]
     resources:
-        mem_mb=lambda w: S.train_mem_mb(P, w.dataset),
+        mem_mb=lambda w: S.train_mem_mb(P, w.dataset, w.study, w.method),
     log:
         "logs/{study}/train/{dataset}/{method}.log",
     benchmark:

@@ -211,6 +211,93 @@ def converged(kept_fraction: float, limit: float = 0.9) -> Precondition:
                                          f"(needs < {100 * limit:.0f} %)")
 
 
+# ----------------------------------------------------------------- converged, from a step sweep
+
+#: ``converged`` read from a step sweep (:func:`settled`): a quantity (percent) has stopped moving
+#: when it moved by at most this many points between the sweep's last two budgets, or by at most
+#: its paired standard error where that is larger.
+SETTLE_POINTS = 1.0
+
+
+@dataclass(frozen=True)
+class StepMove:
+    """One quantity's move between the two largest step counts of its sweep, ``before`` < ``last``:
+    the paired values ``change`` over the units measured at both (``a`` at ``last``, ``b`` at
+    ``before``, so ``d = a - b`` is the move of a unit)."""
+    quantity: str
+    before: int
+    last: int
+    change: Paired
+
+    @property
+    def se(self) -> float:
+        """The standard error of the mean move, ``sd(d) / sqrt(n)`` (NaN below two units)."""
+        return self.change.sd / math.sqrt(self.change.n) if self.change.n >= 2 else math.nan
+
+    def allowed(self, tolerance: float = SETTLE_POINTS) -> float:
+        """How far the quantity may move and count as settled: ``max(tolerance, se)``."""
+        return max(tolerance, self.se) if _finite(self.se) else tolerance
+
+    def settled(self, tolerance: float = SETTLE_POINTS) -> bool:
+        """``|mean d| <= max(tolerance, se)`` on at least one unit."""
+        return self.change.n >= 1 and abs(self.change.mean) <= self.allowed(tolerance)
+
+    def text(self, tolerance: float = SETTLE_POINTS) -> str:
+        c = self.change
+        before, last = math.fsum(c.b) / c.n if c.n else math.nan, math.fsum(c.a) / c.n if c.n else math.nan
+        return (f"{self.quantity} {before:.2f} at {self.before:,} -> {last:.2f} at {self.last:,} steps "
+                f"(moved {c.mean:+.2f}, allowed {self.allowed(tolerance):.2f}, n = {c.n})")
+
+
+def step_move(quantity: str, curve: Mapping[int, Mapping]) -> StepMove | None:
+    """The move of ``quantity`` between the two largest step counts of its ``curve`` (steps ->
+    {unit: value}) that have a finite value; None below two such step counts."""
+    steps = sorted(s for s, values in curve.items() if any(_finite(v) for v in values.values()))
+    if len(steps) < 2:
+        return None
+    before, last = steps[-2], steps[-1]
+    return StepMove(quantity, int(before), int(last), paired(curve[last], curve[before], unit="unit"))
+
+
+def settled(curves: Mapping[str, Mapping[int, Mapping]], run_steps: Mapping[str, int] | None = None,
+            tolerance: float = SETTLE_POINTS) -> Precondition:
+    """Precondition ``converged`` read from a step sweep rather than from a checkpoint's position.
+
+    ``curves``: each quantity a claim reads (name -> steps -> {unit: value}), measured at the run's
+    own round length and at each step budget of the sweep; ``run_steps``: the round length of the
+    models the claim is judged on, per quantity. Per quantity, with ``before`` < ``last`` its two
+    largest step counts and ``d_u = value_u(last) - value_u(before)`` over the units measured at
+    both, the quantity has stopped moving when ``|mean d| <= max(tolerance, se)`` (``se``:
+    ``sd(d) / sqrt(n)``; the tolerance alone on one unit). Met when every quantity has stopped
+    moving and the claim's models are at ``before`` or ``last`` (a sweep wholly longer than the run
+    says nothing of the run's own models); unmet otherwise, naming each such quantity with its
+    numbers (or none swept, or one measured at fewer than two step counts)."""
+    if not curves:
+        return Precondition("converged", False, "no swept quantity measured")
+    problems, moves = [], []
+    for quantity, curve in curves.items():
+        move = step_move(quantity, curve)
+        if move is None:
+            n = sum(1 for values in curve.values() if any(_finite(v) for v in values.values()))
+            problems.append(f"{quantity} measured at {n} step count{'s' if n != 1 else ''} (needs 2)")
+            continue
+        moves.append(move)
+        at = (run_steps or {}).get(quantity)
+        if at is not None and at < move.before:
+            problems.append(f"{quantity}: the claim's models at {at:,} steps, short of the sweep's last two "
+                            f"({move.before:,} and {move.last:,})")
+        if not move.change.n:
+            problems.append(f"{quantity}: no unit measured at both {move.before:,} and {move.last:,} steps")
+        elif not move.settled(tolerance):
+            problems.append(f"{move.text(tolerance)}: still moving")
+    if problems:
+        return Precondition("converged", False, "step sweep: " + "; ".join(problems))
+    worst = max(moves, key=lambda m: abs(m.change.mean) / m.allowed(tolerance))
+    many = f"{len(moves)} quantities" if len(moves) != 1 else "1 quantity"
+    return Precondition("converged", True, f"step sweep: {many} settled between the last two budgets; "
+                                           f"the largest move {worst.text(tolerance)}")
+
+
 def attack_succeeds(found: int, correct: int, at_least: float = 0.95, attack: str = "the attack") -> Precondition:
     """A minimal attack found an adversarial point for >= ``at_least`` of the correctly
     classified points."""
@@ -303,5 +390,6 @@ def verdict_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 __all__ = ["HOLDS", "FAILS", "INCONCLUSIVE", "NOT_TESTABLE", "VERDICTS", "LEVEL", "MIN_TRIALS", "Comparison",
            "at_least", "above", "at_most", "below", "within", "Part", "Claim", "t_quantile", "Paired", "paired",
-           "Precondition", "trials", "measured", "converged", "attack_succeeds", "matched_sparsity", "protocol",
+           "Precondition", "trials", "measured", "converged", "SETTLE_POINTS", "StepMove", "step_move",
+           "settled", "attack_succeeds", "matched_sparsity", "protocol",
            "not_automatic", "Judged", "judge", "COLUMNS", "claims_frame", "verdict_counts"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Collection, Iterable, Mapping
 
 #: The settings every study's protocol declares (issue 28, item 3).
 KEYS = ("train_rows", "test_rows", "steps", "batch_size", "optimizer", "lr", "lr_schedule", "weight_decay",
@@ -80,10 +80,54 @@ def header_note(items, where: str) -> str:
     return f"Departs from the paper ({where}): " + "; ".join(items) + "."
 
 
+def per_method(values: Mapping[str, object], main: Collection[str] = ()) -> object:
+    """One setting of a data set whose methods train differently (``studies.<study>.method_train``),
+    given per method (method -> its value): the value where all agree; else, as a departure names
+    it, the ``main`` methods' value (those training with the run's own ``train``; none: the first
+    method's) and each other value with its methods, ``"358 (linear: 3,580)"``."""
+    groups: list[tuple[object, list[str]]] = []
+    for method, value in values.items():
+        group = next((g for g in groups if same(g[0], value)), None)
+        if group is None:
+            groups.append((value, [method]))
+        else:
+            group[1].append(method)
+    if len(groups) <= 1:
+        return groups[0][0] if groups else None
+    first = next((g for g in groups if set(g[1]) & set(main)), groups[0])
+    others = "; ".join(f"{', '.join(ms)}: {show(v)}" for v, ms in groups if ms is not first[1])
+    return f"{show(first[0])} ({others})"
+
+
+def by_method(run_of: Callable[[Mapping, list[str]], Mapping[str, object]], params: Mapping, study: str,
+              methods: Iterable[str], keys: Iterable[str]) -> dict[str, object]:
+    """A run's effective protocol on one data set (``run_of(params, methods)``: the study's own
+    reading) where some of its ``methods`` train with their own settings
+    (``studies.<study>.method_train``, :func:`holistic.config.method_params`): the ``keys`` a
+    method's ``train`` decides are read per method, the methods on the run's ``train`` together and
+    each other method with its merged params and alone, and given per method where they differ
+    (:func:`per_method`: "358 (linear: 3,580)"); every other key as ``run_of(params, methods)``.
+    Exactly that where no method of ``methods`` has its own training."""
+    from ..config import method_params, method_train
+
+    methods = list(methods)
+    run = dict(run_of(params, methods))
+    own = [m for m in methods if method_train(params, study, m) is not None]
+    if not own:
+        return run
+    main = [m for m in methods if m not in own]
+    groups = ([(main, run_of(params, main))] if main else []) + \
+        [([m], run_of(method_params(params, study, m), [m])) for m in own]
+    for key in keys:
+        run[key] = per_method({m: r[key] for ms, r in groups for m in ms}, main)
+    return run
+
+
 def voiding(found: Mapping[str, str], keys) -> list[str]:
     """The departures among ``found`` (:func:`departures`) whose key is in ``keys``: those that
     void a claim (its ``protocol`` precondition)."""
     return [found[k] for k in keys if k in found]
 
 
-__all__ = ["KEYS", "Setting", "check_protocol", "same", "show", "departures", "header_note", "voiding"]
+__all__ = ["KEYS", "Setting", "check_protocol", "same", "show", "departures", "header_note", "per_method", "by_method",
+           "voiding"]

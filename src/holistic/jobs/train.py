@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_models, save_models
-from ..config import has_key, lookup
+from ..config import has_key, lookup, method_params
 from ..data.stacked import SplitTensors
-from ..methods import Method, ModelSpec, model_grid, split_replicate
+from ..methods import Method, ModelSpec, model_grid, split_budget, split_replicate
 from ..records.curves import write_curves
 from ..train.chunks import train_in_chunks
 from ..train.config import TrainConfig
@@ -43,11 +43,30 @@ def seeded_params(params: dict, name: str) -> dict:
     return params if not offset else {**params, "seed": params["seed"] + offset}
 
 
+def run_params(params: dict, name: str, study: str | None = None) -> dict:
+    """The params the train job of method ``name`` (of ``study``) runs with: with ``study``, the
+    method's own training first (``studies.<study>.method_train.<method>`` deep-merged over
+    ``train``: :func:`holistic.config.method_params`; its replicates and budgets too), then
+    :func:`seeded_params`; for a step budget (``natural-init@steps=2016``:
+    :func:`holistic.methods.split_budget`), a copy with ``train.min_steps_per_round`` and
+    ``train.max_steps_per_round`` both the budget, the one setting a budget changes (over the
+    method's own too): every round is the most whole epochs within that many steps (at least one,
+    :func:`holistic.train.schedule.epochs_per_round`), whatever ``train.epochs`` says."""
+    base, steps = split_budget(name)
+    if study is not None:
+        params = method_params(params, study, base)
+    params = seeded_params(params, base)
+    if steps is None:
+        return params
+    return {**params, "train": {**params["train"], "min_steps_per_round": steps, "max_steps_per_round": steps}}
+
+
 def piece_sections(params: dict, method: Method) -> dict:
     """``TrainConfig.settings``: the params' ``train.<name>`` sections the method's pieces declare
     in their ``param_keys`` (e.g. ``{"imp": {...}}``), as set, with the method's own fixed
     ``settings`` over them (``Method.with_settings``)."""
-    keys = [k for piece in method.pieces() for k in piece.param_keys if k.startswith("train.") and k.count(".") == 1]
+    keys = [k for piece in [*method.pieces(), *method.training_pieces()] for k in piece.param_keys
+            if k.startswith("train.") and k.count(".") == 1]
     return method.with_settings({k.split(".", 1)[1]: lookup(params, k) for k in keys if has_key(params, k)})
 
 

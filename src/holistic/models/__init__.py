@@ -5,9 +5,13 @@ x[G, B, *input_shape]) -> (logits [G, B, K], aux)``, ``predict``, ``prunable(par
 of the weights that sparsity counts and masks prune), ``memory_floats(input_shape, k, batch)``.
 Optional fast paths (e.g. the MLP's exact Jacobian chain ``logit_difference_gradient_norms``)
 are used when present, autograd otherwise.
+
+``INITIALISERS``: how a model's parameters are drawn (``holistic.models.initialisers``; a
+method's ``initialiser``), the model's own by default.
 """
 
 from . import cnn, linear, preact_resnet, resmlp
+from .initialisers import ModelDefault, TorchDefault
 from .mlp import MLP
 from .module import StackedModule
 from .residual import ResidualStack
@@ -28,4 +32,9 @@ MODELS = {
     "en5-preact-resnet20": ResidualStack(preact_resnet.en5_preact_resnet20),  # En_5ResNet20 (noise 0.1)
     "cnn_4layer": StackedModule(cnn.cnn_4layer),              # SparseVLR's 4-layer CNN (auto_LiRPA's)
     "cnn_7layer": StackedModule(cnn.cnn_7layer),              # SparseVLR's 7-layer CNN (auto_LiRPA's)
+}
+
+INITIALISERS = {
+    "glorot": ModelDefault(),          # each model's own: Glorot-uniform, zero biases (PreAct ResNet: He-normal)
+    "torch-default": TorchDefault(),   # nn.Linear / nn.Conv2d's reset_parameters: kaiming_uniform(a=sqrt(5)), U bias
 }

@@ -126,9 +126,18 @@ class MLP:
     def sizes(self, input_shape: tuple[int, ...], k: int) -> list[int]:
         return [math.prod(input_shape), *self.hidden, k]
 
-    def init(self, input_shape: tuple[int, ...], k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
-        """Glorot-uniform weights, zero biases: ``W0..W{L-1}`` then ``b0..b{L-1}``."""
-        W, b = init_params(self.sizes(input_shape, k), generators)
+    def init(self, input_shape: tuple[int, ...], k: int, generators: list[torch.Generator],
+             initialiser=None) -> dict[str, Tensor]:
+        """Glorot-uniform weights, zero biases: ``W0..W{L-1}`` then ``b0..b{L-1}``; with an
+        ``initialiser`` (``holistic.models.initialisers``), its ``dense(fan_in, fan_out, generator)``
+        layer after layer, each model from its own generator."""
+        sizes = self.sizes(input_shape, k)
+        if initialiser is None:
+            W, b = init_params(sizes, generators)
+        else:
+            drawn = [[initialiser.dense(a, c, g) for a, c in zip(sizes[:-1], sizes[1:])] for g in generators]
+            W = [torch.stack([layers[l][0] for layers in drawn]) for l in range(len(sizes) - 1)]
+            b = [torch.stack([layers[l][1] for layers in drawn]) for l in range(len(sizes) - 1)]
         return {**{f"W{l}": w for l, w in enumerate(W)}, **{f"b{l}": v for l, v in enumerate(b)}}
 
     @staticmethod

@@ -12,7 +12,8 @@ measurement). Input gradients (attacks, the robust loss) come from autograd, the
 An architecture is ``make(input_shape, k) -> nn.Module`` taking inputs ``[B, *input_shape]``
 (e.g. ``(1, 28, 28)`` for MNIST, ``(p,)`` for a table) and returning logits ``[B, k]``.
 Weights are drawn Glorot-uniform (Glorot & Bengio 2010, fans over the receptive field as in
-Keras/TensorFlow, the published HDL code's initialiser), biases are zero.
+Keras/TensorFlow, the published HDL code's initialiser), biases are zero; a method may name
+another initialiser (``holistic.models.initialisers``, e.g. ``torch-default``).
 """
 
 from __future__ import annotations
@@ -48,15 +49,20 @@ class StackedModule:
         """The architecture on the meta device: only its structure is used by ``functional_call``."""
         return self.make(input_shape, k).to("meta")
 
-    def init(self, input_shape: tuple[int, ...], k: int, generators: list[torch.Generator]) -> dict[str, Tensor]:
-        """One module per generator (Glorot-uniform weights, zero biases), stacked ``[G, ...]``;
+    def init(self, input_shape: tuple[int, ...], k: int, generators: list[torch.Generator],
+             initialiser=None) -> dict[str, Tensor]:
+        """One module per generator (Glorot-uniform weights, zero biases; with an ``initialiser``,
+        ``holistic.models.initialisers``, its ``module(module, generator)``), stacked ``[G, ...]``;
         model g's parameters depend only on ``generators[g]`` (a model initialises the same
         alone or in a grid)."""
         modules = []
         for g in generators:
             m = self.make(tuple(input_shape), k)
             with torch.no_grad():
-                self.initialise(m, g)
+                if initialiser is None:
+                    self.initialise(m, g)
+                else:
+                    initialiser.module(m, g)
             modules.append(m)
         params, _ = stack_module_state(modules)
         return {name: v.detach() for name, v in params.items()}

@@ -33,12 +33,16 @@ class Declared:
 
     def configs(self, method: str) -> list[dict]:
         """The configurations of ``method``'s grid, index = ``config_id`` (a replicate,
-        ``DL@seed+1``, has its method's). ValueError for a method the study does not have."""
+        ``DL@seed+1``, has its method's), from the method's own ``train.grid`` where
+        ``studies.<study>.method_train`` sets one (:func:`holistic.config.method_params`).
+        ValueError for a method the study does not have."""
+        from ..config import method_params
+
         try:
             m = self.study.method(method, self.params)
         except HolisticError as exc:
             raise ValueError(str(exc)) from None
-        return m.expand_grid(self.params["train"]["grid"])
+        return m.expand_grid(method_params(self.params, self.study.name, method)["train"]["grid"])
 
     def n_splits(self, dataset: str) -> int:
         """The number of splits the run makes of ``dataset``."""

@@ -23,8 +23,10 @@ from ..methods import Method
 #: them all, whether or not it reads each: the params, the study's methods in table order, the
 #: train jobs' eval files and train logs, the folder of its tables and figures, the paths of its
 #: judged claims (``results/<study>/claims.csv``) and of its fidelity document
-#: (``results/<study>/fidelity.md``).
-REPORT_SIGNATURE = ("params", "methods", "evals", "logs", "out", "claims", "fidelity")
+#: (``results/<study>/fidelity.md``), and the run's step sweep (``results/<study>/sweep/models.csv``,
+#: :mod:`holistic.records.sweep`; None without ``studies.<study>.step_budgets``), for a claim's
+#: ``converged`` precondition.
+REPORT_SIGNATURE = ("params", "methods", "evals", "logs", "out", "claims", "fidelity", "sweep")
 
 
 def pair_name(first: str, second: str) -> str:
@@ -75,15 +77,16 @@ class Study:
 
     def method(self, name: str, params: Mapping | None = None) -> Method:
         """The method ``name``; with ``params``, on the model ``studies.<study>.model`` when set.
-        A replicate's name (``DL@seed+1``, :func:`holistic.methods.split_replicate`) gives its
-        method: a replicate trains the same method (with another seed)."""
+        A replicate's name (``DL@seed+1``) or a step budget's (``DL@steps=2000``) gives its method
+        (:func:`holistic.methods.base_method`): either trains the same method (with another seed, or
+        rounds of another length)."""
         from dataclasses import replace
 
         from ..errors import ParamsError
-        from ..methods import split_replicate
+        from ..methods import base_method
 
         try:
-            base, _ = split_replicate(name)
+            base = base_method(name)
         except ValueError as exc:
             raise ParamsError(f"study {self.name!r}: {exc}") from None
         if base not in self.methods:

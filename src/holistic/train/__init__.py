@@ -11,7 +11,9 @@
   (every random draw's seed), :mod:`~holistic.train.batches` (every model's minibatches),
   :mod:`~holistic.train.validation` (validation and the kept checkpoint),
   :mod:`~holistic.train.result` (:class:`~holistic.train.result.TrainResult`, per-round records);
-* :mod:`~holistic.train.adam` (one Adam over the stacked models), :mod:`~holistic.train.clip`
+* :mod:`~holistic.train.adam` (one Adam over the stacked models), :mod:`~holistic.train.optimizers`
+  (the optimizers, ``adam``, ``sgd``, ``sgd-nesterov``, and the learning-rate schedules as registered
+  pieces, a method's choice), :mod:`~holistic.train.clip`
   (per-model gradient clipping), :mod:`~holistic.train.lr_decay` (SparseVLR's learning-rate
   decay);
 * :mod:`~holistic.train.chunks` (a grid cut into chunks of models, results unchanged) and

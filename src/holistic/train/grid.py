@@ -13,9 +13,12 @@ from torch import Tensor
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec
 from ..models import noise
+from ..models.initialisers import init_models
 from ..progress import Progress
 from .batches import Batches
 from .config import TrainConfig, resolve_device
+from .optimizers import adam, sgd  # noqa: F401  the optimizers' code (the registry is cut: workflow.codedeps)
+from .optimizers.schedules import Rates
 from .pieces import Hooks, configured, forward_for, init_procedure_state, is_noisy
 from .result import TrainResult
 from .resume import RoundState, to_device
@@ -34,9 +37,10 @@ class Grid:
     """The G models of one :func:`holistic.train.loop.train_grid` call.
 
     Fixed for the call: the configured pieces (``model``, ``loss_fn``, ``reduction``,
-    ``procedure``) and their :class:`Hooks`, the data on the device (``X_val``, ``y_val``: each
-    model's validation rows), ``hp`` (``[G]`` per grid axis), ``batches``, ``spe`` steps an epoch,
-    ``T`` steps a round, ``n_rounds``. The state (:meth:`start`, :meth:`resume`): ``params``, the
+    ``procedure``) and their :class:`Hooks`, the training pieces (``optimizer``, ``schedule``,
+    ``initialiser``) and the learning ``rates`` through a round, the data on the device
+    (``X_val``, ``y_val``: each model's validation rows), ``hp`` (``[G]`` per grid axis),
+    ``batches``, ``spe`` steps an epoch, ``T`` steps a round, ``n_rounds``. The state (:meth:`start`, :meth:`resume`): ``params``, the
     reduction's ``state``, the procedure's ``pstate``, the kept checkpoint ``best``, the
     ``rewind`` point and the ``initial`` values, ``val_curve``, the finished ``rounds``' records,
     ``steps``, ``trace``, a noisy model's ``noise_gens``; ``first``: the first round to run."""
@@ -45,6 +49,8 @@ class Grid:
                  log=None, label: str = ""):
         self.model, self.loss_fn, self.reduction, self.procedure = (
             configured(p, cfg.settings, data.box) for p in method.pieces())
+        self.optimizer, self.schedule, self.initialiser = (
+            configured(p, cfg.settings, data.box) for p in method.training_pieces())
         self.hooks = Hooks.of(self.loss_fn, self.procedure)
         self.cfg, self.specs, self.log, self.label = cfg, specs, log, label
         self.device = device = resolve_device(cfg.device)
@@ -55,6 +61,8 @@ class Grid:
         self.batches = Batches(data, self.split, cfg.seed, cfg.batch_size)
         self.spe = steps_per_epoch(self.batches.n_train, cfg.batch_size)
         self.T = cfg.epochs * self.spe
+        lr0 = torch.tensor([float(s.config["lr"]) for s in specs], dtype=torch.float64)
+        self.rates = Rates(lr0, self.hp["lr"], self.schedule, self.hooks.lr_factor, self.spe, cfg.epochs)
         self.n_rounds = self.procedure.n_rounds(cfg)
         self.starts = self.hooks.round_starts(self.n_rounds)
         self.hooks.check_selection(cfg.select_every_steps)
@@ -65,8 +73,9 @@ class Grid:
         """The state before the first round: the models' initialisation (and, for a procedure
         with ``needs_source``, ``source``: the stacked ``[G, ...]`` params it starts from)."""
         G, device, seed = self.G, self.device, self.cfg.seed
-        init = self.model.init(self.data.input_shape, self.data.k,
-                               [torch.Generator().manual_seed(model_seed(seed, s.split)) for s in self.specs])
+        init = init_models(self.model, self.data.input_shape, self.data.k,
+                           [torch.Generator().manual_seed(model_seed(seed, s.split)) for s in self.specs],
+                           self.initialiser)
         self.params = {n: p.to(device).requires_grad_() for n, p in init.items()}
         self.state = self.reduction.init_state(G, device)
         if source is not None:
@@ -130,8 +139,16 @@ class Grid:
     def fresh(self, r: int) -> list[Tensor]:
         """A new initialisation for round r (:func:`round_seed`), in the order of ``kept``."""
         gens = [torch.Generator().manual_seed(round_seed(self.cfg.seed, s.split, r)) for s in self.specs]
-        init = self.model.init(self.data.input_shape, self.data.k, gens)
+        init = init_models(self.model, self.data.input_shape, self.data.k, gens, self.initialiser)
         return [*init.values(), *self.reduction.init_state(self.G, self.device).values()]
+
+    def new_optimizer(self, final: bool):
+        """A round's fresh optimizer (the method's, ``holistic.train.optimizers``) over the model's
+        parameters (with weight decay, where the optimizer has it), the reduction's state and the
+        procedure's trained state, at the grid's rates ``hp["lr"]``."""
+        others = [*self.state.values(), *self.procedure.trainable(self.pstate, final)]
+        decayed = [True] * len(self.params) + [False] * len(others)
+        return self.optimizer.make([*self.params.values(), *others], self.hp, decayed)
 
     def snapshot(self) -> list[Tensor]:
         """Copies of the weights and the reduction's state (a rewind point)."""

@@ -1,7 +1,8 @@
 """The generic grid trainer: every (configuration, split) model of one method, trained together.
 
 The G models of a job are stacked along a leading axis (``holistic.models``) and
-updated by one per-model Adam (``holistic.train.adam``); each model draws its
+updated by one optimizer with per-model hyperparameters, the method's
+(``holistic.train.optimizers``: Adam, ``holistic.train.adam``, by default; SGD); each model draws its
 minibatches from its own split's training rows (:mod:`holistic.train.batches`). A method is a
 composition of registered pieces (``holistic.methods.Method``): the model, the per-sample loss,
 the reduction (with its own trained state, e.g. the stable loss's theta) and the procedure
@@ -12,7 +13,7 @@ rewind). Per step::
     eff, penalty = procedure.effective(params, ...)      # e.g. W * sigma(beta s)
     L = loss.per_sample(model, eff, x, y, hp, model.forward(eff, x))     # [G, B]
     objective = reduction.reduce(L, state, hp) (+ penalty)               # [G]
-    objective.backward(ones); opt.step()                 # d sum_g objective_g, then Adam
+    objective.backward(ones); opt.step()                 # d sum_g objective_g, then Adam (or SGD)
 
 A loss that reads only the logits (``uses_aux = False``, cross-entropy) gets the model's
 logits-only forward where it has one (the MLP's skips the ReLU gates). None of this changes
@@ -26,10 +27,13 @@ training state); each epoch ends with the choice of the kept checkpoint
 (:func:`select_checkpoint`, :mod:`holistic.train.validation`). The optional parts of the
 pieces' protocol (what a round starts from, per-round results, per-step hyperparameters,
 learning-rate decay, clipping, random draws, noise, the procedure's hooks) are read in one
-place, :class:`holistic.train.pieces.Hooks`; none changes a method that does not use them.
+place, :class:`holistic.train.pieces.Hooks`; none changes a method that does not use them. The
+learning rates follow the method's schedule times the loss's ``lr_factor``
+(:class:`holistic.train.optimizers.schedules.Rates`), set only where they change.
 
-Every round starts with a fresh Adam, so a round's end is a point to stop and resume at
-(:class:`holistic.train.resume.RoundState`): the training goes on from it to the same bits.
+Every round starts with a fresh optimizer (and its schedule from the start), so a round's end is
+a point to stop and resume at (:class:`holistic.train.resume.RoundState`): the training goes on
+from it to the same bits.
 """
 
 from __future__ import annotations
@@ -43,7 +47,6 @@ from torch import Tensor
 from ..data.stacked import SplitTensors
 from ..methods import Method, ModelSpec
 from ..progress import Progress
-from .adam import StackedAdam
 from .clip import clip_grad_norms_
 from .config import TrainConfig
 from .grid import Grid
@@ -95,12 +98,11 @@ def train_round(g: Grid, r: int) -> None:
         g.best.new_round(g.G, g.device)
         g.curves = {"loss": [], "accuracy": []}
     g.trace["round_start_weight_sums"].append(_weight_sums([g.params[n] for n in g.prunable]))
-    opt = StackedAdam([*g.params.values(), *g.state.values(), *g.procedure.trainable(g.pstate, final)], g.hp["lr"])
+    opt = g.new_optimizer(final)
+    g.rates.start_round()
     if r == 0 and g.cfg.rewind_epoch == 0:
         g.rewind = g.snapshot()
-    factor = 1.0  # the learning rates' factor now (lr_factor)
     for epoch in range(g.cfg.epochs):
-        factor = decay_lr(g, opt, epoch, factor)
         hp_t = train_epoch(g, opt, epoch, final)
         end_epoch(g, r, epoch, final, hp_t)
     end_round(g, r, final)
@@ -121,17 +123,7 @@ def restart(g: Grid, r: int) -> None:
             p.copy_(saved)
 
 
-def decay_lr(g: Grid, opt: StackedAdam, epoch: int, factor: float) -> float:
-    """The learning rates' factor of ``epoch`` (``Hooks.lr_factor``), set where it changes."""
-    if g.hooks.lr_factor is not None:
-        new = float(g.hooks.lr_factor(epoch, g.spe))
-        if new != factor:
-            opt.set_lr(g.hp["lr"] * new)
-            factor = new
-    return factor
-
-
-def train_epoch(g: Grid, opt: StackedAdam, epoch: int, final: bool) -> dict:
+def train_epoch(g: Grid, opt, epoch: int, final: bool) -> dict:
     """The epoch's steps in a new batch order; returns its last step's hyperparameters."""
     g.batches.new_epoch()
     hp_t = g.hp
@@ -140,9 +132,13 @@ def train_epoch(g: Grid, opt: StackedAdam, epoch: int, final: bool) -> dict:
     return hp_t
 
 
-def train_step(g: Grid, opt: StackedAdam, epoch: int, step: int, final: bool, hp_t: dict) -> dict:
-    """One optimizer step of every model; returns the step's hyperparameters (``Hooks.at_step``)."""
+def train_step(g: Grid, opt, epoch: int, step: int, final: bool, hp_t: dict) -> dict:
+    """One optimizer step of every model, at the step's learning rates (the schedule's and the
+    loss's ``lr_factor``, set where they change); returns the step's hyperparameters (``Hooks.at_step``)."""
     hooks, params, pstate, spe, T = g.hooks, g.params, g.pstate, g.spe, g.T
+    lr = g.rates.at(epoch, step)
+    if lr is not None:
+        opt.set_lr(lr)
     x, y = g.batches.batch(step)
     if hooks.at_step is not None:
         hp_t = {**g.hp, **hooks.at_step(g.hp, epoch, step, spe)}

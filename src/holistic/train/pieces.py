@@ -109,8 +109,9 @@ class Hooks:
     #: ``end_epoch`` use the epoch's last ``hp_t``.
     at_step: Callable | None = _on("loss")
     #: ``loss.lr_factor(epoch, steps_per_epoch) -> float``: learning-rate decay; at each epoch's
-    #: start (of every round) every model's rate becomes ``hp["lr"] * factor``
-    #: (``StackedAdam.set_lr``, only when the factor changes: a factor of 1.0 changes no bit).
+    #: start (of every round) every model's rate becomes ``hp["lr"] * factor``, times the method's
+    #: learning-rate schedule's where it has one (the optimizer's ``set_lr``, only when the rates
+    #: change: a factor of 1.0 changes no bit; :class:`holistic.train.optimizers.schedules.Rates`).
     lr_factor: Callable | None = _on("loss")
     #: ``loss.clip_grad_norm`` (a float, or None): then, before the optimizer step, the gradients
     #: of the model's parameters are clipped to that L2 norm per model (:mod:`holistic.train.clip`).

@@ -1,6 +1,6 @@
-"""The params checks of the workflow: which studies run, with which data sets, methods and
-replicates, each checked against the registries before any job starts (ParamsError naming the
-params file and field otherwise).
+"""The params checks of the workflow: which studies run, with which data sets, methods,
+per-method training, replicates and step budgets, each checked against the registries before any job starts
+(ParamsError naming the params file and field otherwise).
 
 Core module: it imports no study; the study registry comes from the entry point
 (:func:`holistic.workflow.spec.select`).
@@ -8,6 +8,7 @@ Core module: it imports no study; the study registry comes from the entry point
 
 from __future__ import annotations
 
+from ..config import has_key, method_params, method_train
 from ..errors import ParamsError
 from ..records.evals import eps_key, tables_eps
 from .grid import StudyJobs
@@ -65,6 +66,7 @@ def check_studies(params: dict, registry, source: str = "params") -> list[StudyJ
         while any(sources.get(m) not in (None, *methods) for m in methods):  # a method's source trains too
             methods = [*methods, *(sources[m] for m in methods if sources.get(m) not in (None, *methods))]
         methods = [m for m in study.methods if m in methods]  # table order
+        check_method_train(slice_, name, study, methods, source)
         model = slice_.get("model")
         if model is not None:
             from ..models import MODELS
@@ -79,10 +81,17 @@ def check_studies(params: dict, registry, source: str = "params") -> list[StudyJ
                 raise ParamsError(f"{source}: field 'attack.verify': {', '.join(tight)} cannot bound model {model!r} "
                                   f"of study {name!r} (max-pooling has no CROWN relaxation here); use [ibp]")
         for m in methods:
-            missing = [a for a in study.methods[m].axes() if a not in params["train"]["grid"]]
+            train, own = method_params(params, name, m)["train"], method_train(params, name, m) or {}
+            missing = [a for a in study.methods[m].axes() if a not in train["grid"]]
             if missing:
                 raise ParamsError(f"{source}: field 'train.grid.{missing[0]}': required by method {m!r} "
                                   f"of study {name!r}")
+            bad = study.methods[m].check_training(train)  # its optimizer's and schedule's settings
+            if bad is not None:
+                parts = bad[0].split(".")[1:]  # train.lr_schedule.per: named in method_train where it sets it
+                mine = [".".join(parts[:n]) for n in range(len(parts), 0, -1) if has_key(own, ".".join(parts[:n]))]
+                field = f"studies.{name}.method_train.{m}.{mine[0]}" if mine else bad[0]
+                raise ParamsError(f"{source}: field '{field}': {bad[1]} (method {m!r} of study {name!r})")
         for d in slice_["datasets"]:
             try:
                 datasets_registry.get(d, f"studies.{name}.datasets")
@@ -95,8 +104,51 @@ def check_studies(params: dict, registry, source: str = "params") -> list[StudyJ
                                   f"{d!r} is not among attack.eps {params['attack']['eps']}")
         restricted = method_datasets(slice_, name, study, methods, source)
         out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params, restricted,
-                              replicate_offsets(slice_, name, study, methods, source)))
+                              replicate_offsets(slice_, name, study, methods, source),
+                              step_budgets(slice_, name, study, methods, source)))
     return out_
+
+
+def check_method_train(slice_: dict, name: str, study, methods: list[str], source: str = "params") -> None:
+    """``studies.<name>.method_train`` checked: each key a method of the study that trains in this
+    run (its value, merged over ``train``, the params' validation checked: :mod:`holistic.config`);
+    ParamsError naming the field otherwise."""
+    field = f"studies.{name}.method_train"
+    for m in slice_.get("method_train") or {}:
+        if m not in study.methods:
+            raise ParamsError(f"{source}: field '{field}.{m}': unknown method {m!r} of study {name!r}; "
+                              f"known: {', '.join(study.methods)}")
+        if m not in methods:
+            raise ParamsError(f"{source}: field '{field}.{m}': method {m!r} does not train in this run "
+                              f"(studies.{name}.methods: {', '.join(methods)}); a method's training is set "
+                              f"for a run's method")
+
+
+def step_budgets(slice_: dict, name: str, study, methods: list[str],
+                 source: str = "params") -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """``studies.<name>.step_budgets`` checked: each key a method of the study that trains in this
+    run, each value a non-empty list of step budgets, integers >= 1, distinct and ascending (each a
+    train job ``<method>@steps=<budget>``, rounds of at most that many steps); ParamsError naming
+    the field otherwise. Returns (method, its budgets) in table order."""
+    given = slice_.get("step_budgets") or {}
+    field = f"studies.{name}.step_budgets"
+    for m, budgets in given.items():
+        if m not in study.methods:
+            raise ParamsError(f"{source}: field '{field}': unknown method {m!r} of study {name!r}; "
+                              f"known: {', '.join(study.methods)}")
+        if m not in methods:
+            raise ParamsError(f"{source}: field '{field}': method {m!r} does not train in this run "
+                              f"(studies.{name}.methods: {', '.join(methods)}); a step sweep lengthens a run's method")
+        if not isinstance(budgets, list) or not budgets:
+            raise ParamsError(f"{source}: field '{field}.{m}': a non-empty list of step budgets, got {budgets!r}")
+        bad = [b for b in budgets if isinstance(b, bool) or not isinstance(b, int) or b < 1]
+        if bad:
+            raise ParamsError(f"{source}: field '{field}.{m}': step budgets are integers >= 1 (optimizer steps "
+                              f"a round), got {bad[0]!r}")
+        if any(a >= b for a, b in zip(budgets, budgets[1:])):
+            raise ParamsError(f"{source}: field '{field}.{m}': step budgets must be distinct and ascending, "
+                              f"got {budgets}")
+    return tuple((m, tuple(given[m])) for m in methods if m in given)
 
 
 def replicate_offsets(slice_: dict, name: str, study, methods: list[str],

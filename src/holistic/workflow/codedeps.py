@@ -5,7 +5,8 @@ An ``ast`` walk of a stage script and of every ``holistic`` module it imports, t
 plus the ``__init__.py`` of every package on the way (Python runs them on import).
 
 Registries are indexes, not code a job runs: the ``__init__`` of ``holistic.studies`` and of
-the piece registries (``holistic.models``, ``holistic.objectives``, ``holistic.procedures``)
+the piece registries (``holistic.models``, ``holistic.objectives``, ``holistic.procedures``,
+``holistic.train.optimizers``)
 is not followed. A job instead depends on the modules of what it uses: its study's package
 and the modules defining its method's pieces (``extra`` below). So registering a new study
 or a new piece reruns nothing that existed; editing a piece reruns the jobs of the methods
@@ -29,7 +30,8 @@ from ..config import ROOT
 
 SRC = ROOT / "src"
 PACKAGE = "holistic"
-REGISTRIES = frozenset({"holistic.studies", "holistic.models", "holistic.objectives", "holistic.procedures"})
+REGISTRIES = frozenset({"holistic.studies", "holistic.models", "holistic.objectives", "holistic.procedures",
+                        "holistic.train.optimizers"})
 SPEC = "holistic.workflow"
 
 

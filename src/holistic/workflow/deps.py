@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from ..config import has_key, lookup
+from ..config import has_key, lookup, method_train
+from ..methods import base_method
 from .codedeps import code_deps
 from .generic import FETCH, SPLIT, TRAIN
 from .stage import Stage
@@ -22,11 +23,13 @@ SPLIT_OPTIONAL = ("split.mode", "split.max_trainval_rows", "split.max_test_rows"
 
 
 def job_params(stage: Stage, method=None, dataset: str | None = None, params: dict | None = None,
-               study: str | None = None) -> list[str]:
+               study: str | None = None, name: str | None = None) -> list[str]:
     """The params keys of one job: a train job's come from its method's pieces (and the
-    study's model choice), a fetch job's from its data set's source section, a split job's
-    from ``split`` (with the data set's own ``split.per_dataset`` entry), every other job's
-    from its stage. Optional keys count only where ``params`` sets them."""
+    study's model choice, and the method's own training ``studies.<study>.method_train.<method>``
+    where set: ``name``, the job's method name, a replicate's or step budget's giving its method's),
+    a fetch job's from its data set's source section, a split job's from ``split`` (with the data
+    set's own ``split.per_dataset`` entry), every other job's from its stage. Optional keys count
+    only where ``params`` sets them."""
     params = params or {}
     if stage is FETCH:
         from ..data import registry
@@ -39,6 +42,8 @@ def job_params(stage: Stage, method=None, dataset: str | None = None, params: di
         keys += [k for k in SPLIT_OPTIONAL + (f"split.per_dataset.{dataset}",) if has_key(params, k)]
     if stage is TRAIN and study is not None and has_key(params, f"studies.{study}.model"):
         keys.append(f"studies.{study}.model")
+    if stage is TRAIN and study is not None and name is not None and method_train(params, study, name) is not None:
+        keys.append(f"studies.{study}.method_train.{base_method(name)}")
     return keys
 
 

@@ -103,7 +103,7 @@ def stages(spec: Spec, files: tuple[str, ...] = ("params.yaml",)) -> dict:
         out[stage.name] = {"foreach": spec.datasets, "do": _body(stage, files, item, keys, job_code(stage))}
     for s in spec.studies:
         for m in s.trained:  # the methods, then the replicates (DL@seed+1)
-            keys = job_params(TRAIN, s.method(m), params=spec.params, study=s.name)
+            keys = job_params(TRAIN, s.method(m), params=spec.params, study=s.name, name=m)
             stage, extra = s.train_stage(m)  # TRAIN, or TRAIN_FROM with the source method's model as input
             wc = {"study": s.name, "method": m, **extra, **item}
             out[f"{TRAIN.name}_{s.name}_{slug(m)}"] = {

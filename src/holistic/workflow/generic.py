@@ -76,6 +76,22 @@ def curves_stage(s) -> Stage:
                  local=True)
 
 
+def sweep_stage(s) -> Stage:
+    """The step sweep of the study (``s.budgets``: ``studies.<study>.step_budgets``): every model of
+    each swept method's own job and budget jobs, one row per measure and its steps a round
+    (``models.csv``, read by the study's report for its claims' ``converged``), and each swept
+    quantity's mean against steps (``steps.png``, its data ``steps.csv``). Only in a run with a sweep."""
+    return Stage(name="sweep", script="stages/sweep.py",
+                 args=(f"--study {s.name} --evals {{input.evals}} --logs {{input.logs}} --models {{output.models}}"
+                       " --png {output.png} --csv {output.csv}"),
+                 inputs={"evals": s.sweep_evals, "logs": s.sweep_logs},
+                 outputs={"models": out(s.sweep_models),
+                          "png": out(f"{s.root}/sweep/steps.png", caption="sweep.rst", category=CURVES_CATEGORY,
+                                     label="quantities against training steps"),
+                          "csv": out(f"{s.root}/sweep/steps.csv")},
+                 params=("aggregate",), local=True)
+
+
 def table_pages(s) -> list[Stage]:
     return [html_page(f"html_{t}", f"{s.root}/tables/{t}.md", "table.rst", TABLES_CATEGORY, t.replace("_", " "))
             for t in TABLE_NAMES]

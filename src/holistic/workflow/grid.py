@@ -1,5 +1,5 @@
 """The job grid of one study: :class:`StudyJobs`, the study as a run sees it (its data sets, its
-methods and their replicates, the merged params) with the paths of its jobs' files; what an
+methods, their replicates and step budgets, the merged params) with the paths of its jobs' files; what an
 analysis stage factory receives.
 
 Core module: it imports no study (it holds one, ``holistic.studies.base.Study``).
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..methods import replicate_group, replicate_name, split_replicate
+from ..methods import base_method, budget_name, replicate_group, replicate_name
 from .generic import TABLE_NAMES, TRAIN, TRAIN_FROM
 from .paths import curves_file, eval_file, train_log
 from .stage import Stage
@@ -30,10 +30,14 @@ class StudyJobs:
     #: ``studies.<study>.replicates``: (method, its seed offsets) of each replicated method, in
     #: table order: each offset a train job ``<method>@seed+<offset>`` (:attr:`replicate_names`)
     replicates: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: ``studies.<study>.step_budgets``: (method, its step budgets ascending) of each swept method,
+    #: in table order: each budget a train job ``<method>@steps=<budget>`` (:attr:`budget_names`)
+    budgets: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def datasets_of(self, method: str) -> tuple[str, ...]:
-        """The data sets method ``method`` (or a replicate of it) trains on, in the slice's order."""
-        return dict(self.method_datasets).get(split_replicate(method)[0], self.datasets)
+        """The data sets method ``method`` (or a replicate or step budget of it) trains on, in the
+        slice's order."""
+        return dict(self.method_datasets).get(base_method(method), self.datasets)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -47,9 +51,15 @@ class StudyJobs:
         return tuple(replicate_name(m, o) for m, offsets in self.replicates for o in offsets)
 
     @property
+    def budget_names(self) -> tuple[str, ...]:
+        """The step budgets' method names (``natural-init@steps=2016``), by method (table order),
+        then budget."""
+        return tuple(budget_name(m, b) for m, budgets in self.budgets for b in budgets)
+
+    @property
     def trained(self) -> tuple[str, ...]:
-        """The method name of every train job: the methods, then the replicates."""
-        return self.methods + self.replicate_names
+        """The method name of every train job: the methods, the replicates, then the step budgets."""
+        return self.methods + self.replicate_names + self.budget_names
 
     @property
     def offsets(self) -> tuple[int, ...]:
@@ -68,15 +78,37 @@ class StudyJobs:
         (written by the aggregate stage)."""
         return f"{self.root}/replicates/{replicate_group(offset)}/selected.csv"
 
+    def _sweep(self, path) -> list[str]:
+        """``path(study, dataset, method)`` of every job of the step sweep: per data set, each swept
+        method's own job (the run's length), then its budgets'."""
+        return [path(self.name, d, j) for d in self.datasets for m, budgets in self.budgets
+                if d in self.datasets_of(m) for j in (m, *(budget_name(m, b) for b in budgets))]
+
+    @property
+    def sweep_evals(self) -> list[str]:
+        """The eval files of the step sweep (:meth:`_sweep`): its figure's and claims' points."""
+        return self._sweep(eval_file)
+
+    @property
+    def sweep_logs(self) -> list[str]:
+        """The train logs of the step sweep (:meth:`_sweep`): each job's steps a round."""
+        return self._sweep(train_log)
+
+    @property
+    def sweep_models(self) -> str:
+        """The step sweep's records, one row per model and measure (``holistic.records.sweep``),
+        written by stage ``sweep``, read by the study's report (its claims' ``converged``)."""
+        return f"{self.root}/sweep/models.csv"
+
     def method(self, name: str):
-        """The study's method ``name`` (or a replicate's method) as this run trains it
+        """The study's method ``name`` (or a replicate's or step budget's method) as this run trains it
         (``studies.<study>.model`` applied)."""
         return self.study.method(name, self.params)
 
     def source(self, name: str) -> str | None:
         """The method whose trained models method ``name`` starts from (``Study.sources``), or None;
-        a replicate starts from its method's source's models (of the run's seed)."""
-        return self.study.sources.get(split_replicate(name)[0])
+        a replicate or a step budget starts from its method's source's models (of the run itself)."""
+        return self.study.sources.get(base_method(name))
 
     def train_stage(self, name: str) -> tuple[Stage, dict]:
         """The train stage of method ``name`` (:data:`TRAIN`, or :data:`TRAIN_FROM` for a method

@@ -12,9 +12,15 @@ Jobs, for every study in ``params.yaml``'s ``studies`` (its data sets, its metho
                            a method with a source (``Study.sources``) has the source method's
                            model file as an input (``TRAIN_FROM``; Snakemake rule train_from);
                            per replicate too (``studies.<study>.replicates``: ``DL@seed+1``, its
-                           method's job with ``seed`` + 1; in no table, only in its selection)
+                           method's job with ``seed`` + 1; in no table, only in its selection);
+                           per step budget too (``studies.<study>.step_budgets``: its method's
+                           job with rounds of at most that many steps, ``natural-init@steps=2016``;
+                           in no table, only in the sweep); each with its method's own
+                           training where set (``studies.<study>.method_train``: a partial
+                           ``train`` merged over the run's, ``holistic.config.method_params``)
     aggregate              per study (and each seed offset's replicates' selection)
     curves                 per study: the train jobs' validation curves as one figure
+    sweep                  per study with step budgets: each swept quantity against steps
     the study's analyses   per study (``Study.analyses``, declared with ``holistic.workflow.Stage``)
     html pages             per study, for the Snakemake report
 
@@ -37,10 +43,11 @@ from dataclasses import dataclass
 
 from ..config import load_params
 from ..errors import ParamsError
-from .checks import check_split, check_studies, method_datasets, replicate_offsets
+from .checks import (check_method_train, check_split, check_studies, method_datasets, replicate_offsets,
+                     step_budgets)
 from .deps import EVAL_KEYS, SPLIT_OPTIONAL, job_code, job_params, settings, study_modules
 from .generic import (CURVES_CATEGORY, FETCH, SPLIT, TABLE_NAMES, TABLES_CATEGORY, TRAIN, TRAIN_ARGS, TRAIN_FROM,
-                      aggregate_stage, curves_stage, table_pages)
+                      aggregate_stage, curves_stage, sweep_stage, table_pages)
 from .grid import StudyJobs, datasets
 from .overview import overview_stages
 from .paths import curves_file, eval_file, model, raw, slug, splits, train_log
@@ -78,9 +85,10 @@ def analyses(study) -> tuple:
 
 
 def study_stages(s: StudyJobs) -> list[Stage]:
-    """The per-study stages (aggregate, the study's analyses, then every report page as one
-    job: :func:`holistic.workflow.stage.html_pages`), concrete paths."""
-    stages = [aggregate_stage(s), curves_stage(s)] + table_pages(s)
+    """The per-study stages (aggregate, curves, the step sweep where the run has one, the study's
+    analyses, then every report page as one job: :func:`holistic.workflow.stage.html_pages`),
+    concrete paths."""
+    stages = [aggregate_stage(s), curves_stage(s)] + ([sweep_stage(s)] if s.budgets else []) + table_pages(s)
     for item in analyses(s.study):
         made = item(s) if callable(item) else item
         stages += list(made) if isinstance(made, (list, tuple)) else [made]
@@ -129,8 +137,8 @@ class Spec:
                 out_.append((f"{stage.name}@{d}", stage, {"dataset": d},
                              job_params(stage, dataset=d, params=self.params), job_code(stage)))
         for s in self.studies:
-            for m in s.trained:  # the methods, then the replicates (their method's keys: seed is one)
-                keys = job_params(TRAIN, s.method(m), params=self.params, study=s.name)
+            for m in s.trained:  # the methods, replicates, step budgets (their method's keys: seed, steps)
+                keys = job_params(TRAIN, s.method(m), params=self.params, study=s.name, name=m)
                 code = job_code(TRAIN, s.name, s.method(m))
                 stage, extra = s.train_stage(m)
                 for d in s.datasets_of(m):
@@ -153,7 +161,8 @@ def load(files) -> Spec:
 
 __all__ = ["raw", "splits", "model", "train_log", "eval_file", "curves_file", "slug",
            "TABLE_NAMES", "TABLES_CATEGORY", "CURVES_CATEGORY", "TRAIN_ARGS", "FETCH", "SPLIT", "TRAIN", "TRAIN_FROM",
-           "aggregate_stage", "curves_stage", "table_pages", "StudyJobs", "datasets",
-           "studies_registry", "select", "check_studies", "check_split", "replicate_offsets", "method_datasets",
+           "aggregate_stage", "curves_stage", "sweep_stage", "table_pages", "StudyJobs", "datasets",
+           "studies_registry", "select", "check_studies", "check_split", "replicate_offsets", "step_budgets",
+           "method_datasets", "check_method_train",
            "EVAL_KEYS", "SPLIT_OPTIONAL", "job_params", "job_code", "study_modules", "settings",
            "PROCESS_MB", "train_mem_mb", "analyses", "study_stages", "rule_name", "Spec", "load"]

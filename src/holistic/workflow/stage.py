@@ -124,16 +124,25 @@ def report_stage(s, name: str, folder: str, params: tuple[str, ...], data: tuple
     ``<name>_<study>``); ``params``: the params keys the outputs read (the departures among
     them); ``data``: the folders of the study's package the report reads (its published values).
     The study's report module is a code dependency of this stage (:attr:`Stage.modules`), not of
-    the study's train jobs."""
+    the study's train jobs. In a run with a step sweep (``s.budgets``) the sweep's records
+    (``s.sweep_models``) are an input too, the entry's ``sweep`` argument. The methods' own training
+    (``studies.<study>.method_train``, which the departures read per method) is a params key of the
+    stage where the run sets it (and ``params`` does not cover it)."""
     if not s.study.report:
         raise ParamsError(f"study {s.name!r}: a report stage needs the study's report entry (Study.report)")
     files = {k: replace(o, path=f"{folder}/{o.path}") for k, o in outputs.items()}
     files.update(fidelity=out(s.fidelity), claims=out(s.claims))
+    inputs, sweep = {"evals": s.evals, "logs": s.train_logs}, ""
+    if s.budgets:  # a run with a step sweep: its records (stage sweep) for the claims' `converged`
+        inputs["sweep"], sweep = s.sweep_models, " --sweep {input.sweep}"
+    own = f"studies.{s.name}.method_train"  # optional: a key only where the run sets it
+    if not any(own == k or own.startswith(k + ".") for k in params):
+        params = (*params, own)
     return Stage(
         name=name, script=REPORT_SCRIPT,
         args=(f"--study {s.name} --evals {{input.evals}} --logs {{input.logs}} --out {folder} "
-              "--claims {output.claims} --fidelity {output.fidelity}"),
-        inputs={"evals": s.evals, "logs": s.train_logs}, outputs=files, params=tuple(params),
+              "--claims {output.claims} --fidelity {output.fidelity}" + sweep),
+        inputs=inputs, outputs=files, params=tuple(params),
         data=tuple(f"src/holistic/studies/{s.name}/{d}" for d in data), local=True,
         modules=(s.study.report_module,))
 

@@ -86,7 +86,10 @@ def test_each_profile_names_its_departures(profile):
         assert found["initialiser"] == "initialiser glorot-uniform (paper not given)"
     if profile == "guo":
         assert departures(params, "mnist")["test_rows"] == "test points 200 (paper 10,000)"
-        assert departures(params, "mnist-1v7")["steps"] == "steps a round 388 (paper not given)"  # 2 x 194
+        # the linear models train 20 epochs a round (studies.guo.method_train), LeNet-300-100 6, LeNet-5 4
+        assert departures(params, "mnist-1v7")["steps"] == "steps a round 3,880 (paper not given)"  # 20 x 194
+        assert departures(params, "mnist")["steps"] == \
+            "steps a round 716 (linear: 3,580; lenet300, lenet300-l1-none, lenet300-l1-mid, lenet300-l1-high: 1,074) (paper 50,000)"  # x 179
         assert departures(params, "mnist")["lr"] == "lr 0.001 (paper 0.01)"
         assert departures(params, "mnist")["l1_checkpoint"] == "Table 1 checkpoint val_accuracy (paper last)"
         assert departures(params, "mnist")["l1_scope"] == (

@@ -157,13 +157,20 @@ def l1_scope(net: str, probe: tuple[int, ...] = (1, 28, 28), k: int = 10) -> str
     return f"{net}: the ReLU outputs only, {len(relu)} of {len(weights)} hidden layers (no ReLU after its {missing})"
 
 
+#: The settings a method's own training decides (``studies.guo.method_train``): where the methods
+#: on a data set train differently, each is named per method ("steps a round 358 (linear: 3,580)").
+TRAINED = ("steps", "batch_size", "lr", "checkpoint", "prunes", "rate")
+
+
 def effective(params: dict, dataset: str, methods: Iterable[str] | None = None, logs=None,
               references: int | None = None) -> dict[str, object]:
     """The run's value of every key of :data:`PROTOCOL` on ``dataset``: from ``params``, the
     methods that ran there (default: those ``params`` selects), the train logs (a frame of
     :func:`holistic.records.train_log.load_logs`; its steps a round, else the trainer's
     count from ``params``) and the number of reference models in the eval records (else
-    ``n_splits``).
+    ``n_splits``). The settings of :data:`TRAINED` are each method's own (its ``train`` with
+    ``studies.guo.method_train`` merged over it), named per method where they differ
+    (:func:`holistic.fidelity.protocol.by_method`).
 
     What the platform does for every study: Adam (``holistic.train.adam``) at a constant rate
     (no decay for these losses), no weight decay, Glorot-uniform weights and zero biases
@@ -175,6 +182,13 @@ def effective(params: dict, dataset: str, methods: Iterable[str] | None = None, 
     ``rfgsm-nobox`` on the test points (``rinf_box``), r_2 is the mean over all points where each
     minimal attack's ``failed`` is ``returned`` (``r2_mean``)."""
     methods = tuple(methods_of(params, dataset) if methods is None else methods)
+    return P.by_method(lambda p, ms: _effective(p, dataset, tuple(ms), logs, references), params, "guo",
+                       methods, TRAINED)
+
+
+def _effective(params: dict, dataset: str, methods: tuple[str, ...], logs=None,
+               references: int | None = None) -> dict[str, object]:
+    """:func:`effective` of the ``methods`` training with ``params``' ``train``."""
     train, tests = params["train"], params["attack"]
     prog = {**PROGRESSIVE, **(train.get("progressive") or {})}
     prunes = int(prog["prunes"])
@@ -272,5 +286,5 @@ def note(found: Mapping[str, str]) -> str:
 
 
 __all__ = ["WHERE", "NOT_GIVEN", "OFFICIAL_ROWS", "ATTACKS", "UNBOXED", "ALL_POINTS", "CHECKPOINTS", "EVERY_HIDDEN",
-           "PROTOCOL", "PER_DATASET", "paper_protocol", "kept_after", "rows", "methods_of", "selection", "l1_scope",
-           "as_paper", "captions", "effective", "departures", "note"]
+           "PROTOCOL", "PER_DATASET", "TRAINED", "paper_protocol", "kept_after", "rows", "methods_of", "selection",
+           "l1_scope", "as_paper", "captions", "effective", "departures", "note"]

@@ -43,10 +43,12 @@ def run_departures(params: dict, levels, logs) -> dict[str, dict[str, str]]:
 
 
 def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path,
-                 claims: str | Path, fidelity: str | Path) -> None:
+                 claims: str | Path, fidelity: str | Path, sweep: str | Path | None = None) -> None:
     """``out``/:data:`OUTPUTS`, ``claims`` (CSV) and ``fidelity`` (Markdown) of the run whose eval
     files and train logs are given (``holistic.studies.base.REPORT_SIGNATURE``; the tables follow
-    the methods as run, ``methods`` is not read)."""
+    the methods as run, ``methods`` is not read). ``sweep`` (a step sweep's records) is not read:
+    no claim of the study has a ``converged`` precondition; the sweep's figure is the platform's
+    (stage ``sweep``)."""
     out = Path(out)
     levels = load_levels(evals)
     levels = with_correct(levels, {d: n for d in levels["dataset"].unique() if (n := rows(params, d)[1])})

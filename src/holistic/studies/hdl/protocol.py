@@ -195,9 +195,24 @@ def effective(params: Mapping, dataset: str) -> dict[str, object]:
     }
 
 
+#: The settings a method's own training decides (``studies.hdl.method_train``): where the run's
+#: methods train differently, each is named per method ("epochs a round 10 (Robust: 20)").
+TRAINED = ("steps", "batch_size", "lr", "checkpoint", "rounds", "rho", "lambda", "beta_bar", "a")
+
+
+def run_methods(params: Mapping) -> list[str]:
+    """The study's methods a run of ``params`` trains (``studies.hdl.methods``; all by default)."""
+    from .methods import METHODS
+
+    return list(lookup(params, "studies.hdl.methods") or METHODS)
+
+
 def departures(params: Mapping, dataset: str) -> dict[str, str]:
-    """``{key: phrase}`` of every setting where the run on ``dataset`` departs from the paper."""
-    return P.departures(protocol_for(dataset), effective(params, dataset))
+    """``{key: phrase}`` of every setting where the run on ``dataset`` departs from the paper (the
+    settings of :data:`TRAINED` per method where ``studies.hdl.method_train`` sets a method's own:
+    :func:`holistic.fidelity.protocol.by_method`)."""
+    run = P.by_method(lambda p, _: effective(p, dataset), params, "hdl", run_methods(params), TRAINED)
+    return P.departures(protocol_for(dataset), run)
 
 
 def departures_over(params: Mapping, datasets: Iterable[str]) -> dict[str, str]:

@@ -44,11 +44,13 @@ HIGH_SPARSITY = 16.9
 @dataclass(frozen=True)
 class Run:
     """What the readers measure: the round models (:func:`.levels.model_levels`), the optimizer
-    steps of a round per (data set, method), and the run's departures per data set
-    (:func:`.protocol.departures`)."""
+    steps of a round per (data set, method), the run's departures per data set
+    (:func:`.protocol.departures`) and its step sweep, if any (the rows of
+    ``holistic.records.sweep`` with :data:`.levels.MEASURES`, at the study's radius; None: no sweep)."""
     levels: pd.DataFrame
     round_steps: dict = field(default_factory=dict)
     departures: dict = field(default_factory=dict)
+    sweep: pd.DataFrame | None = None
 
 
 Reading = tuple[list, list, str]  # (one Paired or None per part, preconditions, the value here)
@@ -163,23 +165,77 @@ def _voiding(run: Run, dataset: str, keys) -> E.Precondition:
     return E.protocol(voiding(run.departures.get(dataset, {}), keys))
 
 
-def _converged(run: Run, dataset: str, methods, levels=None) -> E.Precondition:
-    """``converged`` over the compared models (issue 28): the latest kept checkpoint (stop step)
-    of ``methods``' models (at the P_m ``levels``; None: every level) as a share of its round's
+def _at_levels(rows: pd.DataFrame, levels) -> pd.DataFrame:
+    """The rows at the P_m ``levels`` (None: every level)."""
+    if levels is None:
+        return rows
+    return rows[rows["kept_percent"].map(lambda k: any(abs(k - lv) <= TOLERANCE for lv in levels))]
+
+
+def _swept(run: Run, dataset: str, method: str) -> pd.DataFrame:
+    """The step sweep's rows of ``method`` on ``dataset`` (its own job's and its budgets'), empty
+    where the run did not sweep it."""
+    if run.sweep is None:
+        return pd.DataFrame(columns=["steps", "job", "config_id", "split", "kept_percent", "measure", "value"])
+    sw = run.sweep
+    rows = sw[(sw["dataset"] == dataset) & (sw["method"] == method)]
+    return rows if (rows["job"] != method).any() else rows.iloc[:0]
+
+
+def _settled(run: Run, dataset: str, methods, levels, measures) -> E.Precondition:
+    """``converged`` from the step sweep (:func:`holistic.fidelity.engine.settled`): each of
+    ``measures`` of each method at each of the P_m ``levels`` (None: every level swept), as a
+    function of the steps of a round, paired over (configuration, split); the claim's models are
+    the method's own job's."""
+    curves, run_steps = {}, {}
+    for m in methods:
+        rows = _at_levels(_swept(run, dataset, m), levels)
+        own = rows.loc[rows["job"] == m, "steps"]
+        for measure in measures:
+            at = rows[rows["measure"] == measure]
+            for _, level in at.groupby("round"):  # P_m from 100 % down
+                q = f"{m} {measure} at P_m {float(level['kept_percent'].iloc[0]):.1f} %"
+                curves[q] = {int(s): dict(zip(zip(g["config_id"], g["split"]), g["value"]))
+                             for s, g in level.groupby("steps")}
+                if len(own):
+                    run_steps[q] = int(own.iloc[0])
+    return E.settled(curves, run_steps)
+
+
+def _checkpoint(run: Run, dataset: str, methods, levels=None) -> E.Precondition:
+    """``converged`` from the checkpoints (issue 28): the latest kept checkpoint (stop step) of
+    ``methods``' models (at the P_m ``levels``; None: every level) as a share of its round's
     steps. A checkpoint in the last 10 % of the round means the validation loss was still
     falling: the models were cut off while learning, so an accuracy compared there measures how
     fast they learn, not what they reach (issue 33: PGD accuracy still rising at 504 steps)."""
     shares = []
     for m in methods:
         steps = run.round_steps.get((dataset, m))
-        rows = _rows(run, dataset, m)
-        if levels is not None:
-            rows = rows[rows["kept_percent"].map(lambda k: any(abs(k - lv) <= TOLERANCE for lv in levels))]
+        rows = _at_levels(_rows(run, dataset, m), levels)
         if steps and "stop_step" in rows:
             shares += [float(v) / steps for v in rows["stop_step"] if _finite([v])]
     if not shares:
         return E.Precondition("converged", False, "no kept checkpoint and round length measured")
     return E.converged(max(shares))
+
+
+def _converged(run: Run, dataset: str, methods, levels=None, measures=("natural",)) -> E.Precondition:
+    """``converged`` over the compared models: where the run has a step sweep of a method
+    (``studies.lth.step_budgets``), the claim's ``measures`` of it at the ``levels`` must have
+    stopped moving between the sweep's last two budgets (:func:`_settled`, issue 33: a claim judged
+    where its quantity has stopped moving); the other methods' kept checkpoints must be before the
+    last 10 % of their rounds (:func:`_checkpoint`), with "no step sweep in this run" (or of which
+    methods) said. Met when both parts are."""
+    methods = list(methods)
+    swept = [m for m in methods if len(_swept(run, dataset, m))]
+    rest = [m for m in methods if m not in swept]
+    parts = [_settled(run, dataset, swept, levels, measures)] if swept else []
+    if rest or not swept:
+        check = _checkpoint(run, dataset, rest, levels)
+        note = "; no step sweep in this run" if run.sweep is None else \
+            f"; no step sweep of {', '.join(rest)} in this run" if rest else ""
+        parts.append(E.Precondition(check.name, check.met, check.value + note))
+    return E.Precondition("converged", all(p.met for p in parts), "; ".join(p.value for p in parts))
 
 
 def _worst(pairs: list[tuple[dict, dict]]) -> tuple[dict, dict]:
@@ -202,7 +258,8 @@ def read_tickets(run: Run, dataset: str, level: float) -> Reading:
     pgd_t, pgd_d = at_level(run, dataset, m, level, "pgd"), at_level(run, dataset, m, DENSE, "pgd")
     nat_t, nat_d = at_level(run, dataset, m, level, "natural"), at_level(run, dataset, m, DENSE, "natural")
     pre = [_measured({f"{m} PGD at {level:g} %": pgd_t, f"{m} PGD at 100 %": pgd_d}),
-           _converged(run, dataset, (m,), (level, DENSE)), _voiding(run, dataset, ("eps", "train_eps"))]
+           _converged(run, dataset, (m,), (level, DENSE), ("pgd", "natural")),
+           _voiding(run, dataset, ("eps", "train_eps"))]
     here = (f"PGD {number(_mean(pgd_t.values()), 2, '-')} vs {number(_mean(pgd_d.values()), 2, '-')}; "
             f"natural {number(_mean(nat_t.values()), 2, '-')} vs {number(_mean(nat_d.values()), 2, '-')}")
     return [E.paired(pgd_t, pgd_d), E.paired(nat_t, nat_d)], pre, here
@@ -236,7 +293,7 @@ def read_broken(run: Run, dataset: str, attack: str) -> Reading:
                                                     f"the attack does not break every net)"))
     else:
         pre.append(E.not_automatic(False, f"{trained}'s {name} accuracy not measured"))
-    pre.append(_converged(run, dataset, (trained, "natural-init")))
+    pre.append(_converged(run, dataset, (trained, "natural-init"), measures=(attack,)))
     pre.append(_voiding(run, dataset, ("eps", "train_eps")))
     nat_all = [v for _, x in by_round for v in x.values()]
     at_all = [v for x, _ in by_round for v in x.values()]

@@ -5,6 +5,7 @@ claims row of the study names (:func:`holistic.fidelity.protocol.header_note`)."
 from __future__ import annotations
 
 import math
+from typing import Iterable, Mapping
 
 from ...data.splits import split_params
 from ...fidelity import protocol as P
@@ -143,10 +144,27 @@ def effective(params: dict, dataset: str, steps_per_round: int | None = None, tr
     }
 
 
-def departures(params: dict, dataset: str, steps_per_round: int | None = None,
-               trials: int | None = None) -> dict[str, str]:
-    """``{key: phrase}`` of every setting the run on ``dataset`` does otherwise than the paper."""
-    return P.departures(PROTOCOL, effective(params, dataset, steps_per_round, trials))
+#: The settings a method's own training decides (``studies.lth.method_train``): where the methods
+#: on a data set train differently, each is named per method ("steps a round 504 (PGD-init: 2,016)").
+TRAINED = ("steps", "batch_size", "lr", "checkpoint", "prunes", "prune_rates", "train_eps", "train_attack",
+           "adv_weight", "early_stopping", "stop_check")
+
+
+def departures(params: dict, dataset: str, steps_per_round: int | Mapping[str, int] | None = None,
+               trials: int | None = None, methods: Iterable[str] = ()) -> dict[str, str]:
+    """``{key: phrase}`` of every setting the run on ``dataset`` does otherwise than the paper;
+    ``steps_per_round``: as the logs have it, one count, or per method (method -> its steps a
+    round: the methods, with ``methods``, that ran there). The settings of :data:`TRAINED` are each
+    method's own (``studies.lth.method_train`` merged over ``train``), named per method where they
+    differ (:func:`holistic.fidelity.protocol.by_method`)."""
+    per = steps_per_round if isinstance(steps_per_round, Mapping) else None
+    methods = list(dict.fromkeys([*methods, *(per or {})]))
+
+    def run_of(p: dict, ms: list[str]) -> dict:
+        steps = max((per[m] for m in ms if m in per), default=None) if per is not None else steps_per_round
+        return effective(p, dataset, steps, trials)
+
+    return P.departures(PROTOCOL, P.by_method(run_of, params, "lth", methods, TRAINED))
 
 
 def note(found: dict[str, str]) -> str:

@@ -174,6 +174,15 @@ def effective(params: dict, dataset: str, methods: list[str] | None = None) -> d
     }
 
 
+#: The settings a method's own training decides (``studies.rvsm.method_train``): where the methods
+#: on a data set train differently, each is named per method.
+TRAINED = ("epochs", "steps", "batch_size", "lr")
+
+
 def departures(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, str]:
-    """``{key: phrase}`` of every setting where the run on ``dataset`` differs from :data:`PROTOCOL`."""
-    return P.departures(PROTOCOL, effective(params, dataset, methods))
+    """``{key: phrase}`` of every setting where the run on ``dataset`` differs from :data:`PROTOCOL`
+    (the settings of :data:`TRAINED` per method where ``studies.rvsm.method_train`` sets a method's
+    own: :func:`holistic.fidelity.protocol.by_method`)."""
+    methods = list(methods) if methods is not None else run_methods(params)
+    run = P.by_method(lambda p, ms: effective(p, dataset, ms), params, "rvsm", methods, TRAINED)
+    return P.departures(PROTOCOL, run)

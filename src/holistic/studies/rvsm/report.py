@@ -32,10 +32,12 @@ def run_notes(params: dict, models) -> dict[str, str]:
 
 
 def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path,
-                 claims: str | Path, fidelity: str | Path) -> None:
+                 claims: str | Path, fidelity: str | Path, sweep: str | Path | None = None) -> None:
     """``out``/:data:`OUTPUTS`, ``claims`` (CSV) and ``fidelity`` (Markdown) of the run whose eval
     files are given (``holistic.studies.base.REPORT_SIGNATURE``; the tables follow the paper's
-    layout and the train logs hold nothing they read: ``methods`` and ``logs`` are not read)."""
+    layout and the train logs hold nothing they read: ``methods`` and ``logs`` are not read).
+    ``sweep`` (a step sweep's records) is not read: no claim of the study has a ``converged``
+    precondition; the sweep's figure is the platform's (stage ``sweep``)."""
     out = Path(out)
     models = model_rows(tidy_rows(evals), configs_of(evals), evaluation_eps(params))
     summary = summarize(models)

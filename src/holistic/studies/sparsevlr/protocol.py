@@ -167,9 +167,23 @@ def effective(params: dict, dataset: str, models=None) -> dict[str, object]:
     }
 
 
+#: The settings a method's own training decides (``studies.sparsevlr.method_train``): where the
+#: methods on a data set train differently, each is named per method.
+TRAINED = ("steps", "batch_size", "lr", "lr_schedule", "eps", "eps_schedule", "sparsities", "bound",
+           "clip_grad_norm")
+
+
 def departures(params: dict, dataset: str, models=None) -> dict[str, str]:
-    """``{key: phrase}`` of every setting where the run on ``dataset`` differs from the paper."""
-    return P.departures(PROTOCOL, effective(params, dataset, models))
+    """``{key: phrase}`` of every setting where the run on ``dataset`` differs from the paper (the
+    settings of :data:`TRAINED` per method where ``studies.sparsevlr.method_train`` sets a method's
+    own: :func:`holistic.fidelity.protocol.by_method`)."""
+    rows = models[models["dataset"] == dataset] if models is not None else None
+    methods = list(dict.fromkeys(rows["method"])) if rows is not None and len(rows) else _methods(params)
+
+    def run_of(p: dict, ms: list[str]) -> dict:
+        return effective(p, dataset, None if rows is None or not len(rows) else rows[rows["method"].isin(ms)])
+
+    return P.departures(PROTOCOL, P.by_method(run_of, params, "sparsevlr", methods, TRAINED))
 
 
 def note(found: dict[str, str]) -> str:

@@ -25,9 +25,11 @@ OUTPUTS = ("tables.md", "tables.csv", "traces.csv", "errors.png", "dynamics.png"
 
 
 def write_report(params: dict, methods: list[str], evals: list, logs: list, out: str | Path,
-                 claims: str | Path, fidelity: str | Path) -> None:
+                 claims: str | Path, fidelity: str | Path, sweep: str | Path | None = None) -> None:
     """``out``/:data:`OUTPUTS`, ``claims`` (CSV) and ``fidelity`` (Markdown) of the run whose
-    eval files and train logs are given (``holistic.studies.base.REPORT_SIGNATURE``)."""
+    eval files and train logs are given (``holistic.studies.base.REPORT_SIGNATURE``). ``sweep`` (a
+    step sweep's records) is not read: no claim of the study has a ``converged`` precondition; the
+    sweep's figure is the platform's (stage ``sweep``)."""
     out = Path(out)
     models = model_errors(evals, evaluation_eps(params))
     summary = summarize(models)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ....config import lookup
+from ....config import lookup, method_params, method_train
 from ....data.splits import split_params
+from ....fidelity.protocol import per_method
 from ....records.evals import tables_eps
 from ..methods import BASELINE, METHODS
 from .tables import PAPER_RADIUS, TABLES
@@ -26,6 +27,16 @@ PAPER_GRID = {"lr": 2, "rho": 5, "lambda": 3, "beta_bar": 2, "a": 4}
 def run_model(params: Mapping) -> str:
     """The network of the run: ``studies.hdl.model``, else the methods' own (``mlp``)."""
     return lookup(params, "studies.hdl.model") or METHODS[BASELINE].model
+
+
+def run_epochs(params: Mapping):
+    """``train.epochs`` of the run's methods: one number, or where ``studies.hdl.method_train`` gives
+    a method its own, each method's named ("10 (Robust: 20)": :func:`holistic.fidelity.protocol.per_method`)."""
+    methods = list(lookup(params, "studies.hdl.methods") or METHODS)
+    if not any(method_train(params, "hdl", m) is not None for m in methods):
+        return lookup(params, "train.epochs")
+    return per_method({m: lookup(method_params(params, "hdl", m), "train.epochs") for m in methods},
+                      [m for m in methods if method_train(params, "hdl", m) is None])
 
 
 def table_notes(params: Mapping, dataset: str) -> list[str]:
@@ -48,7 +59,7 @@ def table_notes(params: Mapping, dataset: str) -> list[str]:
     else:
         notes.append(f"Architecture as the paper: {model} ({PAPER_MODEL_LABEL}).")
     departures = []
-    epochs = lookup(params, "train.epochs")
+    epochs = run_epochs(params)
     if epochs is not None and epochs != PAPER_PROTOCOL["epochs"]:
         departures.append(f"{epochs} epochs per round (paper {PAPER_PROTOCOL['epochs']})")
     split = split_params(params, dataset) if isinstance(params.get("split"), Mapping) else {}
