@@ -97,3 +97,18 @@ def test_departures_are_computed_and_every_key_compared():
         P.check_protocol(proto, "demo")
     assert P.header_note(d, "Sec. 4") == "Departs from the paper (Sec. 4): batch 64 (paper 60); optimizer sgd (paper adam)."
     assert P.header_note({}, "Sec. 4") == "Protocol of the paper (Sec. 4)."
+
+
+@pytest.mark.parametrize("a, b, met", [
+    (90.0, 90.99, True), (90.99, 90.0, True),     # within 1 point, either order
+    (90.0, 91.0, True), (91.0, 90.0, True),       # exactly 1 point apart: met (<=)
+    (90.0, math.nextafter(91.0, math.inf), False),  # just beyond, either order
+    (math.nextafter(91.0, math.inf), 90.0, False),
+    (90.0, 91.5, False), (91.5, 90.0, False),     # beyond, either order (not a signed a - b)
+    (10.0, 10.95, True),                          # absolute points: 9.5 % of 10 apart, still 0.95 point
+    (95.0, 95.0, True), (math.nan, 90.0, False), (90.0, math.nan, False),
+])
+def test_matched_sparsity_is_within_one_absolute_point_boundary_included(a, b, met):
+    p = E.matched_sparsity(a, b)
+    assert p.name == "matched_sparsity" and p.met is met
+    assert E.matched_sparsity(a, b, within_points=2.0).met is (abs(a - b) <= 2.0)  # the margin is the argument

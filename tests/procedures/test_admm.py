@@ -29,6 +29,31 @@ def test_projection_prunes_exactly_the_requested_share_of_each_model():
             assert float(w[k][kept].abs().min()) >= float(w[k][~kept].abs().max())
 
 
+def brute_force_kept(values: list[float], s: float) -> list[bool]:
+    """The reference of Pi_S: sort every |w| (ties: the earlier position first), prune the first
+    round(s n), keep the rest."""
+    order = sorted(range(len(values)), key=lambda i: (abs(values[i]), i))
+    dropped = set(order[:round(s * len(values))])
+    return [i not in dropped for i in range(len(values))]
+
+
+def test_projection_keeps_the_largest_magnitudes_as_a_brute_force_sort_does():
+    """``project`` and the training path's projection (``ADMM.end_epoch``'s ``Z = Pi_S(W)``)
+    against the sorted reference, with ties of |w| and signs mixed."""
+    w = torch.randn(3, 7, 9, generator=torch.Generator().manual_seed(3))  # 63 weights per model
+    w[0, 0, :4], w[0, 1, :3], w[2, 3, :5] = 0.5, -0.5, -0.25
+    s = torch.tensor([0.8, 0.3, 0.55])
+    z = admm.project(w, s, channel=False, axis=2)
+    for k in range(3):
+        kept = brute_force_kept(w[k].flatten().tolist(), float(s[k]))
+        assert (z[k].flatten() != 0).tolist() == kept
+        assert torch.equal(z[k].flatten()[torch.tensor(kept)], w[k].flatten()[torch.tensor(kept)])
+    params = {"W0": w.clone()}
+    state = PROCEDURES["admm"].init_state(params, ["W0"])
+    PROCEDURES["admm"].end_epoch(params, state, {"admm_rho": torch.ones(3), "admm_sparsity": s}, 0, True, {})
+    assert torch.equal(state["Z"]["W0"], z) and torch.equal(state["U"]["W0"], w - z)
+
+
 def test_projection_is_exact_with_ties_and_a_share_that_is_not_a_whole_count():
     w = torch.tensor([[[0.5, -0.5, 0.5, 0.5, 1.0, -2.0, 0.0]]])  # ties of |w| = 0.5
     z = admm.project(w, torch.tensor([0.5]), channel=False, axis=2)  # round(3.5) = 4 pruned

@@ -5,6 +5,7 @@ the group lasso, and channel pruning in the generic loop."""
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from conftest import blobs
@@ -59,6 +60,27 @@ def test_group_l0_prox_keeps_a_group_iff_its_norm_exceeds_sqrt_2_lambda_over_bet
     W = torch.tensor([[[3.0, 4.0], [0.3, 0.4]], [[3.0, 4.0], [0.3, 0.4]]])  # [G=2, in=2, out=2]
     U = rgsm.prox_group_l0(W, 1, torch.tensor([5.0, 0.4]))
     assert torch.equal(U, torch.tensor([[[0.0, 0.0], [0.0, 0.0]], [[3.0, 4.0], [0.3, 0.4]]]))
+
+
+def test_the_training_path_keeps_whole_input_groups_by_l2_norm_strictly_above_gamma():
+    """What training runs (``RGSM.end_epoch``: w <- u, ``RGSM.effective``: the penalty) on a dense
+    layer in the MLP's layout ``[G, in, out]`` (a group = an input unit's row), beta = 2,
+    lambda_1 = 25: gamma = sqrt(2 lambda_1 / beta) = 5. Rows (3, 4): norm exactly 5, cut (strict);
+    (3, 4.5): norm 5.41, kept whole although both entries are below 5 (a per-weight threshold
+    cuts it; so does the max norm, 4.5); (3, 3): L2 4.24, cut (its L1 norm, 6, would keep it);
+    (6, 0.1): kept whole, 0.1 included. Grouping by output column would keep every entry."""
+    w = torch.tensor([[[3.0, 4.0], [3.0, 4.5], [3.0, 3.0], [6.0, 0.1]]])
+    params = {"W0": w.clone().requires_grad_(), "b0": torch.zeros(1, 2)}
+    hp = {"rgsm_beta": torch.tensor([2.0]), "rgsm_lambda1": torch.tensor([25.0]), "rgsm_lambda2": torch.tensor([0.1])}
+    proc = PROCEDURES["rgsm"]
+    state = proc.init_state(params, ["W0"])
+    _, penalty = proc.effective(params, state, hp, True, 0, 1)
+    norms = [5.0, math.sqrt(29.25), math.sqrt(18.0), math.sqrt(36.01)]
+    cut = 3.0**2 + 4.0**2 + 3.0**2 + 3.0**2  # ||w - u||^2 over the cut rows
+    assert penalty.item() == pytest.approx(0.1 * sum(norms) + 2.0 / 2 * cut, rel=1e-6)
+    with torch.no_grad():
+        proc.end_epoch(params, state, hp, 0, True, {})
+    assert torch.equal(params["W0"].detach(), torch.tensor([[[0.0, 0.0], [3.0, 4.5], [0.0, 0.0], [6.0, 0.1]]]))
 
 
 def test_group_lasso_is_the_sum_of_group_norms():

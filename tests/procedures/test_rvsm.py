@@ -1,5 +1,9 @@
-"""RVSM (Dinh et al., Alg. 1, eq. 4): the hard threshold, Theorem 1's descent on a smooth toy
-problem, and the procedure in the generic loop (sparsity falls as beta grows; w <- u at epoch ends)."""
+"""RVSM (Dinh et al., Alg. 1, eq. 4): the hard threshold at gamma = sqrt(2 lambda / beta), strict,
+on the path training runs (``RVSM.effective``'s penalty and gradient, ``end_epoch``'s w <- u);
+Theorem 1's descent on a smooth toy problem, stepping through that same penalty; and the procedure
+in the generic loop (sparsity falls as beta grows; w <- u at epoch ends)."""
+
+import math
 
 import numpy as np
 import torch
@@ -36,30 +40,39 @@ def test_hard_threshold_keeps_exactly_the_entries_above_gamma():
 
 
 def quadratic(seed=0, d=12, G=1):
-    """An L-smooth f(w) = 1/2 (w - c)^T A (w - c) per model, with its gradient and L."""
+    """An L-smooth f(w) = 1/2 (w - c)^T A (w - c) per model, and L."""
     g = torch.Generator().manual_seed(seed)
     M = torch.randn(d, d, generator=g, dtype=torch.float64)
     A = M.T @ M / d + 0.1 * torch.eye(d, dtype=torch.float64)
     c = torch.randn(G, d, generator=g, dtype=torch.float64)
     L = float(torch.linalg.eigvalsh(A).max())
     f = lambda w: 0.5 * torch.einsum("gi,ij,gj->g", w - c, A, w - c)  # noqa: E731
-    grad = lambda w: (w - c) @ A  # noqa: E731
-    return f, grad, L, c
+    return f, L, c
 
 
 def lagrangian_trajectory(eta_factor, steps=150):
-    f, grad, L, c = quadratic()
-    lam, beta = torch.tensor([0.02], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)
-    eta = eta_factor * 2 / (float(beta) + L)
-    gamma = rvsm.threshold(lam, beta)
+    """Alg. 1 on the path training runs: each w-step is a plain gradient step (eta) on f(w) plus
+    the procedure's own penalty (``RVSM.effective``: beta/2 ||w - H_gamma(w)||^2, u detached), i.e.
+    ``w - eta grad f(w) - eta beta (w - u)``, u the exact argmin at the current w. The Lagrangian
+    of eq. (4) is computed here from its definition, ``f(w) + lambda #{|w_i| > gamma} + beta/2
+    sum_{|w_i| <= gamma} w_i^2``."""
+    f, L, c = quadratic()
+    lam, beta = 0.02, 1.0
+    hp = {"rvsm_lambda": torch.tensor([lam], dtype=torch.float64),
+          "rvsm_beta": torch.tensor([beta], dtype=torch.float64)}
+    eta = eta_factor * 2 / (beta + L)
+    gamma = math.sqrt(2 * lam / beta)
+    proc = PROCEDURES["rvsm"]
     w = 0.05 * torch.randn(c.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    u = rvsm.hard_threshold(w, gamma)
     values, supports = [], set()
     for _ in range(steps):
-        values.append(float(rvsm.relaxed_lagrangian(f(w), [w], [u], lam, beta)))
-        w = rvsm.rvsm_step(w, grad(w), u, eta, beta)
-        u = rvsm.hard_threshold(w, gamma)  # the exact argmin over u at the new w
-        supports.add(tuple((u != 0).flatten().tolist()))
+        kept = w.abs() > gamma
+        values.append(float(f(w) + lam * kept.sum() + beta / 2 * w[~kept].pow(2).sum()))
+        supports.add(tuple(kept.flatten().tolist()))
+        params = {"W0": w.clone().requires_grad_()}
+        eff, penalty = proc.effective(params, proc.init_state(params, ["W0"]), hp, True, 0, 1)
+        (f(eff["W0"]) + penalty).sum().backward()
+        w = (w - eta * params["W0"].grad).detach()
     return np.array(values), supports
 
 
@@ -73,6 +86,27 @@ def test_theorem_1_the_relaxed_lagrangian_never_increases_below_the_step_bound()
 def test_above_the_step_bound_the_lagrangian_can_grow():
     values, _ = lagrangian_trajectory(1.3, steps=60)
     assert np.any(np.diff(values) > 0)
+
+
+def test_the_training_path_thresholds_strictly_at_gamma_sqrt_2_lambda_over_beta():
+    """What training runs, ``RVSM.effective`` (the penalty and its gradient ``beta (w - u)``) and
+    ``end_epoch`` (w <- u), with lambda = 0.25, beta = 2: gamma = sqrt(2 lambda / beta) = 0.5
+    exactly (sqrt(lambda / beta) = 0.35, 2 lambda / beta = 0.25, sqrt(2 lambda beta) = 1 would
+    differ); the entries at exactly |w| = gamma are cut (strict >)."""
+    w = torch.tensor([[[0.5, -0.5, 0.49, -0.51], [0.0, 2.0, 0.75, -0.3]]])  # [G=1, 2, 4]
+    hp = {"rvsm_beta": torch.tensor([2.0]), "rvsm_lambda": torch.tensor([0.25])}
+    proc = PROCEDURES["rvsm"]
+    params = {"W0": w.clone().requires_grad_(), "b0": torch.zeros(1, 4)}
+    state = proc.init_state(params, ["W0"])
+    _, penalty = proc.effective(params, state, hp, True, 0, 1)
+    cut = (0.5, -0.5, 0.49, 0.0, -0.3)  # u = 0 there: beta/2 (w - u)^2 = w^2
+    assert torch.allclose(penalty, torch.tensor([2.0 / 2 * sum(x * x for x in cut)]), rtol=1e-6, atol=0)
+    penalty.sum().backward()
+    assert torch.equal(params["W0"].grad, torch.tensor([[[1.0, -1.0, 0.98, 0.0], [0.0, 0.0, 0.0, -0.6]]]))
+    with torch.no_grad():
+        proc.end_epoch(params, state, hp, 0, True, {})
+    assert torch.equal(params["W0"].detach(), torch.tensor([[[0.0, 0.0, 0.0, -0.51], [0.0, 2.0, 0.75, 0.0]]]))
+    assert torch.equal(params["b0"], torch.zeros(1, 4))  # only the prunable weights
 
 
 def test_sparsity_falls_as_beta_grows_and_weights_are_u_at_epoch_ends():

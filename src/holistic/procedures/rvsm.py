@@ -11,7 +11,8 @@ minimised by Alg. 1, per batch:
 where ``H_gamma`` keeps the entries with ``|w_i| > gamma`` and zeroes the rest (the exact
 argmin of eq. (4) over u). At the end of every epoch w is replaced by u (the code's
 ``replace_weight`` does so permanently), so the validated and kept weights are exactly sparse.
-Theorem 1: for f L-smooth and ``eta < 2 / (beta + L)``, ``L_beta(w^t, u^t)`` is non-increasing.
+Theorem 1: for f L-smooth and ``eta < 2 / (beta + L)``, ``L_beta(w^t, u^t)`` is non-increasing
+(tested on the path training runs: plain gradient steps on f plus :meth:`RVSM.effective`'s penalty).
 
 On the platform each model has its own Adam, not the paper's SGD, so the w-step is not the
 optimizer's own: the coupling enters as the penalty ``beta/2 ||w - H_gamma(w)||^2`` with u
@@ -47,22 +48,6 @@ def hard_threshold(w: Tensor, gamma: Tensor) -> Tensor:
 def coupling(W: list[Tensor], U: list[Tensor], beta: Tensor) -> Tensor:
     """``beta/2 sum_l ||w_l - u_l||^2`` per model ``[G]``."""
     return beta / 2 * sum((w - u).pow(2).flatten(1).sum(dim=1) for w, u in zip(W, U))
-
-
-def l0(U: list[Tensor]) -> Tensor:
-    """``||u||_0`` per model ``[G]``: the nonzero entries."""
-    return sum((u != 0).flatten(1).sum(dim=1) for u in U).to(U[0].dtype)
-
-
-def relaxed_lagrangian(f: Tensor, W: list[Tensor], U: list[Tensor], lam: Tensor, beta: Tensor) -> Tensor:
-    """Eq. (4), ``L_beta(w, u) = f(w) + lambda ||u||_0 + beta/2 ||w - u||^2`` per model ``[G]``,
-    from ``f(w)`` ``[G]``."""
-    return f + lam * l0(U) + coupling(W, U, beta)
-
-
-def rvsm_step(w: Tensor, grad: Tensor, u: Tensor, eta: float, beta: Tensor) -> Tensor:
-    """Alg. 1's w-update with a plain gradient step: ``w - eta grad f(w) - eta beta (w - u)``."""
-    return w - eta * grad - eta * per_model(beta, w) * (w - u)
 
 
 class RVSM(Single):

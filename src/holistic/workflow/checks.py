@@ -109,19 +109,38 @@ def check_studies(params: dict, registry, source: str = "params") -> list[StudyJ
     return out_
 
 
+def run_methods(given, field: str, name: str, study, methods: list[str], what: str, source: str,
+                per_key: bool = False) -> None:
+    """Every key of ``given`` (a ``studies.<name>.<key>`` mapping) a method of the study that trains
+    in this run; ParamsError naming the field (``field.<method>`` with ``per_key``) otherwise.
+    ``what`` says what the setting does to a run's method (the error's last words)."""
+    for m in given:
+        at = f"{field}.{m}" if per_key else field
+        if m not in study.methods:
+            raise ParamsError(f"{source}: field '{at}': unknown method {m!r} of study {name!r}; "
+                              f"known: {', '.join(study.methods)}")
+        if m not in methods:
+            raise ParamsError(f"{source}: field '{at}': method {m!r} does not train in this run "
+                              f"(studies.{name}.methods: {', '.join(methods)}); {what}")
+
+
+def positive_ints(values, field: str, what: str, why: str, source: str) -> list[int]:
+    """``values`` a non-empty list of integers >= 1 (``what``: their name; ``why``: their meaning);
+    ParamsError naming the field otherwise."""
+    if not isinstance(values, list) or not values:
+        raise ParamsError(f"{source}: field '{field}': a non-empty list of {what}, got {values!r}")
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+    if bad:
+        raise ParamsError(f"{source}: field '{field}': {what} are integers >= 1 ({why}), got {bad[0]!r}")
+    return values
+
+
 def check_method_train(slice_: dict, name: str, study, methods: list[str], source: str = "params") -> None:
     """``studies.<name>.method_train`` checked: each key a method of the study that trains in this
     run (its value, merged over ``train``, the params' validation checked: :mod:`holistic.config`);
     ParamsError naming the field otherwise."""
-    field = f"studies.{name}.method_train"
-    for m in slice_.get("method_train") or {}:
-        if m not in study.methods:
-            raise ParamsError(f"{source}: field '{field}.{m}': unknown method {m!r} of study {name!r}; "
-                              f"known: {', '.join(study.methods)}")
-        if m not in methods:
-            raise ParamsError(f"{source}: field '{field}.{m}': method {m!r} does not train in this run "
-                              f"(studies.{name}.methods: {', '.join(methods)}); a method's training is set "
-                              f"for a run's method")
+    run_methods(slice_.get("method_train") or {}, f"studies.{name}.method_train", name, study, methods,
+                "a method's training is set for a run's method", source, per_key=True)
 
 
 def step_budgets(slice_: dict, name: str, study, methods: list[str],
@@ -132,20 +151,10 @@ def step_budgets(slice_: dict, name: str, study, methods: list[str],
     the field otherwise. Returns (method, its budgets) in table order."""
     given = slice_.get("step_budgets") or {}
     field = f"studies.{name}.step_budgets"
+    run_methods(given, field, name, study, methods, "a step sweep lengthens a run's method", source)
     for m, budgets in given.items():
-        if m not in study.methods:
-            raise ParamsError(f"{source}: field '{field}': unknown method {m!r} of study {name!r}; "
-                              f"known: {', '.join(study.methods)}")
-        if m not in methods:
-            raise ParamsError(f"{source}: field '{field}': method {m!r} does not train in this run "
-                              f"(studies.{name}.methods: {', '.join(methods)}); a step sweep lengthens a run's method")
-        if not isinstance(budgets, list) or not budgets:
-            raise ParamsError(f"{source}: field '{field}.{m}': a non-empty list of step budgets, got {budgets!r}")
-        bad = [b for b in budgets if isinstance(b, bool) or not isinstance(b, int) or b < 1]
-        if bad:
-            raise ParamsError(f"{source}: field '{field}.{m}': step budgets are integers >= 1 (optimizer steps "
-                              f"a round), got {bad[0]!r}")
-        if any(a >= b for a, b in zip(budgets, budgets[1:])):
+        positive_ints(budgets, f"{field}.{m}", "step budgets", "optimizer steps a round", source)
+        if any(x >= y for x, y in zip(budgets, budgets[1:])):
             raise ParamsError(f"{source}: field '{field}.{m}': step budgets must be distinct and ascending, "
                               f"got {budgets}")
     return tuple((m, tuple(given[m])) for m in methods if m in given)
@@ -158,19 +167,10 @@ def replicate_offsets(slice_: dict, name: str, study, methods: list[str],
     ParamsError naming the field otherwise. Returns (method, its offsets ascending) in table order."""
     given = slice_.get("replicates") or {}
     field = f"studies.{name}.replicates"
+    run_methods(given, field, name, study, methods, "a replicate repeats a run's method", source)
     for m, offsets in given.items():
-        if m not in study.methods:
-            raise ParamsError(f"{source}: field '{field}': unknown method {m!r} of study {name!r}; "
-                              f"known: {', '.join(study.methods)}")
-        if m not in methods:
-            raise ParamsError(f"{source}: field '{field}': method {m!r} does not train in this run "
-                              f"(studies.{name}.methods: {', '.join(methods)}); a replicate repeats a run's method")
-        if not isinstance(offsets, list) or not offsets:
-            raise ParamsError(f"{source}: field '{field}.{m}': a non-empty list of seed offsets, got {offsets!r}")
-        bad = [o for o in offsets if isinstance(o, bool) or not isinstance(o, int) or o < 1]
-        if bad:
-            raise ParamsError(f"{source}: field '{field}.{m}': seed offsets are integers >= 1 (the replicate "
-                              f"trains with seed + offset; 0 is the method itself), got {bad[0]!r}")
+        positive_ints(offsets, f"{field}.{m}", "seed offsets",
+                      "the replicate trains with seed + offset; 0 is the method itself", source)
         dup = sorted({o for o in offsets if offsets.count(o) > 1})
         if dup:
             raise ParamsError(f"{source}: field '{field}.{m}': seed offset(s) {', '.join(map(str, dup))} "

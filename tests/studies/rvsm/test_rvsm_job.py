@@ -1,7 +1,9 @@
 """A tiny real run of study rvsm through the job layer (train job, then the attack job on the
 saved model file, then the study's report): the single net with RVSM and with ADMM + final
-projection, and the noisy En_2 net; natural >= robust on every model (noise off and on), the
-noise-on rows (EOT among them) only for the noisy net, and the claims table's format."""
+projection, and the noisy En_2 net; natural >= robust on every model with the noise off, the
+noise-on rows (EOT among them) only for the noisy net, and the claims table's format. (With the
+noise on, natural >= robust holds by construction, a point robust only where the clean pass is
+correct too: it is pinned where it can fail, tests/evaluation/test_noise_and_layers.py.)"""
 
 from pathlib import Path
 
@@ -55,7 +57,6 @@ def test_three_methods_through_the_jobs_and_the_report(tmp_path):
     noisy = s["network"] == "En2ResMLP"
     assert s.loc[noisy, ["A1_noise", "A3_noise", "eot"]].notna().all().all()
     assert s.loc[~noisy, ["A1_noise", "eot"]].isna().all().all()
-    assert (s.loc[noisy, "A1_noise"] >= s.loc[noisy, "eot"]).all()
     # ADMM with the final projection: exactly round(0.8 n) of each prunable layer's n weights are zero
     sizes = [36 * 256] + [256 * 256] * 4  # stem, then fc1, fc2 of the two blocks (the head is not pruned)
     exact = 100 * sum(round(0.8 * n) for n in sizes) / sum(sizes)

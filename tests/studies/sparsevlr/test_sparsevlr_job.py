@@ -69,8 +69,10 @@ def test_dense_then_pruned_methods_through_the_jobs_and_the_report(tmp_path):
     assert all(torch.equal(pm[n][pm[n] != 0], dense[n][pm[n] != 0]) for n in dense)  # the rest: the dense model's
     assert json.loads((tmp_path / "PM.log.json").read_text())["steps"] == 0  # no retraining
     trace = json.loads((tmp_path / "RSM-T.log.json").read_text())["trace"]
+    # the per-epoch logs reach the train log (their values: tests/procedures/test_dynamic_sparse.py; a flow
+    # > 0 here could not fail: the output bias alone gets gradient, and this 99 % seed keeps no weight of the
+    # first dense layer, issue 32 item 2)
     assert len(trace["sparse_gradient_flow"]) == 2 and len(trace["sparse_state_changes"]) == 2
-    assert trace["sparse_gradient_flow"][0][0] > 0
 
     models = model_errors(evals, evaluation_eps(params))
     assert len(models) == 4 and models[["standard", "pgd", "ibp", "crown"]].notna().all().all()
