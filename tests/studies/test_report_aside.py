@@ -54,7 +54,7 @@ def run(tmp_path, monkeypatch):
     (tmp_path / "run.yaml").write_text("split: {per_dataset: {mnist: {n_splits: 2}}}\n")
     state = {"text": "first", "fail": False}
 
-    def entry(params, methods, evals, logs, out, claims, fidelity):
+    def entry(params, methods, evals, logs, out, claims, fidelity, sweep=None):
         write_text(Path(out) / "levels.md", state["text"])
         if state["fail"]:
             raise DataError("the report failed half-way")
