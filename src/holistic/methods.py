@@ -88,9 +88,10 @@ class Method:
 
     def check_training(self, train: dict) -> tuple[str, str] | None:
         """The first ``(field, reason)`` where the params' ``train`` section (with this method's fixed
-        ``settings``) does not suit its optimizer or schedule (``piece.check``); None where it does."""
+        ``settings``) does not suit its optimizer, schedule or procedure (``piece.check``: e.g.
+        ``train.imp.paper_prunes``); None where it does."""
         train = self.with_settings(train)
-        for piece in self.training_pieces():
+        for piece in [*self.training_pieces(), self.pieces()[3]]:
             bad = piece.check(train) if hasattr(piece, "check") else None
             if bad is not None:
                 return bad

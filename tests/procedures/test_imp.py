@@ -169,7 +169,10 @@ def test_chunks_never_change_the_rounds():
             assert all(torch.equal(x, y) for x, y in pairs), k
 
 
-def test_rounds_are_selected_at_epoch_ends_only():
-    with pytest.raises(ValueError, match="select_every_steps"):
-        train_grid(images(), Method(model=NET, procedure="imp"), model_grid(Method(model=NET, procedure="imp"),
-                   {"lr": [0.01]}, 1), TrainConfig(epochs=1, batch_size=16, select_every_steps=2), log=None)
+def test_rounds_are_selected_at_epoch_ends_or_every_k_steps():
+    """select_every_steps = 3, 4 steps a round: after steps 3 and 4 (the round's last; more in
+    tests/train/test_round_checkpoint_steps.py)."""
+    method = Method(model=NET, procedure="imp")
+    cfg = TrainConfig(epochs=1, batch_size=16, select_every_steps=3, settings={"imp": {"prunes": 1}})
+    res = train_grid(images(), method, model_grid(method, {"lr": [0.01]}, 1), cfg, log=None)
+    assert [tuple(r["val_loss_curve"].shape) for r in res.rounds] == [(2, 1), (2, 1)]

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHAPE = (1, 6, 6)
 SMALL = {"train": {"epochs": 2, "batch_size": 16, "grid": {"lr": [0.01]}, "max_steps_per_round": None,
                    "min_steps_per_round": None, "select_every_steps": None,
-                   "imp": {"prunes": 3}, "progressive": {"prunes": 3}}}
+                   "imp": {"prunes": 3, "paper_prunes": [1, 3, 4]}, "progressive": {"prunes": 3}}}
 
 
 def images(n=120, k=3):
@@ -65,20 +65,24 @@ def prune_rounds(method: Method, params: dict, data):
     return out
 
 
-def expected_count(procedure, candidates: int, output: bool) -> int:
-    """How many of a layer's candidates (one model's) the procedure's rule removes: progressive
-    ``floor(rho n)`` of the n nonzero kept weights, imp ``round(s n)`` of the n kept (s: the
-    output layer's rate for the output layer)."""
+def expected_count(procedure, candidates: int, output: bool, r: int) -> int:
+    """How many of a layer's candidates (one model's) the procedure's rule removes after round r:
+    progressive ``floor(rho n)`` of the n nonzero kept weights, imp ``round(s n)`` of the n kept
+    (s: the output layer's rate for the output layer), applied once for each of the paper's prunes
+    between the round's level and the next (``train.imp.paper_prunes``; one without it)."""
     if isinstance(procedure, ProgressivePruning):
         return math.floor(Fraction(procedure.rate) * candidates)
-    return round(Fraction(procedure.output_rate if output else procedure.rate) * candidates)
+    s, n = Fraction(procedure.output_rate if output else procedure.rate), candidates
+    for _ in range(procedure.levels[r + 1] - procedure.levels[r]):
+        n -= round(s * n)
+    return candidates - n
 
 
 def check_smallest_removed(method: Method, params: dict, rounds) -> None:
     procedure = PROCEDURES[method.procedure].configured(job.piece_sections(params, method))
     progressive = isinstance(procedure, ProgressivePruning)
     assert rounds, "no pruning happened"
-    for theta, before, after in rounds:
+    for r, (theta, before, after) in enumerate(rounds):
         names = list(after)
         for i, n in enumerate(names):
             for g in range(after[n].shape[0]):
@@ -88,7 +92,7 @@ def check_smallest_removed(method: Method, params: dict, rounds) -> None:
                 if progressive:  # a kept weight trained to exactly 0 counts as pruned
                     assert not (b & (w == 0) & a).any()
                 removed = b & ~a & candidates
-                count = expected_count(procedure, int(candidates.sum()), i == len(names) - 1)
+                count = expected_count(procedure, int(candidates.sum()), i == len(names) - 1, r)
                 assert int(removed.sum()) == count > 0, (n, g)
                 # the removed ones are the smallest |theta| of the trained weights the layer kept
                 assert w[removed].max() <= w[a].min(), (n, g)

@@ -4,9 +4,13 @@
 From a uniform random start in the eps-ball, ``steps`` signed-gradient ascent steps of size
 ``alpha`` on a per-sample loss (cross-entropy, or the C&W margin ``max_{i != y} z_i - z_y``),
 each followed by the projection onto the eps-ball around x intersected with the input box;
-``restarts`` runs from independent starts. Per sample the strongest point seen is returned:
-a misclassified one if any (then the one of highest loss among those), else the one of
-highest loss.
+``restarts`` runs from independent starts. Which point is returned (``iterate``, :data:`ITERATES`):
+
+* ``strongest`` (every evaluation attack; adversarial training's default): per sample the
+  strongest point seen over the ``steps + 1`` iterates of every run, a misclassified one if any
+  (then the one of highest loss among those), else the one of highest loss;
+* ``last``: the final iterate of the one run (``restarts`` 1), as CleverHans'
+  ``ProjectedGradientDescent`` and Madry et al.'s code return it (``train.adversarial.iterate``).
 
 ``pgd`` is the attack as the HDL paper ran it: one run of 40 cross-entropy steps of the
 relative size ``alpha = 2.5 eps / 40`` (``attack.pgd_steps``, ``attack.pgd_step_size``).
@@ -33,20 +37,34 @@ def margin_loss(z: Tensor, y: Tensor) -> Tensor:
 
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"ce": per_sample_loss, "margin": margin_loss}
 STEPS = ("relative", "absolute")
+#: The point PGD returns per sample: the strongest of its iterates, or the last (module docstring).
+ITERATES = ("strongest", "last")
 
 
 def pgd(f: Logits, x: Tensor, y: Tensor, eps: float, steps: int, alpha: float,
-        box: tuple[float, float] | None, generator, restarts: int = 1, loss: str = "ce") -> Tensor:
+        box: tuple[float, float] | None, generator, restarts: int = 1, loss: str = "ce",
+        iterate: str = "strongest") -> Tensor:
     """Adversarial inputs ``[G, N, ...]`` for the models ``f``, inputs x ``[G, N, ...]``, labels ``[G, N]``.
 
     ``generator`` draws the random starts, one per restart (see :func:`common.noise`: one
     generator for all models, or one per model, then a model's attack does not depend on
-    which other models share the call).
+    which other models share the call). ``iterate``: ``strongest`` or ``last`` (:data:`ITERATES`;
+    ``last`` with one restart only).
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown PGD loss {loss!r}; known: {', '.join(LOSSES)}")
+    if iterate not in ITERATES:
+        raise ValueError(f"unknown PGD iterate rule {iterate!r}; known: {', '.join(ITERATES)}")
+    if iterate == "last" and restarts != 1:
+        raise ValueError(f"PGD's last iterate is one run's: {restarts} restarts")
     loss_fn = LOSSES[loss]
     x = x.detach()
+    if iterate == "last":
+        x_adv = project(x + (noise(x, generator) * 2 - 1) * eps, x, eps, box)
+        for _ in range(steps):
+            _, grad, _ = loss_and_grad(f, x_adv, y, loss_fn)
+            x_adv = project(x_adv + alpha * grad.sign(), x, eps, box)
+        return x_adv.detach()
     best = x
     best_loss = torch.full(x.shape[:2], -float("inf"), device=x.device, dtype=x.dtype)
     best_wrong = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)

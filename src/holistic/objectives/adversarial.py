@@ -9,10 +9,14 @@ the parameters detached (its input gradients never reach the weights, as the pub
 (``train.adversarial.attack``), both on the true labels and within the box (``[0, 1]`` for
 images; the data's box), from :mod:`holistic.attacks`:
 
-* ``fgsm``: ``x + eps sign(grad_x CE)``, one step;
+* ``fgsm``: ``x + eps sign(grad_x CE)``, one step, returned as it is (never compared with x);
 * ``pgd``: a uniform random start in the eps-ball, ``steps`` signed-gradient steps of the
   absolute size ``step_size`` (the paper's eps 0.3, 10 steps of 0.05), each projected onto the
-  ball and the box; per sample the strongest point seen (:func:`holistic.attacks.pgd.pgd`).
+  ball and the box (:func:`holistic.attacks.pgd.pgd`); which of its ``steps + 1`` iterates is
+  ``x_adv`` (``train.adversarial.iterate``): ``strongest`` (the default), per sample the strongest
+  (a misclassified one if any, then the highest loss; the evaluation's rule), or ``last``, the
+  final iterate, as the papers' attacks (CleverHans' ``ProjectedGradientDescent``, Madry et al.'s
+  code) return it. FGSM's one step is ``x_adv`` under either rule.
 
 The random start draws from one generator per model that the trainer seeds by the model's
 split and step (``stochastic``: :func:`holistic.train.seeds.draw_seed`), so a model trains the
@@ -27,11 +31,13 @@ from torch import Tensor
 from ..train.pieces import piece_settings
 from .ce import per_sample_loss
 
-DEFAULTS = {"attack": "pgd", "eps": 0.3, "steps": 10, "step_size": 0.05, "weight": 0.5}
+DEFAULTS = {"attack": "pgd", "eps": 0.3, "steps": 10, "step_size": 0.05, "weight": 0.5, "iterate": "strongest"}
 
 #: The attacks adversarial training runs (the functions of the registered ``fgsm`` and ``pgd``,
 #: with this loss's settings: ``pgd``'s step is absolute here, not the HDL paper's relative one).
 TRAINING_ATTACKS = ("fgsm", "pgd")
+#: Which PGD iterate is x_adv (:data:`holistic.attacks.pgd.ITERATES`; ``strongest``: every result so far).
+ITERATES = ("strongest", "last")
 
 
 def adversarial_loss(natural: Tensor, adversarial: Tensor, w: float) -> Tensor:
@@ -54,14 +60,16 @@ class Adversarial:
 
     def __init__(self, attack: str = DEFAULTS["attack"], eps: float = DEFAULTS["eps"], steps: int = DEFAULTS["steps"],
                  step_size: float = DEFAULTS["step_size"], weight: float = DEFAULTS["weight"],
-                 box: tuple[float, float] | None = (0.0, 1.0)):
+                 iterate: str = DEFAULTS["iterate"], box: tuple[float, float] | None = (0.0, 1.0)):
         if attack not in TRAINING_ATTACKS:
             raise ValueError(f"train.adversarial.attack: {attack!r} does not train; "
                              f"one of {', '.join(TRAINING_ATTACKS)}")
         if not 0 <= weight <= 1:
             raise ValueError(f"train.adversarial.weight {weight}: not in [0, 1]")
+        if iterate not in ITERATES:
+            raise ValueError(f"train.adversarial.iterate: {iterate!r} is not one of {', '.join(ITERATES)}")
         self.attack, self.eps, self.steps, self.step_size = attack, float(eps), int(steps), float(step_size)
-        self.weight, self.box = float(weight), box
+        self.weight, self.iterate, self.box = float(weight), iterate, box
 
     def configured(self, settings: dict, box: tuple[float, float] | None = (0.0, 1.0)) -> "Adversarial":
         """The loss with ``train.adversarial`` (over :data:`DEFAULTS`) on the data's input ``box``."""
@@ -78,7 +86,7 @@ class Adversarial:
             return fgsm(f, x, y, self.eps, self.box)
         if generators is None:
             raise ValueError("the pgd training attack needs one generator per model (its random start)")
-        return pgd(f, x, y, self.eps, self.steps, self.step_size, self.box, generators)
+        return pgd(f, x, y, self.eps, self.steps, self.step_size, self.box, generators, iterate=self.iterate)
 
     def per_sample(self, model, params: dict, x: Tensor, y: Tensor, hp: dict, out, reference: bool = False,
                    generators=None) -> Tensor:

@@ -19,6 +19,7 @@ class TrainConfig:
     device: str = "cpu"
     robust_gradient: str = "jacobian"  # or "autograd": the general double-backprop path (reference)
     select_every_steps: int | None = None  # None: select at epoch ends; K: before steps 0, K, 2K, ...
+    # (procedures with per-round results: after steps K, 2K, ... of each round and after its last)
     settings: dict = field(default_factory=dict)  # params train sub-sections the pieces read: {"imp": {...}}
 
 

@@ -24,7 +24,9 @@ its gates, ``sum().backward()``, Adam one tensor at a time) gives.
 A training is rounds (:func:`train_round`) of epochs (:func:`train_epoch`) of steps
 (:func:`train_step`) on a :class:`holistic.train.grid.Grid` (the pieces, the data and the
 training state); each epoch ends with the choice of the kept checkpoint
-(:func:`select_checkpoint`, :mod:`holistic.train.validation`). The optional parts of the
+(:func:`select_checkpoint`, :mod:`holistic.train.validation`; a procedure with per-round
+results and ``select_every_steps = K`` chooses after every K-th step of a round and its last
+instead, :func:`validate_round`). The optional parts of the
 pieces' protocol (what a round starts from, per-round results, per-step hyperparameters,
 learning-rate decay, clipping, random draws, noise, the procedure's hooks) are read in one
 place, :class:`holistic.train.pieces.Hooks`; none changes a method that does not use them. The
@@ -52,7 +54,7 @@ from .config import TrainConfig
 from .grid import Grid
 from .result import TrainResult, round_record
 from .resume import RoundState
-from .validation import accuracy, validation_loss
+from .validation import accuracy, candidate_steps, is_candidate, validation_loss
 
 
 def train_grid(data: SplitTensors, method: Method, specs: list[ModelSpec], cfg: TrainConfig,
@@ -94,8 +96,9 @@ def train_round(g: Grid, r: int) -> None:
     """Round ``r``: its start, its epochs (each ending with the selection), then its end."""
     final = r == g.n_rounds - 1
     restart(g, r)
-    if g.hooks.round_results:  # the round's own checkpoint, chosen among this round's epochs
-        g.best.new_round(g.G, g.device)
+    if g.hooks.round_results:  # the round's own checkpoint, chosen among this round's candidates
+        first = candidate_steps(g.T, g.spe, g.cfg.select_every_steps)[0]
+        g.best.new_round(g.G, g.device, first, (first - 1) // g.spe)
         g.curves = {"loss": [], "accuracy": []}
     g.trace["round_start_weight_sums"].append(_weight_sums([g.params[n] for n in g.prunable]))
     opt = g.new_optimizer(final)
@@ -156,7 +159,7 @@ def train_step(g: Grid, opt, epoch: int, step: int, final: bool, hp_t: dict) -> 
     if hooks.clip_grad_norm is not None:
         clip_grad_norms_([p.grad for p in params.values() if p.grad is not None], float(hooks.clip_grad_norm))
     every = g.cfg.select_every_steps
-    if every and final and (epoch * spe + step) % every == 0:  # before this step's update
+    if every and final and not hooks.round_results and (epoch * spe + step) % every == 0:  # before the update
         with torch.no_grad():
             validate(g, epoch - 1 if step == 0 else epoch, g.procedure.effective(params, pstate, hp_t, True, 0, T)[0])
     opt.step()
@@ -165,6 +168,11 @@ def train_step(g: Grid, opt, epoch: int, step: int, final: bool, hp_t: dict) -> 
             hooks.after_step(params, pstate, hp_t, final)
     g.steps += 1
     g.progress.update(g.G)
+    done = epoch * spe + step + 1  # the round's steps so far
+    if hooks.round_results and done % spe and is_candidate(done, T, spe, every):  # epoch ends: select_checkpoint
+        with torch.no_grad():
+            eff = g.procedure.effective(params, pstate, hp_t, final, done, T)[0]
+        validate_round(g, done, eff, hp_t)
     return hp_t
 
 
@@ -186,7 +194,7 @@ def end_round(g: Grid, r: int, final: bool) -> None:
     if g.hooks.round_results:
         best = g.best
         g.rounds.append(round_record({n: best.weights[n] for n in g.params}, {n: best.weights[n] for n in g.state},
-                                     g.prunable, best.epoch, g.spe, best.loss, best.val, g.curves["loss"],
+                                     g.prunable, best.epoch, best.step, best.loss, best.val, g.curves["loss"],
                                      g.curves["accuracy"]))
     if g.hooks.after_round is not None:
         with torch.no_grad():
@@ -200,15 +208,20 @@ def end_round(g: Grid, r: int, final: bool) -> None:
 # -- selection of the kept checkpoint
 
 def select_checkpoint(g: Grid, epoch: int, final: bool, hp_t: dict) -> None:
-    """At an epoch's end: with ``round_results``, the round's checkpoint by its selection (and the
-    final round's accuracy on the validation curve); otherwise, in the final round, the
-    validation accuracy on the curve and (unless ``select_every_steps``) the best checkpoint."""
+    """At an epoch's end: with ``round_results``, the round's checkpoint by its selection where the
+    epoch's end is a candidate (always, unless ``select_every_steps``), and the final round's
+    accuracy on the validation curve; otherwise, in the final round, the validation accuracy on
+    the curve and (unless ``select_every_steps``) the best checkpoint."""
     if g.hooks.round_results:
-        with torch.no_grad():
-            eff, _ = g.procedure.effective(g.params, g.pstate, hp_t, final, (epoch + 1) * g.spe, g.T)
-        validate_round(g, epoch, eff, hp_t)
-        if final:
-            g.val_curve.append(g.curves["accuracy"][-1])
+        done = (epoch + 1) * g.spe
+        candidate = is_candidate(done, g.T, g.spe, g.cfg.select_every_steps)
+        if candidate or final:
+            with torch.no_grad():
+                eff, _ = g.procedure.effective(g.params, g.pstate, hp_t, final, done, g.T)
+        if candidate:
+            validate_round(g, done, eff, hp_t)
+        if final:  # one point an epoch (with select_every_steps, the epoch's end need not be a candidate)
+            g.val_curve.append(g.curves["accuracy"][-1] if candidate else validate(g, epoch, eff, select=False))
     elif final:
         with torch.no_grad():
             eff, _ = g.procedure.effective(g.params, g.pstate, hp_t, True, 0, g.T)
@@ -227,16 +240,18 @@ def validate(g: Grid, epoch: int, eff: dict[str, Tensor], select: bool = True) -
     return acc
 
 
-def validate_round(g: Grid, epoch: int, eff: dict[str, Tensor], hp: dict) -> None:
-    """A procedure with ``round_results``, after every epoch of every round: the validation loss
-    and accuracy of ``eff`` go on the round's curves, and choose the round's checkpoint
-    (:meth:`holistic.train.validation.Kept.keep_round_best`)."""
+def validate_round(g: Grid, step: int, eff: dict[str, Tensor], hp: dict) -> None:
+    """A procedure with ``round_results``, after each candidate ``step`` of every round (counted
+    from 1: every epoch's end, or with ``select_every_steps`` K the steps K, 2K, ... and the
+    round's last, :func:`holistic.train.validation.is_candidate`): the validation loss and
+    accuracy of ``eff`` go on the round's curves, and choose the round's checkpoint, dated
+    ``step`` (:meth:`holistic.train.validation.Kept.keep_round_best`)."""
     with g.validation_noise():
         acc = accuracy(g.model, eff, g.X_val, g.y_val)
         loss = validation_loss(g.model, g.loss_fn, eff, g.X_val, g.y_val, hp, lambda: g.draws("val"), g.reference)
     g.curves["loss"].append(loss)
     g.curves["accuracy"].append(acc)
-    g.best.keep_round_best(epoch, acc, loss, eff, g.state, g.hooks.selection)
+    g.best.keep_round_best(step, (step - 1) // g.spe, acc, loss, eff, g.state, g.hooks.selection)
 
 
 def report(g: Grid, r: int, epoch: int, final: bool) -> None:
@@ -245,7 +260,7 @@ def report(g: Grid, r: int, epoch: int, final: bool) -> None:
     if g.log is None or not (epoch + 1 == epochs or (epoch + 1) % max(1, epochs // 4) == 0):
         return
     tail = f" mean val acc {float(g.val_curve[-1].mean()):.4f}" if final else ""
-    if g.hooks.round_results:
+    if g.hooks.round_results and g.curves["loss"]:  # the latest candidate's (none yet: select_every_steps)
         tail = (f" mean val loss {float(g.curves['loss'][-1].mean()):.4f}"
                 f" acc {float(g.curves['accuracy'][-1].mean()):.4f}")
     g.progress.write(f"[{g.label}] G={g.G} round {r + 1}/{g.n_rounds} epoch {epoch + 1}/{epochs}{tail}")

@@ -83,7 +83,8 @@ class Hooks:
     #: or ``trained`` (where the previous round ended: continued training).
     start_from: Callable[[int], str] = _on("procedure", _from_rewind)
     #: ``procedure.round_results = True``: every round, not only the final one, keeps a checkpoint,
-    #: chosen at epoch ends by :attr:`selection`; ``TrainResult.rounds`` holds each round's
+    #: chosen by :attr:`selection` at epoch ends, or (``train.select_every_steps`` K) after the
+    #: round's steps K, 2K, ... and its last step; ``TrainResult.rounds`` holds each round's
     #: checkpoint and metrics (:func:`holistic.train.result.round_record`), and the result's own
     #: checkpoint is the final round's.
     round_results: bool = _on("procedure", False)
@@ -150,9 +151,9 @@ class Hooks:
             raise ValueError(f"selection {self.selection!r}: not one of {', '.join(SELECTIONS)}")
         if not self.round_results and self.selection not in ("val_accuracy", "last"):
             raise ValueError(f"selection {self.selection!r} without round_results: one of val_accuracy, last")
-        if (self.round_results or self.keep_last) and select_every_steps:
-            raise ValueError("select_every_steps selects the final round by accuracy; a procedure with "
-                             "round_results (or selection 'last') selects at epoch ends")
+        if self.keep_last and select_every_steps:
+            raise ValueError("select_every_steps selects the final round by accuracy; selection 'last' "
+                             "(without round_results) keeps the last epoch")
 
 
 def is_noisy(model, input_shape: tuple[int, ...], k: int) -> bool:

@@ -82,8 +82,8 @@ def test_the_report_writes_tables_figure_fidelity_and_claims(run, tmp_path):
     assert "| PGD-init | 100.0 | pgd | 45.32 | 40.50 ± 0.71 | -4.82 |" in fidelity
     assert note in fidelity.split("**Claims")[1]
     claims = read_claims(tmp_path / "out/claims.csv")
-    assert list(claims["key"]) == ["L1@51.3", "L1@16.9", "L3-PGD", "L3-FGSM", "L4-random", "L4-continue",
-                                   "L5-natural", "L5-FGSM", "L5-PGD"]
+    assert list(claims["key"]) == ["L1@51.3", "L1@16.9", "L2", "L3-PGD", "L3-FGSM", "L4-random",
+                                   "L4-continue", "L5-natural", "L5-FGSM", "L5-PGD", "L6", "L7", "L8"]
     assert set(claims["verdict"]) == {E.NOT_TESTABLE}  # two splits, and no level of the paper's claims
     assert all(d.startswith("training rows 5,000 (paper 50,000)") and "prunes 8 (paper 20)" in d
                for d in claims["departures"])
@@ -114,13 +114,13 @@ def profile(*names):
 
 @pytest.mark.parametrize("names, dataset, keys", [
     ((), "mnist", {"train_rows", "test_rows", "steps", "batch_size", "lr", "eps", "attack", "trials", "checkpoint",
-                   "val_rows", "prunes", "stop_check"}),
+                   "val_rows", "prunes", "stop_check", "train_iterate"}),
     (("lth",), "mnist", {"train_rows", "test_rows", "steps", "trials", "checkpoint", "val_rows", "prunes",
-                         "stop_check"}),
+                         "stop_check", "train_iterate"}),
     (("lth-fashion",), "fashion-mnist", {"train_rows", "test_rows", "steps", "trials", "checkpoint", "val_rows",
-                                         "prunes", "stop_check"}),
-    (("lth-paper",), "mnist", {"steps", "checkpoint", "stop_check"}),
-    (("lth-paper",), "fashion-mnist", {"steps", "checkpoint", "stop_check"}),
+                                         "prunes", "stop_check", "train_iterate"}),
+    (("lth-paper",), "mnist", {"steps", "checkpoint", "stop_check", "train_iterate"}),
+    (("lth-paper",), "fashion-mnist", {"steps", "checkpoint", "stop_check", "train_iterate"}),
 ])
 def test_departures_of_the_profiles_name_every_differing_setting(names, dataset, keys):
     found = departures(profile(*names), dataset)
@@ -139,6 +139,20 @@ def test_departures_read_the_run_where_it_is_given():
     assert quick["train_rows"] == "training rows 320 (paper 50,000)"
     assert quick["stop_check"] == "early stopping checked every 10 steps (paper 500 steps)"
     assert round(lenet_kept_percent(8), 2) == 16.88
+
+
+def test_the_training_pgd_iterate_rule_departs_unless_it_is_the_last():
+    params = profile("lth-paper")
+    assert departures(params, "mnist")["train_iterate"] == \
+        "training PGD keeps each point's strongest of its 11 iterates (paper last iterate)"
+    params["train"]["adversarial"] = {**params["train"]["adversarial"], "steps": 5}
+    assert "strongest of its 6 iterates" in departures(params, "mnist")["train_iterate"]
+    for steps in (5, 10):   # the last iterate is the paper's whatever the steps (those are train_attack's)
+        params["train"]["adversarial"] = {**params["train"]["adversarial"], "iterate": "last", "steps": steps}
+        assert "train_iterate" not in departures(params, "mnist")
+    params["studies"] = {"lth": {"method_train": {"PGD-init": {"adversarial": {"iterate": "strongest"}}}}}
+    assert departures(params, "mnist", methods=["PGD-init", "PGD-random"])["train_iterate"] == (
+        "training PGD keeps each point's last iterate (PGD-init: strongest of its 11 iterates) (paper last iterate)")
 
 
 @pytest.mark.parametrize("key", P.KEYS)

@@ -196,12 +196,12 @@ def test_protocol_covers_every_key_and_effective_reports_every_one():
 @pytest.mark.parametrize("names, dataset, keys", [
     ((), "mnist", {"dataset", "train_rows", "val_rows", "test_rows", "epochs", "steps", "batch_size", "optimizer",
                    "lr", "lr_schedule", "weight_decay", "initialiser", "augmentation", "eps", "attack", "measures",
-                   "model", "checkpoint", "rvsm", "rgsm", "admm"}),
+                   "model", "checkpoint", "rvsm", "rgsm", "admm", "train_iterate"}),
     (("rvsm",), "fashion-mnist", {"dataset", "train_rows", "val_rows", "test_rows", "epochs", "steps", "optimizer",
                                   "lr", "lr_schedule", "weight_decay", "initialiser", "augmentation", "measures",
-                                  "model", "checkpoint", "admm"}),
+                                  "model", "checkpoint", "admm", "train_iterate"}),
     (("rvsm-paper",), "cifar10", {"optimizer", "lr", "lr_schedule", "weight_decay", "augmentation", "measures",
-                                  "checkpoint", "rgsm", "admm"}),
+                                  "checkpoint", "rgsm", "admm", "train_iterate"}),
 ])
 def test_departures_of_the_profiles(names, dataset, keys):
     found = R.departures(profile(*names), dataset)
@@ -209,6 +209,13 @@ def test_departures_of_the_profiles(names, dataset, keys):
     assert found["optimizer"] == "optimizer Adam (paper SGD, momentum 0.9, Nesterov)"
     assert found["weight_decay"] == "weight decay 0 (paper 0.0005)"
     assert P.header_note(found, R.WHERE).startswith("Departs from the paper (Sec. 5): ")
+
+
+def test_the_training_pgd_iterate_rule_departs_unless_it_is_the_last():
+    found = R.departures(PARAMS, "fashion-mnist")
+    assert found["train_iterate"] == "training PGD keeps each point's strongest of its 11 iterates (paper last iterate)"
+    last = {**PARAMS, "train": {**PARAMS["train"], "adversarial": {"iterate": "last"}}}
+    assert "train_iterate" not in R.departures(last, "fashion-mnist")
 
 
 def test_departures_word_the_cpu_profile():

@@ -9,6 +9,7 @@ from typing import Iterable, Mapping
 
 from ...data.splits import split_params
 from ...fidelity import protocol as P
+from ...procedures.imp import paper_levels
 from ...records.evals import tables_eps
 from .methods import MODEL
 
@@ -44,6 +45,8 @@ PROTOCOL: dict[str, P.Setting] = {
     "prune_rates": P.Setting("pruning rates (hidden, output)", (0.2, 0.1)),
     "train_eps": P.Setting("training eps", 0.3),
     "train_attack": P.Setting("PGD training attack", "PGD-10 of step 0.05 (random start)"),
+    # CleverHans' ProjectedGradientDescent, which the paper ran, returns the last iterate
+    "train_iterate": P.Setting("training PGD keeps each point's", "last iterate"),
     "adv_weight": P.Setting("adversarial loss weight", 0.5),
     "early_stopping": P.Setting("early-stopping iteration at the", "lowest validation loss"),
     "stop_check": P.Setting("early stopping checked every", "500 steps"),
@@ -67,9 +70,35 @@ def evaluation_eps(params: dict) -> float:
     return tables_eps(params, float((params["train"].get("adversarial") or {}).get("eps", 0.3)))
 
 
-def levels_reached(prunes: int) -> list[float]:
-    """The paper's table levels a run with ``prunes`` prunes measures."""
-    return [p for k, p in TABLE_LEVELS.items() if k <= prunes]
+def iterate_text(rule: str, steps: int) -> str:
+    """``train.adversarial.iterate`` as a departure names it: "last iterate" (the paper's) or
+    "strongest of its 11 iterates" (the start and the ``steps`` steps)."""
+    return "last iterate" if rule == "last" else f"{rule} of its {steps + 1} iterates"
+
+
+def levels_reached(train: dict) -> list[float]:
+    """The paper's table levels a run with the ``train`` settings measures (its rounds' levels,
+    :func:`holistic.procedures.imp.paper_levels`: ``train.imp.prunes`` or ``paper_prunes``)."""
+    ks = paper_levels(train)
+    return [p for k, p in TABLE_LEVELS.items() if k in ks]
+
+
+def ordinal(k: int) -> str:
+    """3 -> "3rd", 11 -> "11th", 21 -> "21st"."""
+    return f"{k}" + ("th" if k % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th"))
+
+
+def prunes_run(train: dict) -> int | str:
+    """The run's prunes as a departure names them: their number where each is one of the paper's
+    (``train.imp.prunes``, or ``paper_prunes`` 1, 2, ..., J), else how many and to which of the
+    paper's levels, "2, each at once to the paper's 3rd and 8th (P_m 51.3, 16.9 %)"."""
+    ks = paper_levels(train)[1:]
+    if list(ks) == list(range(1, len(ks) + 1)):
+        return len(ks)
+    names = [ordinal(k) for k in ks]
+    to = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"{len(ks)}, each at once to the paper's {to} "
+            f"(P_m {', '.join(f'{lenet_kept_percent(k):.1f}' for k in ks)} %)")
 
 
 def rows(params: dict, dataset: str) -> tuple[int | None, int | None, int | None]:
@@ -113,8 +142,9 @@ def effective(params: dict, dataset: str, steps_per_round: int | None = None, tr
     t, a = params["train"], params["attack"]
     n_train, n_val, n_test = rows(params, dataset)
     spe = epoch_steps(params, n_train)
-    imp = {"prunes": 1, "rate": 0.2, "output_rate": 0.1, "early_stopping": "val_loss", **(t.get("imp") or {})}
-    adv = {"eps": 0.3, "steps": 10, "step_size": 0.05, "weight": 0.5, **(t.get("adversarial") or {})}
+    imp = {"rate": 0.2, "output_rate": 0.1, "early_stopping": "val_loss", **(t.get("imp") or {})}
+    adv = {"eps": 0.3, "steps": 10, "step_size": 0.05, "weight": 0.5, "iterate": "strongest",
+           **(t.get("adversarial") or {})}
     eps = evaluation_eps(params)
     suite = a.get("suite") or {}
     attacks = []
@@ -135,19 +165,21 @@ def effective(params: dict, dataset: str, steps_per_round: int | None = None, tr
         "eps": eps, "eps_schedule": "constant",
         "attack": ", ".join(attacks) or "none", "model": MODEL, "trials": int(trials),
         "checkpoint": f"the {select}" if imp["early_stopping"] != "last" else select,
-        "val_rows": n_val, "prunes": int(imp["prunes"]),
+        "val_rows": n_val, "prunes": prunes_run(t),
         "prune_rates": (float(imp["rate"]), float(imp["output_rate"])),
         "train_eps": float(adv["eps"]),
         "train_attack": f"PGD-{adv['steps']} of step {float(adv['step_size']):g} (random start)",
+        "train_iterate": iterate_text(adv["iterate"], int(adv["steps"])),
         "adv_weight": float(adv["weight"]), "early_stopping": select,
-        "stop_check": "unknown" if spe is None else f"{spe} steps",
+        "stop_check": f"{int(t['select_every_steps'])} steps" if t.get("select_every_steps") else
+                      "unknown" if spe is None else f"{spe} steps",
     }
 
 
 #: The settings a method's own training decides (``studies.lth.method_train``): where the methods
 #: on a data set train differently, each is named per method ("steps a round 504 (PGD-init: 2,016)").
 TRAINED = ("steps", "batch_size", "lr", "checkpoint", "prunes", "prune_rates", "train_eps", "train_attack",
-           "adv_weight", "early_stopping", "stop_check")
+           "train_iterate", "adv_weight", "early_stopping", "stop_check")
 
 
 def departures(params: dict, dataset: str, steps_per_round: int | Mapping[str, int] | None = None,

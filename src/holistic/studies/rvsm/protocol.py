@@ -64,6 +64,8 @@ PROTOCOL: dict[str, Setting] = {
     "initialiser": Setting("initialiser", HE),
     "augmentation": Setting("data augmentation", "random crop (pad 4) + flip (public code)"),
     "training": Setting("adversarial training", training_text(**PAPER_TRAINING)),
+    # the EnResNet code's AttackPGD (Madry et al.'s PGD) returns the last iterate
+    "train_iterate": Setting("training PGD keeps each point's", "last iterate"),
     "eps": Setting("attack radius", EPS),
     "eps_schedule": Setting("training radius schedule", "constant"),
     "attack": Setting("A3 attack", "IFGSM-20 of 2/255"),
@@ -139,6 +141,7 @@ def effective(params: dict, dataset: str, methods: list[str] | None = None) -> d
     eps = evaluation_eps(params)
     ifgsm = {"steps": 20, "step_size": 0.25, **(a.get("ifgsm") or {})}
     adv = dict(ADVERSARIAL)
+    iterate = (t.get("adversarial") or {}).get("iterate", "strongest")  # the methods leave it to the params
     inits = sorted({HE if ARCHITECTURES[n][0].startswith(("preact", "en2-preact", "en5-preact")) else GLOROT
                     for n in nets})
     noisy = any(ARCHITECTURES[n][1] in ("ensemble", "en5") for n in nets)
@@ -158,6 +161,8 @@ def effective(params: dict, dataset: str, methods: list[str] | None = None) -> d
         "augmentation": "none",
         "training": training_text(adv["adversarial.attack"], adv["adversarial.steps"], adv["adversarial.step_size"],
                                   adv["adversarial.eps"], adv["adversarial.weight"]),
+        "train_iterate": ("last iterate" if iterate == "last"
+                          else f"{iterate} of its {adv['adversarial.steps'] + 1} iterates"),
         "eps": eps,
         "eps_schedule": "constant",             # the methods fix PGD-AT at 8/255 (methods.ADVERSARIAL)
         "attack": (f"IFGSM-{ifgsm['steps']} of {_frac(ifgsm['step_size'] * eps)}" if "ifgsm" in tested
@@ -176,7 +181,7 @@ def effective(params: dict, dataset: str, methods: list[str] | None = None) -> d
 
 #: The settings a method's own training decides (``studies.rvsm.method_train``): where the methods
 #: on a data set train differently, each is named per method.
-TRAINED = ("epochs", "steps", "batch_size", "lr")
+TRAINED = ("epochs", "steps", "batch_size", "lr", "train_iterate")
 
 
 def departures(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, str]:
