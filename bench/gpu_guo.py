@@ -32,8 +32,8 @@ from pathlib import Path
 
 import torch
 
-from gpu_slices_common import (default_mirror, default_out, device_info, finite, fit, load_mnist, parser, plan, probe,
-                               profile_params, rows, write)
+from gpu_slices_common import (default_mirror, default_out, device_info, finite, load_mnist, parser,
+                               profile_params, rows, run_slice)
 from holistic.data.registry import get
 from holistic.jobs import attack as attack_job
 from holistic.jobs import train as train_job
@@ -176,28 +176,12 @@ def main(argv: list[str] | None = None) -> dict:
             "deepfool": params["attack"].get("deepfool"), "measures": {"r_inf": R_INF, "r2": R_2}}
     print(f"{METHOD}: G = {len(specs)} references on {info['device_name']}; rows {info['rows']}; {rounds} rounds",
           flush=True)
-    timing = probe(data, method, specs, lambda e: config(params, n_train, method, e, one_round=True), batch,
-                   args.probe_steps or (SMOKE["probe_steps"] if args.smoke else PROBE_STEPS), METHOD)
-    target = args.steps or (SMOKE["steps"] if args.smoke else STEPS_PER_ROUND)
-    run = plan(timing, rounds, target, spe, args.budget_s)
-    payload = {**info, "timing": {"probe": timing}, **run, "status": "training"}
-    write(out, payload)
-    result, train_s = fit(data, method, specs, config(params, n_train, method, run["epochs_per_round"]), METHOD)
-    payload["timing"]["train_s"] = train_s
-    payload["status"] = "measuring"
-    write(out, payload)
-    t0 = time.perf_counter()
-    per_model, summary = measure(params, method, result, specs, data, eval_path, args.device)
-    payload["timing"]["eval_s"] = time.perf_counter() - t0
-    payload["levels"] = level_rows(per_model, summary)
-    payload["timing"]["total_s"] = time.perf_counter() - start
-    payload["status"] = "done"
-    payload["eval_file"] = eval_path.name
-    write(out, payload)
-    print(table(payload["levels"], run["steps_per_round"], data.X_test.shape[1]))
-    print(f"train {train_s:.1f} s (extrapolated {run['estimate_s']:.1f} s), eval {payload['timing']['eval_s']:.1f} s, "
-          f"total {payload['timing']['total_s']:.1f} s", flush=True)
-    return payload
+    return run_slice(out, eval_path, info, data, method, specs,
+                     lambda e, one_round=False: config(params, n_train, method, e, one_round=one_round), batch,
+                     args.probe_steps or (SMOKE["probe_steps"] if args.smoke else PROBE_STEPS),
+                     args.steps or (SMOKE["steps"] if args.smoke else STEPS_PER_ROUND), spe, args.budget_s,
+                     lambda result, path: measure(params, method, result, specs, data, path, args.device),
+                     level_rows, lambda levels, steps: table(levels, steps, data.X_test.shape[1]), start)
 
 
 if __name__ == "__main__":

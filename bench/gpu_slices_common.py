@@ -206,3 +206,34 @@ def write(out: Path, payload: dict) -> None:
 
 def read(out: Path) -> dict:
     return json.loads(Path(out).read_text())
+
+
+def run_slice(out: Path, eval_path: Path, info: dict, data: SplitTensors, method, specs, config, batch_size: int,
+              probe_steps: int, target_steps: int, spe: int, budget_s: float, measure, level_rows, table,
+              start: float) -> dict:
+    """The slice itself, as both scripts run it: time a few steps (:func:`probe`), fit the steps a round
+    to the budget (:func:`plan`), train (:func:`fit`), measure every round model (``measure``, then
+    ``level_rows`` and ``table`` of the script), writing ``out`` after each phase (a run stopped by its
+    time limit still leaves what it reached). ``config(epochs, one_round=False)`` is the script's
+    training configuration."""
+    label = info["method"]
+    timing = probe(data, method, specs, lambda e: config(e, one_round=True), batch_size, probe_steps, label)
+    run = plan(timing, info["rounds"], target_steps, spe, budget_s)
+    payload = {**info, "timing": {"probe": timing}, **run, "status": "training"}
+    write(out, payload)
+    result, train_s = fit(data, method, specs, config(run["epochs_per_round"]), label)
+    payload["timing"]["train_s"] = train_s
+    payload["status"] = "measuring"
+    write(out, payload)
+    t0 = time.perf_counter()
+    per_model, summary = measure(result, eval_path)
+    payload["timing"]["eval_s"] = time.perf_counter() - t0
+    payload["levels"] = level_rows(per_model, summary)
+    payload["timing"]["total_s"] = time.perf_counter() - start
+    payload["status"] = "done"
+    payload["eval_file"] = eval_path.name
+    write(out, payload)
+    print(table(payload["levels"], run["steps_per_round"]))
+    print(f"train {train_s:.1f} s (extrapolated {run['estimate_s']:.1f} s), eval {payload['timing']['eval_s']:.1f} s, "
+          f"total {payload['timing']['total_s']:.1f} s", flush=True)
+    return payload
