@@ -12,8 +12,7 @@ CE at PGD-10 of step 0.05 with a random start, eps 0.3; iterative magnitude prun
 loss), Adam lr 1.2e-3, batch 60, the rest as the ``lth-paper`` profile has it. The trials are
 stacked in one grid (G models, one per split) on one device. The rounds: the dense net, then the
 tickets straight at the paper's 3rd and 8th prune levels (``train.imp.paper_prunes``
-:data:`PAPER_PRUNES`: two prunes; where the engine has no ``paper_prunes``, 8 single prunes, every
-round trained). Each round's model is measured as the attack job measures it
+:data:`PAPER_PRUNES`: two prunes, every round trained). Each round's model is measured as the attack job measures it
 (``holistic.jobs.attack.measure``: natural and PGD-10 accuracy at eps 0.3 on the test points),
 read by the study's own ``levels``, with the paper's Table 1 values beside (``published``).
 
@@ -37,7 +36,6 @@ from holistic.data.registry import get
 from holistic.jobs import attack as attack_job
 from holistic.jobs import train as train_job
 from holistic.methods import model_grid
-from holistic.procedures import imp
 from holistic.records.evals import write_eval
 from holistic.studies.lth import levels as lth_levels
 from holistic.studies.lth.methods import METHODS
@@ -59,11 +57,6 @@ SMOKE = {"trainval": 300, "test": 100, "trials": 2, "steps": 10, "probe_steps": 
 EPS = 0.3
 
 
-def has_paper_prunes() -> bool:
-    """Whether the engine's ``imp`` takes ``paper_prunes`` (issue 33's straight-to-level prunes)."""
-    return "paper_prunes" in imp.DEFAULTS
-
-
 def slice_params(args) -> dict:
     """The ``lth-paper`` profile's params with this slice's trials, rows, prunes and attacks."""
     p = profile_params(PROFILE)
@@ -76,9 +69,7 @@ def slice_params(args) -> dict:
     t.update(device=args.device, min_steps_per_round=None, max_steps_per_round=None)
     if args.select_every is not None:  # the paper checks every 500 steps; the profile's (null: epoch ends) otherwise
         t["select_every_steps"] = args.select_every or None
-    t["imp"] = {**t["imp"], "prunes": max(PAPER_PRUNES)}
-    if has_paper_prunes():
-        t["imp"]["paper_prunes"] = list(PAPER_PRUNES)
+    t["imp"] = {**t["imp"], "paper_prunes": list(PAPER_PRUNES)}
     t["memory_budget_mb"] = args.memory_mb or (8192 if args.device.startswith("cuda") else 1024)
     a = p["attack"]
     a.update(eps=[EPS], suite={"pgd": ["test"]}, verify=[], adversarial="pgd")
@@ -162,12 +153,12 @@ def main(argv: list[str] | None = None) -> dict:
     info = {"script": "gpu_lth", "smoke": args.smoke, **device_info(args.device), "data": source, "rows": rows(data),
             "method": METHOD, "model": method.model, "G": len(specs), "batch_size": batch,
             "lr": params["train"]["grid"]["lr"], "settings": config(params, n_train, method, 1).settings,
-            "paper_prunes_in_engine": has_paper_prunes(), "rounds": rounds,
+            "paper_prunes": list(PAPER_PRUNES), "rounds": rounds,
             "select_every_steps": params["train"].get("select_every_steps"), "eps": EPS,
             "eval_attack": {"pgd_steps": params["attack"]["pgd_steps"],
                             "pgd_step": params["attack"]["pgd_step_size"] * EPS / params["attack"]["pgd_steps"]}}
     print(f"{METHOD}: G = {len(specs)} on {info['device_name']}; rows {info['rows']}; {rounds} rounds "
-          f"(paper_prunes {'yes' if has_paper_prunes() else 'NOT in the engine: 8 single prunes'})", flush=True)
+          f"(paper_prunes {PAPER_PRUNES})", flush=True)
     return run_slice(out, eval_path, info, data, method, specs,
                      lambda e, one_round=False: config(params, n_train, method, e, one_round=one_round), batch,
                      args.probe_steps or (SMOKE["probe_steps"] if args.smoke else PROBE_STEPS),

@@ -45,10 +45,7 @@ def test_lth_slice_smoke(tmp_path):
     assert out["method"] == "PGD-init" and out["model"] == "lenet300-nobias"
     assert out["settings"]["adversarial"]["attack"] == "pgd" and out["settings"]["imp"]["reset"] == "init"
     levels = out["levels"]
-    if out["paper_prunes_in_engine"]:  # straight to the paper's 3rd and 8th levels: 2 prunes
-        assert [lv["round"] for lv in levels] == [0, 1, 2]
-    else:  # 8 single prunes, every round trained
-        assert [lv["round"] for lv in levels] == list(range(9))
+    assert [lv["round"] for lv in levels] == [0, 1, 2]  # straight to the paper's 3rd and 8th levels: 2 prunes
     hit = {lv["paper_level"]: lv for lv in levels if lv["paper_level"] is not None}
     assert set(hit) == {100.0, 51.3, 16.9}
     assert abs(hit[51.3]["kept_percent"] - 51.28) < 0.01 and abs(hit[16.9]["kept_percent"] - 16.88) < 0.01
