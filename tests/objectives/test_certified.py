@@ -229,3 +229,24 @@ def test_bounds_of_certifiably_trained_models_are_sound_at_pgd_points(loss, mode
         with torch.no_grad():
             lower = margin_lower_bounds(bound, layers, x, y, K, eps, (0.0, 1.0), 0.5)
         assert bool((lower <= reached + 1e-9).all()), bound
+
+
+def test_train_certified_bound_replaces_every_entrys_bound():
+    """``train.certified.bound`` (null: each entry's own) trains every certified loss through one
+    bound: ``certified`` (CROWN-IBP's mixture; half CROWN-IBP at eps_t = eps_max / 2) through IBP
+    gives IBP's losses, bit for bit."""
+    own = {name: LOSSES[name].configured({}, (0.0, 1.0)).bound for name in ("certified", "certified_ibp",
+                                                                            "certified_crown_fast")}
+    assert own == {"certified": "crown-ibp", "certified_ibp": "ibp", "certified_crown_fast": "crown-fast"}
+    assert LOSSES["certified"].configured({"certified": {"bound": None}}, None).bound == "crown-ibp"
+    ibp = {"certified": {"bound": "ibp", "eps": 0.1}}
+    assert {LOSSES[n].configured(ibp, (0.0, 1.0)).bound for n in own} == {"ibp"}
+    model, params = net()
+    x, y = points(1, 4)
+    out = model.forward(params, x)
+    hp = {"lr": torch.tensor([0.1]), "eps_t": torch.tensor([0.05], dtype=DT)}
+    via = LOSSES["certified"].configured(ibp, (0.0, 1.0)).per_sample(model, params, x, y, hp, out)
+    plain = LOSSES["certified_ibp"].configured({"certified": {"eps": 0.1}}, (0.0, 1.0))
+    assert torch.equal(via, plain.per_sample(model, params, x, y, hp, out))
+    assert not torch.equal(via, LOSSES["certified"].configured({"certified": ibp["certified"] | {"bound": None}},
+                                                               (0.0, 1.0)).per_sample(model, params, x, y, hp, out))

@@ -133,3 +133,46 @@ def test_masked_retraining_must_start_from_the_admm_weights():
     assert PROCEDURES["admm_project"].n_rounds(TrainConfig(epochs=3, batch_size=16, rewind_epoch=3)) == 2
     assert PROCEDURES["admm"].n_rounds(TrainConfig(epochs=3, batch_size=16, rewind_epoch=1)) == 1
     assert PROCEDURES["admm_project"].param_keys == ("train.sparsity",) and PROCEDURES["admm"].param_keys == ()
+
+
+def test_the_matched_target_is_the_sparsity_the_source_model_reached():
+    """Issue 32: ADMM at matched sparsity takes each source model's share of exactly-zero prunable
+    weights (of input groups of norm < 1e-15, by channel) as its target, as the evaluation counts."""
+    W0 = torch.tensor([[[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]])  # [G=2, in=2, out=2]
+    W1 = torch.tensor([[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0]], [[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]]])  # [G, 1, 6]
+    source = {"W0": W0, "W1": W1, "b0": torch.ones(2, 2)}
+    assert admm.matched_target(source, ["W0", "W1"], channel=False).tolist() == [9 / 10, 6 / 10]
+    assert admm.matched_target(source, ["W0", "W1"], channel=True).tolist() == pytest.approx([2 / 3, 0.0], abs=1e-15)
+    proc = PROCEDURES["admm_project_matched"]
+    assert proc.needs_source and proc.axes == ("admm_rho", "rvsm_beta", "rvsm_lambda")
+    assert PROCEDURES["admm_channel_project_matched"].axes == ("admm_rho", "rgsm_beta", "rgsm_lambda1", "rgsm_lambda2")
+    state = proc.init_state({"W0": W0.clone(), "W1": W1.clone()}, ["W0", "W1"], source=source)
+    assert proc.target(state, {}).tolist() == [0.9, 0.6]
+
+
+def test_admm_at_matched_sparsity_ends_at_the_source_models_sparsity():
+    """In the generic loop, from source models of 30 % and 70 % zero weights: the final projection
+    leaves exactly round(s n) of each prunable layer's n weights at zero, s the source's sparsity."""
+    X, y = blobs(240, 5, 3)
+    idx = np.arange(240)
+    data = stack_splits(X, y, {"test": idx[:40], "train": idx[40:200][None], "val": idx[200:][None]}, "minmax")
+    method = Method(procedure="admm_project_matched", model="mlp")
+    grid = {"lr": [0.01], "admm_rho": [0.01], "rvsm_beta": [0.1, 0.5], "rvsm_lambda": [1e-6]}
+    specs = model_grid(method, grid, 1)
+    shapes = {n: v.shape[1:] for n, v in MODELS["mlp"].init(data.input_shape, data.k, [torch.Generator()]).items()}
+    names = MODELS["mlp"].prunable({n: torch.zeros(1, *s) for n, s in shapes.items()})
+    source = {n: torch.ones(2, *s) for n, s in shapes.items()}
+    total = sum(source[n][0].numel() for n in names)
+    for g, share in enumerate((0.3, 0.7)):  # the first round(share * total) prunable weights zeroed
+        flat = torch.cat([source[n][g].flatten() for n in names])
+        flat[:round(share * total)] = 0
+        parts = flat.split([source[n][g].numel() for n in names])
+        for n, part in zip(names, parts):
+            source[n][g] = part.view_as(source[n][g])
+    target = admm.matched_target(source, names, channel=False)
+    res = train_grid(data, method, specs, TrainConfig(epochs=2, batch_size=16, rewind_epoch=2), log=None,
+                     source=source)
+    W = [res.params[n] for n in names]
+    for g in range(2):
+        assert sum(int((w[g] == 0).sum()) for w in W) == sum(round(float(target[g]) * w[0].numel()) for w in W)
+    assert sparsity_percent(W).tolist() == pytest.approx([30.0, 70.0], abs=0.1)

@@ -111,3 +111,17 @@ def test_rgsm_prunes_whole_input_units_in_training():
     for n in names:  # each input unit of the pruned model: exactly 0 or of norm above gamma
         norms = group_norms(res.params[n][1:], input_axis(n))
         assert bool(((norms == 0) | (norms > gamma)).all())
+
+
+def test_the_initial_share_of_groups_below_the_threshold_is_what_the_prox_cuts():
+    """Issue 32, RGSM: the share of input groups at or below sqrt(2 lambda_1 / beta) when drawn (the
+    prox's strict threshold: a group of norm exactly gamma is cut), logged once per model."""
+    w = torch.tensor([[[3.0, 4.0], [3.0, 4.5], [3.0, 3.0], [6.0, 0.1]]])  # [G=1, in=4, out=2]: norms 5, 5.41, 4.24, 6
+    hp = {"rgsm_beta": torch.tensor([2.0]), "rgsm_lambda1": torch.tensor([25.0]), "rgsm_lambda2": torch.tensor([0.0])}
+    params = {"W0": w.clone(), "b0": torch.zeros(1, 2)}
+    state = PROCEDURES["rgsm"].init_state(params, ["W0"], hp)  # gamma 5: groups 0 (= 5) and 2 cut
+    assert state["init_below_gamma"].tolist() == [50.0]
+    trace = {}
+    with torch.no_grad():
+        PROCEDURES["rgsm"].end_epoch(params, state, hp, 0, True, trace)
+    assert trace == {"sparse_init_below_gamma": [[50.0]]}

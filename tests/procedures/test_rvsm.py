@@ -140,3 +140,43 @@ def test_the_axes_of_dinh_et_al_reach_the_grid_schema_with_their_bounds():
     assert {"rgsm_beta", "rgsm_lambda1", "rgsm_lambda2", "admm_rho", "admm_sparsity"} <= set(axes)
     assert axes["admm_sparsity"] == {"minimum": 0, "maximum": 1}
     assert Method(procedure="rvsm", model="resmlp").axes() == ["lr", "rvsm_beta", "rvsm_lambda"]
+
+
+def test_the_initial_share_below_gamma_is_what_the_training_threshold_cuts():
+    """Issue 32: the share of a model's prunable weights already at or below gamma when drawn, with
+    the training path's own threshold: lambda = 0.25, beta = 2 give gamma = 0.5 (sqrt(lambda /
+    beta) = 0.35 would cut 3 of 8, not 5), |w| = gamma cut (a >= threshold would cut 3), per model."""
+    w = torch.tensor([[[0.5, -0.5, 0.49, -0.51], [0.0, 2.0, 0.75, -0.3]],
+                      [[0.5, -0.5, 0.49, -0.51], [0.0, 2.0, 0.75, -0.3]]])  # [G=2, 2, 4]
+    hp = {"rvsm_beta": torch.tensor([2.0, 2.0]), "rvsm_lambda": torch.tensor([0.25, 0.0])}  # gamma 0.5 and 0
+    params = {"W0": w.clone(), "W1": torch.zeros(2, 4, 2), "b0": torch.zeros(2, 4)}
+    state = PROCEDURES["rvsm"].init_state(params, ["W0", "W1"], hp)
+    assert state["init_below_gamma"].tolist() == [100 * (5 + 8) / 16, 100 * (1 + 8) / 16]  # zeros are cut too
+    trace = {}
+    with torch.no_grad():
+        PROCEDURES["rvsm"].end_epoch(params, state, hp, 0, True, trace)
+        PROCEDURES["rvsm"].end_epoch(params, state, hp, 1, True, trace)
+    assert trace == {rvsm.INIT_KEY: [[100 * 13 / 16, 100 * 9 / 16]]}  # logged once, per model
+
+
+def test_training_logs_each_models_initial_share_below_gamma():
+    """The trainer gives the procedure its initial weights and grid: the trace holds, per model, the
+    share of the initialisation (the same seed drawn again) that H_gamma zeroes."""
+    data = blob_data()
+    method = Method(procedure="rvsm", model="mlp", initialiser="torch-default")
+    betas, lam = [0.01, 0.5], 1e-4
+    specs = model_grid(method, {"lr": [0.01], "rvsm_beta": betas, "rvsm_lambda": [lam]}, 1)
+    res = train_grid(data, method, specs, TrainConfig(epochs=2, batch_size=16), log=None)
+    from holistic.models.initialisers import init_models
+    from holistic.models import INITIALISERS
+    from holistic.train.seeds import model_seed
+
+    init = init_models(MODELS["mlp"], data.input_shape, data.k,
+                       [torch.Generator().manual_seed(model_seed(0, s.split)) for s in specs],
+                       INITIALISERS["torch-default"])
+    W = [init[n] for n in MODELS["mlp"].prunable(init)]
+    gamma = [math.sqrt(2 * lam / b) for b in betas]  # sqrt(2 lambda / beta), written out
+    expected = [100 * float(sum((w[g].abs() <= gamma[g]).sum() for w in W)) / sum(w[0].numel() for w in W)
+                for g in range(2)]
+    assert res.extra[rvsm.INIT_KEY] == [expected]
+    assert expected[0] > expected[1] > 0

@@ -63,16 +63,20 @@ def registry(**changes):
     return {**STUDIES, "hdl": dataclasses.replace(hdl, methods={**hdl.methods, "DL": dl})}
 
 
-@pytest.mark.parametrize("changes, text, field", [
-    ({"optimizer": "sgd"}, "train:\n  grid:\n    momentum: [0.9]\n", "train.grid.weight_decay"),
-    ({"optimizer": "sgd-nesterov"}, "train:\n  grid:\n    momentum: [0.0, 0.9]\n    weight_decay: [0]\n",
+@pytest.mark.parametrize("changes, text, drop, field", [
+    ({"optimizer": "sgd"}, "train:\n  grid:\n    momentum: [0.9]\n", ("grid", "weight_decay"), "train.grid.weight_decay"),
+    ({"optimizer": "sgd-nesterov"}, "train:\n  grid:\n    momentum: [0.0, 0.9]\n    weight_decay: [0]\n", None,
      "train.grid.momentum"),
-    ({"lr_schedule": "multistep"}, "train:\n  lr_schedule: {gamma: 0.5}\n", "train.lr_schedule.milestones"),
-    ({"lr_schedule": "warmup"}, "train:\n  lr_schedule: {per: step}\n", "train.lr_schedule.warmup"),
+    ({"lr_schedule": "multistep"}, "train:\n  lr_schedule: {gamma: 0.5}\n", ("lr_schedule", "milestones"),
+     "train.lr_schedule.milestones"),
+    ({"lr_schedule": "warmup"}, "train:\n  lr_schedule: {per: step}\n", None, "train.lr_schedule.warmup"),
 ])
-def test_bad_combinations_are_refused_before_any_job(tmp_path, changes, text, field):
+def test_bad_combinations_are_refused_before_any_job(tmp_path, changes, text, drop, field):
+    """``drop``: a key of ``train`` that params.yaml sets (for study rvsm's SGD) and a profile lacks."""
     f = profile(tmp_path, text)
     params = load_params([PARAMS, f])
+    if drop:
+        params["train"][drop[0]].pop(drop[1])
     with pytest.raises(ParamsError) as err:
         check_studies(params, registry(**changes), source=str(f))
     msg = str(err.value)

@@ -114,7 +114,9 @@ def test_models_shared_through_a_dvc_remote_need_no_rerun(dvc_run, tmp_path):
     assert "no changes" in run([str(BIN / "dvc"), "metrics", "diff"], c).stdout.lower() or \
         not run([str(BIN / "dvc"), "metrics", "diff", "--json"], c).stdout.strip("{}\n ")
 
-    measure = ("import sys; from holistic.config import load_params; from holistic.data.registry import get;"
+    # holistic.cli first, as every stage: it pins the numerics before torch loads (unpinned, MKL
+    # takes its native branch, AVX-512 where the CPU has it, and DeepFool's r_2 moves in its 8th digit)
+    measure = ("import sys; import holistic.cli; from holistic.config import load_params; from holistic.data.registry import get;"
                "from holistic.data.stacked import load_stacked; from holistic.jobs import attack, deterministic_torch;"
                "p = load_params(['params.yaml']); deterministic_torch(p);"
                "data = load_stacked('data/raw/sklearn-wine.npz', 'data/splits/sklearn-wine.npz', p['split']['preprocessing']);"

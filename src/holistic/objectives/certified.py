@@ -25,6 +25,9 @@ with the fake label 0). The bound ``m`` is one of
   (beta = 1 throughout). The paper's Table 6 cites Fastened-CROWN (Lyu et al. 2020) for
   "CROWN-Fast", which optimises the relaxations per neuron; that is not implemented.
 
+``train.certified.bound`` (null by default: each entry's own) replaces the bound of every entry,
+e.g. ``ibp`` trains every certified method through IBP (a profile's choice, named by its study).
+
 The natural loss enters as in the code SparseVLR follows (auto_LiRPA): while eps_t = 0 the
 loss is the natural cross-entropy, afterwards the robust one alone. CROWN-IBP's own code mixes
 instead, ``L = kappa_t CE + (1 - kappa_t) L_rob`` with kappa_t of eq. (5)'s form from 1 to
@@ -60,9 +63,11 @@ BETA_MIN = 1e-5
 #: ``train.certified`` keys and their defaults: SparseVLR's MNIST protocol (App. A, (T, s, l) =
 #: (100, 10, 60), eps 0.4) on auto_LiRPA's settings (smoothed schedule, mid 0.25, exponent 4;
 #: StepLR(10, 0.5) once eps_max is reached; no clipping in simple_training).
+#: ``bound``: null, each entry's own bound; a bound of :data:`BOUND_KINDS` replaces every entry's
+#: (e.g. ``ibp``: every method trained through IBP).
 DEFAULTS = {"eps": 0.4, "schedule": "smoothed", "start": 10, "length": 60, "mid": 0.25, "exponent": 4.0,
             "beta_final": 0.0, "kappa_final": None, "lr_decay": {"step_size": 10, "gamma": 0.5},
-            "clip_grad_norm": None}
+            "clip_grad_norm": None, "bound": None}
 
 
 def robust_ce(m: Tensor) -> Tensor:
@@ -131,10 +136,11 @@ class Certified:
         self.clip_grad_norm = None if s["clip_grad_norm"] is None else float(s["clip_grad_norm"])  # for the trainer
 
     def configured(self, settings: dict, box: tuple[float, float] | None) -> "Certified":
-        """This entry's bound with the params section ``train.certified`` (``settings["certified"]``,
-        the trainer's ``TrainConfig.settings``; optional) over :data:`DEFAULTS`, on the data's
-        input ``box``."""
-        return Certified(self.bound, box, **piece_settings(settings, "certified", DEFAULTS))
+        """This entry's bound (or ``train.certified.bound`` where set) with the params section
+        ``train.certified`` (``settings["certified"]``, the trainer's ``TrainConfig.settings``;
+        optional) over :data:`DEFAULTS`, on the data's input ``box``."""
+        s = piece_settings(settings, "certified", DEFAULTS)
+        return Certified(s.pop("bound") or self.bound, box, **s)
 
     def at_step(self, hp: dict, epoch: int, step: int, steps_per_epoch: int) -> dict[str, Tensor]:
         """Per-step hyperparameters for the trainer to add to ``hp``: ``eps_t`` ``[G]`` (float64)."""

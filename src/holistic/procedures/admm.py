@@ -28,7 +28,14 @@ Two ways to finish, both needed for a fair Table 4:
   be at least ``train.epochs`` (the loop rewinds every later round to that epoch of the first);
   otherwise ``n_rounds`` raises.
 
-The pull's gradient ``rho (W - Z + U)`` goes to each model's Adam through the penalty (as for
+At matched sparsity (issue 32; ``admm_project_matched``, ``admm_channel_project_matched``): the
+same as ``admm_project`` / ``admm_channel_project`` with each model's target s the sparsity (the
+channel sparsity) that a source model reached (:func:`matched_target`: the evaluation's own
+measures, ``holistic.evaluation.metrics``), model g's source the model of the source method
+(``Study.sources``: RVSM, RGSM) trained on the same split with the same values of the source's
+grid axes, which the matched procedure searches instead of ``admm_sparsity`` (its ``axes``).
+
+The pull's gradient ``rho (W - Z + U)`` goes to the optimizer through the penalty (as for
 :mod:`.rvsm`); Z and U are updated after every optimizer step (hook ``after_step``: the next
 batch's ``Z, U``, the code's order) and restarted at every epoch's end (hook ``end_epoch``).
 The very first batch runs with ``Z = W, U = 0`` (no pull): the procedure's state starts before
@@ -40,7 +47,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..evaluation.metrics import group_norms, input_axis
+from ..evaluation.metrics import channel_sparsity_percent, group_norms, input_axis, sparsity_percent
 from .rgsm import expand_groups
 
 
@@ -79,16 +86,29 @@ def pull(W: list[Tensor], Z: list[Tensor], U: list[Tensor], rho: Tensor) -> Tens
     return rho / 2 * sum((w - z + u).pow(2).flatten(1).sum(dim=1) for w, z, u in zip(W, Z, U))
 
 
+def matched_target(source: dict[str, Tensor], prunable: list[str], channel: bool) -> Tensor:
+    """Each source model's sparsity as a fraction ``[G]`` (float64): the share of its prunable
+    weights exactly 0 (``channel``: of their input groups of norm < 1e-15), as the evaluation
+    measures it (:func:`holistic.evaluation.metrics.sparsity_percent`, ``channel_sparsity_percent``)."""
+    W = [source[n] for n in prunable]
+    pct = channel_sparsity_percent(W, [input_axis(n) for n in prunable]) if channel else sparsity_percent(W)
+    return pct.to(torch.float64) / 100
+
+
 class ADMM:
     """ADMM pruning (module docstring); grid axes ``admm_rho`` (rho) and ``admm_sparsity`` (s, a
     fraction); ``channel``: prune input channels instead of weights; ``project``: the final
-    projection and a masked retraining round."""
+    projection and a masked retraining round; ``matched``: the source procedure (RVSM, RGSM) whose
+    models' sparsity is the target (its grid axes replace ``admm_sparsity``; needs a source)."""
 
-    axes: tuple[str, ...] = ("admm_rho", "admm_sparsity")
     axis_bounds = {"admm_rho": {"minimum": 0}, "admm_sparsity": {"minimum": 0, "maximum": 1}}
 
-    def __init__(self, channel: bool = False, project: bool = False):
-        self.channel, self.project = channel, project
+    def __init__(self, channel: bool = False, project: bool = False, matched=None):
+        self.channel, self.project, self.needs_source = channel, project, matched is not None
+        self.axes: tuple[str, ...] = ("admm_rho",) + (tuple(matched.axes) if matched is not None
+                                                      else ("admm_sparsity",))
+        if matched is not None:
+            self.axis_bounds = {**self.axis_bounds, **matched.axis_bounds}
         self.param_keys: tuple[str, ...] = ("train.sparsity",) if project else ()  # its rewind_epoch
 
     def n_rounds(self, cfg) -> int:
@@ -98,10 +118,18 @@ class ADMM:
                              f"train.epochs ({cfg.epochs})")
         return 2 if self.project else 1
 
-    def init_state(self, params: dict[str, Tensor], prunable: list[str]) -> dict:
-        """``Z = W``, ``U = 0`` (no pull before the first update), no mask yet."""
-        return {"prunable": list(prunable), "Z": {n: params[n].detach().clone() for n in prunable},
-                "U": {n: torch.zeros_like(params[n]) for n in prunable}, "mask": None}
+    def init_state(self, params: dict[str, Tensor], prunable: list[str], source: dict | None = None) -> dict:
+        """``Z = W``, ``U = 0`` (no pull before the first update), no mask yet; at matched sparsity
+        the target of each model, from its ``source`` model (:func:`matched_target`)."""
+        state = {"prunable": list(prunable), "Z": {n: params[n].detach().clone() for n in prunable},
+                 "U": {n: torch.zeros_like(params[n]) for n in prunable}, "mask": None}
+        if self.needs_source:
+            state["target"] = matched_target(source, prunable, self.channel).to(params[prunable[0]].device)
+        return state
+
+    def target(self, state: dict, hp: dict) -> Tensor:
+        """Each model's target sparsity s ``[G]``: the matched one, else the grid's ``admm_sparsity``."""
+        return state["target"] if self.needs_source else hp["admm_sparsity"]
 
     def trainable(self, state: dict, final: bool) -> list[Tensor]:
         return []
@@ -122,7 +150,7 @@ class ADMM:
         if self._retraining(final):
             return
         for n in state["prunable"]:
-            state["Z"][n], state["U"][n] = admm_update(params[n].detach(), state["U"][n], hp["admm_sparsity"],
+            state["Z"][n], state["U"][n] = admm_update(params[n].detach(), state["U"][n], self.target(state, hp),
                                                        self.channel, input_axis(n))
 
     def end_epoch(self, params: dict[str, Tensor], state: dict, hp: dict, epoch: int, final: bool, trace: dict) -> None:
@@ -133,7 +161,7 @@ class ADMM:
         masks = {}
         for n in state["prunable"]:
             w = params[n].detach()
-            masks[n] = projection_mask(w, hp["admm_sparsity"], self.channel, input_axis(n))
+            masks[n] = projection_mask(w, self.target(state, hp), self.channel, input_axis(n))
             state["Z"][n] = w * masks[n]
             state["U"][n] = w - state["Z"][n]
         if self.project:

@@ -12,12 +12,16 @@
   for i = 1..36 (four bins a decade up to 10), and ``(10, inf)``: :data:`EDGES`.
 
 Values go to the trainer's ``trace`` as lists (per epoch, then per model), JSON-friendly.
+:class:`WeightTrace` (registry entry ``single_traced``) logs the histogram of a dense training
+(App. D: the weights of a certified against a naturally trained model, :func:`share_at_most`).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from .single import Single
 
 #: Upper edges of the magnitude bins after the zero bin: 1e-8 ... 10, four a decade.
 EDGES = [10.0 ** (-8 + i / 4) for i in range(37)]
@@ -56,3 +60,26 @@ def magnitude_histogram(W: dict[str, Tensor]) -> Tensor:
 def log_epoch(trace: dict, key: str, values: Tensor) -> None:
     """Append one epoch's per-model values ``[G]`` (or ``[G, bins]``) to ``trace[key]``."""
     trace.setdefault(key, []).append(values.tolist())
+
+
+def share_at_most(counts: list[int], edge: float) -> float:
+    """Percent of one model's weights with ``|w| <= edge`` (an upper edge of :data:`EDGES`, e.g.
+    1e-3: App. D's "close to zero"), from its histogram counts (:func:`magnitude_histogram`)."""
+    i = EDGES.index(edge)  # ValueError for an edge the bins do not have
+    return 100.0 * sum(counts[:i + 2]) / sum(counts)
+
+
+class WeightTrace(Single):
+    """Registry entry ``single_traced``: one round as ``single`` (the same weights, bit for bit),
+    the prunable weights' magnitude histogram logged after every epoch (``sparse_weight_histogram``),
+    and the trained model kept (``selection = "last"``, its last epoch, as SparseVLR reports it:
+    a certified loss's rule already, a natural one's too)."""
+
+    selection = "last"
+
+    def init_state(self, params: dict[str, Tensor], prunable: list[str]) -> dict:
+        return {"prunable": list(prunable)}
+
+    def end_epoch(self, params: dict[str, Tensor], state: dict, hp: dict, epoch: int, final: bool,
+                  trace: dict) -> None:
+        log_epoch(trace, "sparse_weight_histogram", magnitude_histogram({n: params[n] for n in state["prunable"]}))

@@ -81,7 +81,7 @@ class Grid:
         if source is not None:
             source = {n: v.detach().to(device) for n, v in source.items()}
         self.pstate = init_procedure_state(self.procedure, self.params, self.model.prunable(self.params), self.hp,
-                                           source)
+                                           source, (self.model, self.data.input_shape))
         self.kept = {**self.params, **self.state}  # what rewinding restores and the checkpoint keeps
         self.best = Kept.first(self.kept, G, device)
         self.val_curve, self.rewind, self.steps, self.first, self.spent = [], None, 0, 0, 0.0

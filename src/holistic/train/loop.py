@@ -166,9 +166,12 @@ def train_step(g: Grid, opt, epoch: int, step: int, final: bool, hp_t: dict) -> 
     if hooks.after_step is not None:
         with torch.no_grad():
             hooks.after_step(params, pstate, hp_t, final)
+    done = epoch * spe + step + 1  # the round's steps so far
+    if hooks.every_steps and is_candidate(done, T, spe, hooks.every_steps):
+        with torch.no_grad():
+            hooks.after_steps(params, pstate, hp_t, epoch, done, final, g.trace)
     g.steps += 1
     g.progress.update(g.G)
-    done = epoch * spe + step + 1  # the round's steps so far
     if hooks.round_results and done % spe and is_candidate(done, T, spe, every):  # epoch ends: select_checkpoint
         with torch.no_grad():
             eff = g.procedure.effective(params, pstate, hp_t, final, done, T)[0]

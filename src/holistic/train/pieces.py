@@ -93,6 +93,12 @@ class Hooks:
     before_step: Callable | None = _on("procedure")
     #: ``procedure.after_step(params, state, hp, final)``: after every optimizer step.
     after_step: Callable | None = _on("procedure")
+    #: ``procedure.every_steps`` K (None: unused) with ``procedure.after_steps(params, state, hp,
+    #: epoch, done, final, trace)``: after the optimizer steps K, 2K, ... of every round and after
+    #: its last (``done``: the round's steps so far; the cadence of ``select_every_steps``), before
+    #: that step's epoch end (e.g. SparseVLR's prune every K steps, ``train.dynamic_sparse``).
+    every_steps: int | None = _on("procedure")
+    after_steps: Callable | None = _on("procedure")
     #: ``procedure.end_epoch(params, state, hp, epoch, final, trace)``: after each epoch's last
     #: step, before the epoch's validation.
     end_epoch: Callable | None = _on("procedure")
@@ -171,10 +177,12 @@ def forward_for(model, loss_fn):
     return model.forward
 
 
-def init_procedure_state(procedure, params: dict, prunable: list[str], hp: dict, source: dict | None) -> dict:
-    """``procedure.init_state(params, prunable)``, with ``hp=`` and ``source=`` where it takes
-    them; ValueError where the procedure needs a source model (``needs_source``) and none is given,
-    or is given one it cannot take."""
+def init_procedure_state(procedure, params: dict, prunable: list[str], hp: dict, source: dict | None,
+                         network: tuple | None = None) -> dict:
+    """``procedure.init_state(params, prunable)``, with ``hp=``, ``source=`` and ``network=``
+    (``(model, input_shape)``: e.g. to check a seed's paths) where it takes them; ValueError where
+    the procedure needs a source model (``needs_source``) and none is given, or is given one it
+    cannot take."""
     name = type(procedure).__name__
     if getattr(procedure, "needs_source", False) and source is None:
         raise ValueError(f"procedure {name} starts from a source model: train_grid(..., source=) must give its "
@@ -183,6 +191,8 @@ def init_procedure_state(procedure, params: dict, prunable: list[str], hp: dict,
     extra = {}
     if "hp" in takes:
         extra["hp"] = hp
+    if "network" in takes and network is not None:
+        extra["network"] = network
     if "source" in takes:
         extra["source"] = source
     elif source is not None:

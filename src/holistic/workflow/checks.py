@@ -12,6 +12,7 @@ from ..config import has_key, method_params, method_train
 from ..errors import ParamsError
 from ..records.evals import eps_key, tables_eps
 from .grid import StudyJobs
+from .init_checks import check_inits
 
 
 def check_split(params: dict, dataset: str, source: str = "params") -> None:
@@ -106,6 +107,7 @@ def check_studies(params: dict, registry, source: str = "params") -> list[StudyJ
         out_.append(StudyJobs(name, study, tuple(slice_["datasets"]), tuple(methods), params, restricted,
                               replicate_offsets(slice_, name, study, methods, source),
                               step_budgets(slice_, name, study, methods, source)))
+        check_inits(out_[-1], source)  # the seeds a procedure refuses (SparseVLR's dead RSM), before any job
     return out_
 
 

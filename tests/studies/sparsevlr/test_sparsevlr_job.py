@@ -1,7 +1,9 @@
-"""A tiny real run of study sparsevlr through the job layer: the dense certified cnn_4layer, then
-PM (pruned, no retraining) and PM^T from its model file (the dependency the workflow wires), and
-RSM^T from scratch; every model measured (PGD, IBP- and CROWN-verified), then the study's report.
-Checks: PM is the dense model pruned, the sparse procedures' per-epoch logs reach the train log,
+"""A tiny real run of study sparsevlr through the job layer on the `sparsevlr` profile's settings:
+the dense certified cnn_4layer and its naturally trained twin, then PM (pruned, no retraining) and
+PM^T from its model file (the dependency the workflow wires), and RSM^T from scratch (a per-layer
+seed, a prune every 2 optimizer steps); every model measured (PGD, IBP- and CROWN-verified), then
+the study's report. Checks: PM is the dense model pruned, the sparse procedures' per-prune and
+per-epoch logs and the dense models' histograms reach the train log and the report's traces,
 every model's errors are measured, the outputs (the claims in the engine's format, with the
 departures, and not testable on one split)."""
 
@@ -26,13 +28,13 @@ from holistic.fidelity.engine import COLUMNS, NOT_TESTABLE
 from holistic.studies.sparsevlr.claims import CLAIMS
 from holistic.studies.sparsevlr.protocol import evaluation_eps
 from holistic.studies.sparsevlr.report import OUTPUTS, write_report
-from holistic.studies.sparsevlr.results import model_errors
+from holistic.studies.sparsevlr.results import load_traces, model_errors
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = {"train": {"epochs": 2, "batch_size": 16, "grid": {"lr": [0.0005], "target_sparsity": [99]},
-                  "certified": {"start": 1, "length": 1}},
+                  "certified": {"start": 1, "length": 1}, "dynamic_sparse": {"prune_every_steps": 2}},
         "attack": {"pgd_steps": 5, "verify": ["ibp", "crown"]}}
-METHODS = ("dense", "PM", "PM-T", "RSM-T")
+METHODS = ("dense", "dense-natural", "PM", "PM-T", "RSM-T")
 
 
 def images(n=72, k=3):
@@ -69,13 +71,19 @@ def test_dense_then_pruned_methods_through_the_jobs_and_the_report(tmp_path):
     assert all(torch.equal(pm[n][pm[n] != 0], dense[n][pm[n] != 0]) for n in dense)  # the rest: the dense model's
     assert json.loads((tmp_path / "PM.log.json").read_text())["steps"] == 0  # no retraining
     trace = json.loads((tmp_path / "RSM-T.log.json").read_text())["trace"]
-    # the per-epoch logs reach the train log (their values: tests/procedures/test_dynamic_sparse.py; a flow
-    # > 0 here could not fail: the output bias alone gets gradient, and this 99 % seed keeps no weight of the
-    # first dense layer, issue 32 item 2)
-    assert len(trace["sparse_gradient_flow"]) == 2 and len(trace["sparse_state_changes"]) == 2
+    # the logs reach the train log (their values: tests/procedures/test_dynamic_sparse.py): 48 rows at batch 16,
+    # 3 steps an epoch, 2 epochs: prunes after steps 2, 4 and 6 (epochs 0, 1, 1); the dense models' histograms
+    assert len(trace["sparse_gradient_flow"]) == 2 and len(trace["sparse_state_changes"]) == 3
+    assert trace["sparse_prune_epoch"] == [0, 1, 1]
+    for name in ("dense", "dense-natural"):
+        assert len(json.loads((tmp_path / f"{name}.log.json").read_text())["trace"]["sparse_weight_histogram"]) == 2
+    traces = load_traces(evals, logs)
+    rsm = traces[(traces["method"] == "RSM-T") & (traces["epoch"] == 1)]
+    assert float(rsm["state_changes"].iat[0]) == sum(row[0] for row in trace["sparse_state_changes"][1:])
+    assert set(traces.loc[traces["method"] == "dense-natural", "epoch"]) == {0, 1}  # no seed row
 
     models = model_errors(evals, evaluation_eps(params))
-    assert len(models) == 4 and models[["standard", "pgd", "ibp", "crown"]].notna().all().all()
+    assert len(models) == 5 and models[["standard", "pgd", "ibp", "crown"]].notna().all().all()
     assert (models["chance"] == 10.0).all() and (models["lr"] == 0.0005).all()
 
     out = tmp_path / "report"
@@ -87,5 +95,8 @@ def test_dense_then_pruned_methods_through_the_jobs_and_the_report(tmp_path):
     assert set(claims["verdict"]) == {NOT_TESTABLE}  # one split: no claim is judged on it
     assert claims["departures"].str.contains("seeds 1 (paper 5)", regex=False).all()
     assert claims["departures"].str.contains("lr 0.0005 (paper 0.0001)", regex=False).all()
-    assert "Departs from the paper (App. A)" in (out / "tables.md").read_text()
+    tables = (out / "tables.md").read_text()
+    assert "Departs from the paper (App. A)" in tables and "training bound IBP (paper CROWN-IBP)" in tables
+    assert "| IBP (RSM^T) |" in tables and "| CROWN-IBP (RSM^T) |" not in tables  # Table 6's row as trained
+    assert {"V1-99", "V7"} <= set(claims["key"])
     assert "| V4 | mnist |" in (tmp_path / "fidelity.md").read_text()

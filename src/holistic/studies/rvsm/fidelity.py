@@ -9,7 +9,7 @@ import pandas as pd
 
 from ...fidelity.outputs import claims_markdown
 from ...render.tables import markdown_table, number
-from .claims import AXIS
+from .readings import AXIS
 from .tables import SURROGATE_NOTE
 
 #: Table 4's rows with ADMM as the paper counted it: (ours, its setting, ADMM, measure, the paper's cells).
@@ -45,8 +45,9 @@ def as_counted_markdown(summary: pd.DataFrame, dataset: str, single: str | None,
             rows.append([pair, what, paper, here])
     caption = (f"**{dataset}: Table 4 with ADMM as the paper counted it (reported, no verdict).** ADMM without "
                "its final projection only pulls W towards its sparse copy, so no weight is exactly 0 and any "
-               "sparsity ratio against it holds by construction; the claims R3a / R3b compare A1 at matched "
-               f"sparsity against ADMM with the projection and masked retraining instead. {note}")
+               "sparsity ratio against it holds by construction; the claims R3a / R3b compare A1-A4 against "
+               "ADMM with the projection and masked retraining at the sparsity each RVSM (RGSM) model reached "
+               f"instead. {note}")
     return markdown_table(["comparison (single net)", "measure", "paper", "here"], rows, "llll", caption)
 
 

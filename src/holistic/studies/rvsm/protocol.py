@@ -6,12 +6,13 @@ study names (:func:`holistic.fidelity.protocol.header_note` with :data:`WHERE`).
 :data:`PROTOCOL` covers :data:`holistic.fidelity.protocol.KEYS` and the study's own settings
 (data set, validation rows, epochs, data augmentation, the adversarial training, the measures
 A1-A5, the RVSM / RGSM / ADMM hyperparameters); :func:`effective` gives the run's value of every
-key, read from the params, the run's networks and what the platform does: one Adam per model
-with a constant rate and no weight decay (``holistic.train.adam``, ``holistic.train.loop``; the
-adversarial loss has no rate decay), Glorot-uniform weights for the residual MLPs
-(``holistic.models.module``) and He-normal convolutions for the PreAct ResNets as the EnResNet
-code (``holistic.models.preact_resnet``), the checkpoint of the best validation accuracy of the
-final round, with the noise of an En_n net off (``holistic.train.loop``), no data augmentation.
+key, read from the params, the run's methods and what the platform does: each method's optimizer,
+learning-rate schedule and initialiser (:data:`.methods.OPTIMIZER`, ``LR_SCHEDULE``,
+:func:`.methods.initialiser`; momentum, weight decay and the rate from ``train.grid``, the
+milestones from ``train.lr_schedule``, compared as shares of the round: :func:`schedule_text`),
+one optimizer a round (the paper's code builds a new SGD every epoch), the checkpoint of the best
+validation accuracy of the final round, with the noise of an En_n net off
+(``holistic.train.loop``), no data augmentation.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ PAPER_TRAINING = {"attack": "pgd", "steps": 10, "step_size": 2 / 255, "eps": 8 /
 PAPER_NETS = ("ResNet20", "En2ResNet20", "ResNet38", "En5ResNet20")
 HE = "He-normal convolutions as the EnResNet code"
 GLOROT = "Glorot-uniform weights, zero biases"
+TORCH_DEFAULT = "PyTorch's layer defaults (kaiming-uniform, a = sqrt(5))"
 ADAM, SGD = "Adam", "SGD, momentum 0.9, Nesterov"
+#: The paper's schedule, x0.1 at epochs 80 / 120 / 160 of 200, as shares of the training (:func:`schedule_text`).
+PAPER_SCHEDULE = "x0.1 at 40 / 60 / 80 % of the epochs"
 BEST_VAL = "best validation accuracy"
 #: The measures of Tables 1-4 (A5: NAttack) and the suite's attack each one needs.
 MEASURE_ATTACKS = (("A2", "fgsm"), ("A3", "ifgsm"), ("A4", "cw-scaled"))
@@ -59,7 +63,8 @@ PROTOCOL: dict[str, Setting] = {
     "batch_size": Setting("batch", 128),
     "optimizer": Setting("optimizer", SGD),
     "lr": Setting("learning rate", 0.1),
-    "lr_schedule": Setting("learning-rate schedule", "x0.1 at epochs 80, 120, 160"),
+    "optimizer_state": Setting("optimizer built", "every epoch (momentum restarts; public code)"),
+    "lr_schedule": Setting("learning-rate schedule", PAPER_SCHEDULE),
     "weight_decay": Setting("weight decay", 5e-4),
     "initialiser": Setting("initialiser", HE),
     "augmentation": Setting("data augmentation", "random crop (pad 4) + flip (public code)"),
@@ -123,13 +128,58 @@ def _grid(params: dict, key: str):
 
 
 
+def optimizer_text(name: str, momentum) -> str:
+    """A registered optimizer (``holistic.train.optimizers.OPTIMIZERS``) as :data:`PROTOCOL` words it."""
+    if name == "adam":
+        return ADAM
+    return f"SGD, momentum {P.show(momentum)}" + (", Nesterov" if name == "sgd-nesterov" else "")
+
+
+def schedule_text(name: str, settings: dict | None, epochs: int, steps: int) -> str:
+    """A registered schedule with ``train.lr_schedule``'s ``settings`` over a round of ``epochs``
+    (``steps``), its milestones as shares of the round: the paper's 80 / 120 / 160 of 200 epochs and
+    16 / 24 / 32 of 40 both read :data:`PAPER_SCHEDULE`."""
+    from ...train.optimizers.schedules import SETTINGS
+
+    s = {**SETTINGS, **(settings or {})}
+    unit, total = ("epochs", epochs) if s["per"] == "epoch" else ("steps", steps)
+    if name == "multistep":
+        main = (f"x{s['gamma']:g} at " + " / ".join(f"{100 * m / total:.4g}" for m in sorted(s["milestones"]))
+                + f" % of the {unit}")
+    elif name == "cosine":
+        main = f"cosine to {s['eta_min']:g}" + ("" if s["T_max"] is None else f", half period {s['T_max']} {unit}")
+    else:
+        main = "constant"
+    if name != "constant" and s["warmup"]:
+        main = f"linear warm-up over {s['warmup']} {unit} from x{s['warmup_start']:.3g}, then {main}"
+    return main
+
+
+def admm_text(prunings: set[str], rho: str, targets: str) -> str:
+    """The run's ADMM: its rho and configured targets, and whether it also ran at the (channel)
+    sparsity RVSM / RGSM reached (the ``-matched`` prunings); "not run" for none."""
+    from .methods import MATCHED
+
+    fixed = prunings & {"ADMM", "ADMM-proj", "ADMMch", "ADMMch-proj"}
+    parts = ([f"targets {targets}"] if fixed else []) + (["targets the sparsity RVSM / RGSM reached"]
+                                                          if prunings & set(MATCHED) else [])
+    return f"rho {rho}, " + " and ".join(parts) if parts else "not run"
+
+
+def _one(values):
+    """The one value of ``values`` (None for none), or ``" / "``-joined where they differ."""
+    values = list(dict.fromkeys(values))
+    return values[0] if len(values) == 1 else " / ".join(map(str, values)) if values else None
+
+
 def effective(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, object]:
     """The run's value of every key of :data:`PROTOCOL` on ``dataset`` (``methods``: the run's
     methods there; default the params' ``studies.rvsm.methods``)."""
     from ...train.schedule import epochs_per_round, steps_per_epoch
-    from .methods import ADVERSARIAL, ARCHITECTURES, parse
+    from .methods import ADVERSARIAL, ARCHITECTURES, METHODS, parse
 
     methods = list(methods) if methods is not None else run_methods(params)
+    pieces = [METHODS[m] for m in methods]
     nets = [n for n in ARCHITECTURES if any(parse(m)[0] == n for m in methods)]
     prunings = {parse(m)[1] for m in methods}
     t, a = params["train"], params["attack"]
@@ -142,21 +192,25 @@ def effective(params: dict, dataset: str, methods: list[str] | None = None) -> d
     ifgsm = {"steps": 20, "step_size": 0.25, **(a.get("ifgsm") or {})}
     adv = dict(ADVERSARIAL)
     iterate = (t.get("adversarial") or {}).get("iterate", "strongest")  # the methods leave it to the params
-    inits = sorted({HE if ARCHITECTURES[n][0].startswith(("preact", "en2-preact", "en5-preact")) else GLOROT
-                    for n in nets})
+    preact = {m: ARCHITECTURES[parse(m)[0]][0].startswith(("preact", "en2-preact", "en5-preact")) for m in methods}
+    inits = sorted({TORCH_DEFAULT if METHODS[m].initialiser == "torch-default" else HE if preact[m] else GLOROT
+                    for m in methods})
+    sgd = any(p.optimizer != "adam" for p in pieces)
     noisy = any(ARCHITECTURES[n][1] in ("ensemble", "en5") for n in nets)
     g = {k: P.show(_grid(params, k)) for k in ("rvsm_beta", "rvsm_lambda", "rgsm_beta", "rgsm_lambda1",
                                                "rgsm_lambda2", "admm_rho", "admm_sparsity")}
+    steps = epochs * steps_per_epoch(n_train, t["batch_size"])
     return {
         "dataset": dataset,
         "train_rows": n_train, "val_rows": n_val, "test_rows": n_test,
         "epochs": epochs,
-        "steps": epochs * steps_per_epoch(n_train, t["batch_size"]),
+        "steps": steps,
         "batch_size": t["batch_size"],
-        "optimizer": ADAM,                      # holistic.train.adam, one per model
+        "optimizer": _one(optimizer_text(p.optimizer, _grid(params, "momentum")) for p in pieces),
+        "optimizer_state": "once a round (momentum kept across epochs)",   # holistic.train.grid.Grid.new_optimizer
         "lr": _grid(params, "lr"),
-        "lr_schedule": "constant",              # the adversarial loss has no lr_factor
-        "weight_decay": 0.0,
+        "lr_schedule": _one(schedule_text(p.lr_schedule, t.get("lr_schedule"), epochs, steps) for p in pieces),
+        "weight_decay": (_grid(params, "weight_decay") if sgd else None) or 0.0,   # Adam: none
         "initialiser": inits[0] if len(inits) == 1 else " / ".join(inits) if inits else None,
         "augmentation": "none",
         "training": training_text(adv["adversarial.attack"], adv["adversarial.steps"], adv["adversarial.step_size"],
@@ -174,14 +228,13 @@ def effective(params: dict, dataset: str, methods: list[str] | None = None) -> d
         "rvsm": f"beta {g['rvsm_beta']}, lambda {g['rvsm_lambda']}" if "RVSM" in prunings else "not run",
         "rgsm": (f"beta {g['rgsm_beta']}, lambda_1 {g['rgsm_lambda1']}, lambda_2 {g['rgsm_lambda2']}"
                  if "RGSM" in prunings else "not run"),
-        "admm": (f"rho {g['admm_rho']}, targets {g['admm_sparsity']}"
-                 if prunings & {"ADMM", "ADMM-proj", "ADMMch", "ADMMch-proj"} else "not run"),
+        "admm": admm_text(prunings, g["admm_rho"], g["admm_sparsity"]),
     }
 
 
 #: The settings a method's own training decides (``studies.rvsm.method_train``): where the methods
 #: on a data set train differently, each is named per method.
-TRAINED = ("epochs", "steps", "batch_size", "lr", "train_iterate")
+TRAINED = ("epochs", "steps", "batch_size", "optimizer", "lr", "lr_schedule", "weight_decay", "train_iterate")
 
 
 def departures(params: dict, dataset: str, methods: list[str] | None = None) -> dict[str, str]:

@@ -14,12 +14,13 @@ from ...fidelity.protocol import header_note
 from ...io import write_text
 from ...records.evals import tidy_rows
 from ...render.tables import frame_csv
-from .claims import evaluate, network
+from .claims import evaluate
 from .fidelity import fidelity_markdown
 from .figures import write_figure
 from .protocol import WHERE, departures, evaluation_eps
 from .published import load_published
-from .results import configs_of, model_rows, summarize
+from .readings import network
+from .results import configs_of, init_shares, model_rows, summarize
 from .tables import tables_markdown
 
 OUTPUTS = ("tables.md", "summary.csv", "rvsm.png")
@@ -39,7 +40,7 @@ def write_report(params: dict, methods: list[str], evals: list, logs: list, out:
     ``sweep`` (a step sweep's records) is not read: no claim of the study has a ``converged``
     precondition; the sweep's figure is the platform's (stage ``sweep``)."""
     out = Path(out)
-    models = model_rows(tidy_rows(evals), configs_of(evals), evaluation_eps(params))
+    models = model_rows(tidy_rows(evals), configs_of(evals), evaluation_eps(params), init_shares(evals, logs))
     summary = summarize(models)
     notes = run_notes(params, models)
     draws = int({"draws": 10, **(params["attack"].get("eot_ifgsm") or {})}["draws"])

@@ -9,7 +9,7 @@ from ...workflow.stage import Stage, fidelity_page, html_page, out, report_stage
 
 CATEGORY = "2. RVSM / RGSM / ADMM (Tables 1-4)"
 #: What the tables' headers and the claims read (the departures: .protocol.effective).
-PARAMS = ("split", "train.epochs", "train.batch_size", "train.grid", "train.max_steps_per_round",
+PARAMS = ("split", "train.epochs", "train.batch_size", "train.grid", "train.lr_schedule", "train.max_steps_per_round",
           "train.min_steps_per_round", "train.adversarial.iterate", "attack.eps", "attack.suite", "attack.ifgsm",
           "attack.eot_ifgsm")
 

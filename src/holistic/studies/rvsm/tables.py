@@ -1,7 +1,12 @@
 """Tables 1-4 of Dinh et al. (2020) as this run measures them, each row beside the published cell
 (the paper's network in the same role: ResNet20 for the single net, En_2ResNet20 for the
 ensemble, ResNet38 for the deeper net), and the noise table (noise off and on, EOT, the
-gradient-obfuscation flag). Every header names the run's departures (:mod:`.protocol`)."""
+gradient-obfuscation flag). Every header names the run's departures (:mod:`.protocol`).
+
+A noise-injected net's A1-A4 are read as the paper's cells are, with the noise on where the run
+recorded it (:func:`accuracies`), labelled in the column ``noise``, with EOT-IFGSM-20 and the
+noise-off A1-A4 beside them (Tables 1-3). Every RVSM / RGSM row shows, beside its (channel)
+sparsity, the share of its weights (input groups) already at or below gamma when initialised."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import pandas as pd
 from ...render.tables import markdown_table, number
 from .methods import ARCHITECTURES
 from .published import cell
+from .readings import NOISY
 
 #: role -> the paper's network in that role.
 PAPER_NET = {"single": "ResNet20", "ensemble": "En2ResNet20", "deep": "ResNet38", "en5": "En5ResNet20"}
@@ -23,17 +29,26 @@ TABLES = {
         ("none", "RGSM"), ("A1", "A2", "A3", "A4", "channel_sparsity")),
     4: ("Table 4: the single net, RVSM / RGSM against ADMM (as the paper counted it, and with the final "
         "projection + masked retraining); setting = beta, lambda_1 or ADMM's target share",
-        ("single",), ("RVSM", "ADMM", "ADMM-proj", "RGSM", "ADMMch", "ADMMch-proj"),
+        ("single",), ("RVSM", "ADMM", "ADMM-proj", "ADMM-proj-matched", "RGSM", "ADMMch", "ADMMch-proj",
+                      "ADMMch-proj-matched"),
         ("A1", "A2", "A3", "A4", "sparsity", "channel_sparsity")),
 }
-HERE = ("A1", "A2", "A3", "A4", "sparsity", "channel_sparsity")
+ACC = ("A1", "A2", "A3", "A4")
 HEADER = ["network", "pruning", "setting", "n", "A1 clean", "A2 FGSM", "A3 IFGSM-20", "A4 weak C&W (flag)",
-          "sparsity", "channel sp.", "paper (same columns; A5 where given)"]
-PUBLISHED_PRUNING = {"ADMM-proj": None, "ADMMch-proj": None}
+          "sparsity", "channel sp.", "below gamma at init", "paper (same columns; A5 where given)"]
+#: The columns of a table with noise-injected nets, after ``n`` and after ``A4``, and before ``paper``.
+NOISE_COLUMNS = (["noise"], ["EOT-IFGSM-20"], ["noise off: A1 / A2 / A3 / A4"])
+PUBLISHED_PRUNING = {"ADMM-proj": None, "ADMMch-proj": None, "ADMM-proj-matched": None, "ADMMch-proj-matched": None}
 SURROGATE_NOTE = ("Surrogate model and data: the paper's cells are CIFAR-10 ResNets, the rows here the "
                   "networks named in the first column (flagged: compare the pattern, not the values).")
 A4_NOTE = ("A4 is the EnResNet script's weak C&W (50 Adam steps of 6e-4, perturbation scaled by eps), "
            "as the paper measured it: it is why A4 > A2 in the paper; not a robustness measure.")
+INIT_NOTE = ("Below gamma at init: the share of an RVSM model's prunable weights (an RGSM model's input groups) "
+             "already at or below gamma = sqrt(2 lambda / beta) as initialised, which the first w <- u zeroes "
+             "without any training; compare it with the (channel) sparsity.")
+NOISE_NOTE = ("Noise: 'on' = a noise-injected net's A1-A4 measured with its noise on, as the paper's cells (the "
+              "EnResNet code keeps it at test time), EOT-IFGSM-20 (gradients averaged over noise draws) and the "
+              "noise-off A1-A4 beside them; 'off' = no noise-on rows recorded; '-' = no noise injected.")
 
 
 def role(network: str) -> str:
@@ -62,17 +77,40 @@ def table_rows(summary: pd.DataFrame, dataset: str, table: int) -> pd.DataFrame:
     return d[d["network"].map(role).isin(roles)]
 
 
+def accuracies(r) -> tuple[str, list[float]]:
+    """A row's noise label and its A1-A4 as the paper's cells read them: a noise-injected net's with
+    the noise on (``on``) where recorded, else noise-off (``off``); ``-`` for a net without noise."""
+    if role(r["network"]) not in NOISY:
+        return "-", [r[m] for m in ACC]
+    if pd.isna(r["A1_noise"]):
+        return "off", [r[m] for m in ACC]
+    return "on", [r[f"{m}_noise"] for m in ACC]
+
+
 def table_markdown(summary: pd.DataFrame, published: pd.DataFrame, dataset: str, table: int, note: str) -> str:
-    title, _, _, columns = TABLES[table]
+    title, roles, _, columns = TABLES[table]
+    noisy = any(x in NOISY for x in roles)
     rows = []
     for _, r in table_rows(summary, dataset, table).iterrows():
-        rows.append([r["network"], r["pruning"], setting(r), str(int(r["n"]))]
-                    + [number(r[m], 2, missing="-") for m in HERE] + [paper_cell(published, table, r, columns)])
+        label, acc = accuracies(r)
+        on = label == "on"
+        cells = [number(v, 2, missing="-") for v in acc]
+        if noisy:
+            cells += [number(r["eot"], 2, missing="-") if on else "-"]
+        cells += [number(r[m], 2, missing="-") for m in ("sparsity", "channel_sparsity", "init_below_gamma")]
+        if noisy:
+            cells += [" / ".join(number(r[m], 2, missing="-") for m in ACC) if on else "-"]
+        head = [r["network"], r["pruning"], setting(r), str(int(r["n"]))] + ([label] if noisy else [])
+        rows.append(head + cells + [paper_cell(published, table, r, columns)])
     if not rows:
         return ""
+    header = HEADER[:4] + (NOISE_COLUMNS[0] if noisy else []) + HEADER[4:8] + (NOISE_COLUMNS[1] if noisy else []) \
+        + HEADER[8:11] + (NOISE_COLUMNS[2] if noisy else []) + HEADER[11:]
     caption = (f"**{dataset}: {title} (test accuracy and sparsity, %, mean over splits).** {note} "
-               f"{SURROGATE_NOTE} {A4_NOTE} Paper columns: {' / '.join(columns)}.")
-    return markdown_table(HEADER, rows, "lllr" + "r" * len(HERE) + "l", caption)
+               f"{SURROGATE_NOTE} {A4_NOTE} {NOISE_NOTE if noisy else ''} {INIT_NOTE} "
+               f"Paper columns: {' / '.join(columns)}.")
+    align = "lllr" + ("l" if noisy else "") + "r" * (len(header) - 5 - 2 * noisy) + ("l" if noisy else "") + "l"
+    return markdown_table(header, rows, align, caption.replace("  ", " "))
 
 
 NOISE_HEADER = ["network", "pruning", "setting", "A1 off", "A3 IFGSM-20 off", "A1 on", "A3 IFGSM-20 on",

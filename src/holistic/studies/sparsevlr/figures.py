@@ -18,7 +18,9 @@ from .methods import LABELS
 
 COLOURS = {"RSM-T": "tab:blue", "PM-T": "tab:red", "RIPM-T": "tab:green", "PM-finetuned": "tab:orange",
            "RSM-T-IBP": "tab:purple", "RSM-T-CROWN": "tab:brown", "RSM-T-CROWN-Fast": "tab:gray",
-           "dense": "black", "PM": "tab:pink"}
+           "dense": "black", "PM": "tab:pink", "dense-natural": "tab:olive"}
+#: The dense methods (p = 0 only): a horizontal line in the errors figure.
+DENSE = ("dense", "dense-natural")
 #: Labels of the magnitude histogram's nonzero bins: the upper edge's log10.
 BIN_LABELS = [f"{np.log10(e):.2g}" for e in EDGES] + [">1"]
 
@@ -89,7 +91,7 @@ def write_dynamics_figure(traces: pd.DataFrame, png_path: str | os.PathLike, spa
 
 def write_errors_figure(summary: pd.DataFrame, methods: list[str], png_path: str | os.PathLike, note: str = "") -> None:
     """Table 2 as a figure: standard, PGD and IBP-verified error against p, one line per method
-    (dense as a horizontal line), one row of panels per data set."""
+    (the dense methods as horizontal lines), one row of panels per data set."""
     datasets = list(summary["dataset"].unique())
     fig = new_figure((13, 3.4 * len(datasets) + 0.8), layout="constrained")
     footnote(fig, note)
@@ -101,8 +103,9 @@ def write_errors_figure(summary: pd.DataFrame, methods: list[str], png_path: str
             ax = axes[i][j]
             for method in [m for m in methods if m in set(d["method"])]:
                 s = d[d["method"] == method].sort_values("sparsity")
-                if method == "dense":
-                    ax.axhline(float(s[f"{measure}_mean"].iat[0]), color="black", ls="--", label="dense")
+                if method in DENSE:
+                    ax.axhline(float(s[f"{measure}_mean"].iat[0]), color=COLOURS[method], ls="--",
+                               label=LABELS.get(method, method))
                     continue
                 ax.plot(s["sparsity"], s[f"{measure}_mean"], marker="o", color=COLOURS.get(method),
                         label=LABELS.get(method, method))

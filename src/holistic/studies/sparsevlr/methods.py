@@ -3,6 +3,9 @@ pieces, all on ``cnn_4layer`` (App. A) with the certified objective (eq. 4) unde
 perturbation scheduler (App. B.1); the target sparsity p is the grid axis ``target_sparsity``:
 
 * ``dense``: the dense network, CROWN-IBP / IBP mixture (eq. 5), the reference;
+* ``dense-natural``: the same network trained on the natural cross-entropy (App. D's naturally
+  trained model: its weights against ``dense``'s, claim V7; both log their weights' histogram,
+  procedure ``single_traced``);
 * ``PM``: the converged dense model pruned by global magnitude to p, no retraining;
 * ``PM-finetuned``: PM fine-tuned under its fixed mask (§3, Fig. 1 (ii));
 * ``PM-T`` (PM^T): Algorithm 1 (thickening, then pruning back to p after every epoch) from PM;
@@ -25,12 +28,18 @@ from ...methods import Method
 MODEL = "cnn_4layer"
 
 
+#: auto_LiRPA's ``cnn_4layer`` leaves ``nn.Conv2d`` / ``nn.Linear`` as PyTorch initialises them
+#: (kaiming-uniform, a = sqrt(5); uniform biases): the paper's seed draws from it (Alg. 1 line 1).
+INITIALISER = "torch-default"
+
+
 def certified(procedure: str, loss: str = "certified") -> Method:
-    return Method(loss=loss, procedure=procedure, model=MODEL)
+    return Method(loss=loss, procedure=procedure, model=MODEL, initialiser=INITIALISER)
 
 
 METHODS: dict[str, Method] = {
-    "dense": certified("single"),
+    "dense": certified("single_traced"),
+    "dense-natural": Method(loss="ce", procedure="single_traced", model=MODEL, initialiser=INITIALISER),
     "PM": certified("pruned_pm"),
     "PM-finetuned": certified("static_sparse_pm"),
     "PM-T": certified("dynamic_sparse_pm"),
@@ -44,7 +53,7 @@ BASELINE = "dense"
 #: method -> the method whose trained models it starts from (``Study.sources``).
 SOURCES = {m: "dense" for m in ("PM", "PM-finetuned", "PM-T", "RIPM-T")}
 #: The paper's names (tables and figures).
-LABELS = {"dense": "dense", "PM": "PM", "PM-finetuned": "PM finetuned", "PM-T": "PM^T", "RSM-T": "RSM^T",
+LABELS = {"dense": "dense", "dense-natural": "dense (natural)", "PM": "PM", "PM-finetuned": "PM finetuned", "PM-T": "PM^T", "RSM-T": "RSM^T",
           "RIPM-T": "RIPM^T", "RSM-T-IBP": "RSM^T (IBP)", "RSM-T-CROWN": "RSM^T (CROWN)",
           "RSM-T-CROWN-Fast": "RSM^T (CROWN-IBP, no mixing)"}
 #: Table 6: the training bound of each RSM^T variant (the paper's column for the CROWN-FAST row:

@@ -8,6 +8,11 @@ says so: Adam (the paper names only its learning rate), no weight decay, PyTorch
 initialiser (auto_LiRPA's ``cnn_4layer`` leaves ``nn.Conv2d`` / ``nn.Linear`` as they are),
 StepLR(10, 0.5) once eps_max is reached (App. A: the rate "gradually decreases" after it), the
 smoothed eps schedule (mid 0.25, exponent 4), the trained model (its last epoch).
+
+Algorithm 1's own settings: the seed keeps the global top (100 - p) % (``train.dynamic_sparse.
+seed_scope``), and the prune / regrow cadence is after every epoch of the 60,000 training rows at
+batch 256, i.e. every 235 optimizer steps (:data:`PAPER_PRUNE_STEPS`; a run prunes every
+``train.dynamic_sparse.prune_every_steps`` steps, or after each of its own epochs).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from ...data.splits import split_params
 from ...fidelity import protocol as P
 from ...records.evals import tables_eps
 from ...objectives.certified import DEFAULTS
+from ...procedures.dynamic_sparse import DEFAULTS as ALG1
+from ...train.schedule import steps_per_epoch
 
 Setting = P.Setting
 
@@ -25,11 +32,14 @@ Setting = P.Setting
 #: rows (no validation rows held out) and tests on the 10,000 test rows.
 OFFICIAL = {"mnist": (60_000, 10_000), "fashion-mnist": (60_000, 10_000)}
 
-#: What the Table 6 methods train through (the paper's column names; ``RSM-T`` is CROWN-IBP).
-#: ``RSM-T-CROWN-Fast`` is the cited code's CROWN-FAST: CROWN-IBP without the IBP mixing, not
+#: The training bounds as the tables name them (``holistic.objectives.certified.BOUND_KINDS``):
+#: ``crown-fast`` is the cited code's CROWN-FAST, CROWN-IBP without the IBP mixing, not
 #: Fastened-CROWN (Lyu et al.), which Table 6's "CROWN-Fast" column cites.
-TABLE6_BOUNDS = {"RSM-T-IBP": "IBP", "RSM-T-CROWN": "CROWN", "RSM-T-CROWN-Fast": "CROWN-IBP without mixing",
-                 "RSM-T": "CROWN-IBP"}
+BOUND_NAMES = {"ibp": "IBP", "crown": "CROWN", "crown-ibp": "CROWN-IBP", "crown-fast": "CROWN-IBP without mixing"}
+#: Table 6's methods (``RSM-T`` is its CROWN-IBP row).
+TABLE6 = ("RSM-T-IBP", "RSM-T-CROWN", "RSM-T-CROWN-Fast", "RSM-T")
+#: The paper's prune / regrow cadence in optimizer steps: an epoch of 60,000 rows at batch 256.
+PAPER_PRUNE_STEPS = steps_per_epoch(60_000, 256)
 
 #: How a checkpoint rule (``selection`` of the procedure or the loss) reads.
 CHECKPOINTS = {"last": "last epoch", "val_accuracy": "best validation accuracy", "val_loss": "lowest validation loss"}
@@ -55,10 +65,12 @@ PROTOCOL: dict[str, Setting] = {
     "val_rows": Setting("validation rows held out of training", 0),
     "eps_test": Setting("errors at eps", 0.4),
     "sparsities": Setting("p (%)", (80, 90, 95, 99)),
-    "bound": Setting("training bound of RSM^T", "CROWN-IBP"),
+    "bound": Setting("training bound", "CROWN-IBP"),
     "table6_bounds": Setting("Table 6 training bounds", ("IBP", "CROWN", "Fastened-CROWN", "CROWN-IBP")),
     "verifier": Setting("verified error by", "IBP"),
     "clip_grad_norm": Setting("gradient clipping", "none"),
+    "seed_scope": Setting("seed's top (100 - p) %", "global"),
+    "prune_every": Setting("prune / regrow every (optimizer steps)", PAPER_PRUNE_STEPS),
 }
 P.check_protocol(PROTOCOL, "sparsevlr")
 
@@ -90,17 +102,44 @@ def _rows(params: dict, dataset: str) -> tuple[int | None, int | None, int | Non
     return pool - val, val, test
 
 
-def _initialiser(model: str) -> str | None:
-    """Glorot-uniform weights, zero biases for the study's backbones (``holistic.models``: the
+def _initialiser(method) -> str | None:
+    """The paper's words for a method's initialiser: ``torch-default`` is PyTorch's own; ``glorot``
+    is Glorot-uniform weights and zero biases for the study's backbones (``holistic.models``: the
     MLP and every :class:`StackedModule` that keeps its ``initialise``); None (unknown) otherwise."""
     from ...models import MODELS
     from ...models.mlp import MLP
     from ...models.module import StackedModule
 
-    piece = MODELS.get(model)
+    if method.initialiser == "torch-default":
+        return "PyTorch default (auto_LiRPA's cnn_4layer)"
+    piece = MODELS.get(method.model)
     glorot = isinstance(piece, MLP) or (isinstance(piece, StackedModule)
                                         and type(piece).initialise is StackedModule.initialise)
     return "Glorot-uniform" if glorot else None
+
+
+#: The procedures of Algorithm 1 (thickening, then a prune at the run's cadence).
+DYNAMIC = {"dynamic_sparse", "dynamic_sparse_pm", "dynamic_sparse_ripm"}
+
+
+def settings(params: dict) -> dict:
+    """``train.certified`` over its defaults."""
+    return {**DEFAULTS, **(params["train"].get("certified") or {})}
+
+
+def bound_name(certified: dict, method: str) -> str:
+    """The training bound of the study's ``method`` under the settings ``certified`` (``train.certified``
+    over its defaults): ``bound`` where set, else the method's loss's own (:data:`BOUND_NAMES`),
+    with CROWN-IBP's ``beta_final`` and the natural CE's ``kappa_final`` where they depart."""
+    from ...objectives import LOSSES
+    from . import STUDY
+
+    kind = certified["bound"] or LOSSES[STUDY.methods[method].loss].bound
+    beta = "" if kind != "crown-ibp" or float(certified["beta_final"]) == 0.0 else \
+        f" (beta_final {float(certified['beta_final']):g})"
+    kappa = "" if certified["kappa_final"] is None else \
+        f" (natural CE mixed in to kappa_final {float(certified['kappa_final']):g})"
+    return BOUND_NAMES[kind] + beta + kappa
 
 
 def _one(values):
@@ -118,7 +157,7 @@ def effective(params: dict, dataset: str, models=None) -> dict[str, object]:
     from . import STUDY
 
     t, a = params["train"], params["attack"]
-    c = {**DEFAULTS, **(t.get("certified") or {})}
+    c = settings(params)
     rows = models[models["dataset"] == dataset] if models is not None else None
     if rows is not None and len(rows):
         methods = list(dict.fromkeys(rows["method"]))
@@ -137,9 +176,9 @@ def effective(params: dict, dataset: str, models=None) -> dict[str, object]:
     pieces: list[Method] = [STUDY.method(m, params) for m in methods]
     selections = {getattr(PROCEDURES[m.procedure], "selection", None) or getattr(LOSSES[m.loss], "selection", None)
                   or "val_accuracy" for m in pieces}
-    bound = "CROWN-IBP" + ("" if float(c["beta_final"]) == 0.0 else f" (beta_final {float(c['beta_final']):g})") \
-        + ("" if c["kappa_final"] is None else f" (natural CE mixed in to kappa_final {float(c['kappa_final']):g})")
     model = STUDY.method("RSM-T", params).model
+    alg1 = {**ALG1, **(t.get("dynamic_sparse") or {})}
+    procedures = {m.procedure for m in pieces}
     pgd = "test" in ((a.get("suite") or {}).get("pgd") or [])
     return {
         "train_rows": train_rows, "test_rows": test_rows,
@@ -150,7 +189,7 @@ def effective(params: dict, dataset: str, models=None) -> dict[str, object]:
         "lr_schedule": "constant" if not decay else
         f"StepLR({int(decay['step_size'])}, {float(decay['gamma']):g}) once eps_max is reached",
         "weight_decay": 0.0,  # the trainer has none
-        "initialiser": _initialiser(model),
+        "initialiser": _one(_initialiser(m) for m in pieces),
         "eps": float(c["eps"]),
         "eps_schedule": schedule,
         "attack": f"PGD-{int(a['pgd_steps'])}" if pgd else "no PGD on the test points",
@@ -160,17 +199,21 @@ def effective(params: dict, dataset: str, models=None) -> dict[str, object]:
         "val_rows": val_rows,
         "eps_test": evaluation_eps(params),
         "sparsities": sparsities,
-        "bound": bound,
-        "table6_bounds": tuple(b for m, b in TABLE6_BOUNDS.items() if m in methods),
+        "bound": bound_name(c, "RSM-T"),
+        "table6_bounds": tuple(bound_name(c, m) for m in TABLE6 if m in methods),
         "verifier": "IBP" if "ibp" in (a.get("verify") or []) else "none",
         "clip_grad_norm": "none" if c["clip_grad_norm"] is None else f"{float(c['clip_grad_norm']):g}",
+        # Algorithm 1's: the paper's values where the run trains no RSM seed / no Alg. 1 procedure
+        "seed_scope": alg1["seed_scope"] if "dynamic_sparse" in procedures else "global",
+        "prune_every": PAPER_PRUNE_STEPS if not procedures & DYNAMIC else alg1["prune_every_steps"]
+        or (steps_per_epoch(train_rows, int(t["batch_size"])) if train_rows else None),
     }
 
 
 #: The settings a method's own training decides (``studies.sparsevlr.method_train``): where the
 #: methods on a data set train differently, each is named per method.
 TRAINED = ("steps", "batch_size", "lr", "lr_schedule", "eps", "eps_schedule", "sparsities", "bound",
-           "clip_grad_norm")
+           "clip_grad_norm", "seed_scope", "prune_every")
 
 
 def departures(params: dict, dataset: str, models=None) -> dict[str, str]:

@@ -15,7 +15,7 @@ from ...render.tables import frame_csv
 from .claims import judge_all
 from .fidelity import fidelity_markdown
 from .figures import write_dynamics_figure, write_errors_figure
-from .protocol import departures, evaluation_eps, note
+from .protocol import TABLE6, bound_name, departures, evaluation_eps, note, settings
 from .published import load_published
 from .results import load_traces, model_errors, summarize
 from .tables import tables_markdown
@@ -38,7 +38,9 @@ def write_report(params: dict, methods: list[str], evals: list, logs: list, out:
     notes = {d: note(f) for d, f in found.items()}
     everywhere = " ".join(dict.fromkeys(notes.values()))
     published = load_published()
-    write_text(out / "tables.md", tables_markdown(summary, published, methods, notes))
+    c = settings(params)
+    bounds = {m: bound_name(c, m) for m in TABLE6} if c["bound"] else None  # train.certified.bound: every row's
+    write_text(out / "tables.md", tables_markdown(summary, published, methods, notes, bounds))
     write_text(out / "tables.csv", frame_csv(summary))
     write_text(out / "traces.csv", frame_csv(traces.drop(columns="histogram")))
     write_errors_figure(summary, methods, out / "errors.png", note=everywhere)

@@ -62,13 +62,32 @@ def row(summary: pd.DataFrame, dataset: str, method: str, sparsity: float) -> pd
     return None if rows.empty else rows.iloc[0]
 
 
+#: The prune logs (row column, trace key): one entry a prune.
+PRUNE_LOGS = (("state_changes", "sparse_state_changes"), ("active_before_prune", "sparse_active_before_prune"))
+
+
+def prune_values(trace: dict, epoch: int, g: int) -> dict[str, float]:
+    """Model g's prune logs of ``epoch``: its one prune (after every epoch, the default cadence),
+    or, with ``sparse_prune_epoch`` (``train.dynamic_sparse.prune_every_steps``), the state changes
+    summed over the prunes that fell in the epoch and the last one's active count; NaN where the
+    trace has no such log or no prune fell in the epoch."""
+    at = trace.get("sparse_prune_epoch")
+    out = {}
+    for name, key in PRUNE_LOGS:
+        values = [] if key not in trace else [trace[key][epoch][g]] if at is None else \
+            [row[g] for row, e in zip(trace[key], at) if e == epoch]
+        out[name] = math.nan if not values else sum(values) if name == "state_changes" else values[-1]
+    return out
+
+
 def load_traces(evals, logs) -> pd.DataFrame:
-    """The sparse procedures' per-epoch logs, one row per (data set, method, p, split, epoch):
-    ``gradient_flow`` (mean L1 norm of the step gradients), ``state_changes`` (weights switching
-    between active and dormant at the epoch's prune; NaN for the static mask), ``active_before_prune``
-    and ``histogram`` (the magnitude histogram after the epoch, ``holistic.procedures.sparse_trace``);
-    epoch -1 holds the seed's histogram. Models are matched to their eval file's models by position
-    (both in the job's grid order)."""
+    """The per-epoch logs of the sparse procedures (and of ``single_traced``: the histogram alone),
+    one row per (data set, method, p, split, epoch): ``gradient_flow`` (mean L1 norm of the step
+    gradients), ``state_changes`` (weights switching between active and dormant at the epoch's
+    prunes, :func:`prune_values`; NaN for the static mask), ``active_before_prune`` and
+    ``histogram`` (the magnitude histogram after the epoch, ``holistic.procedures.sparse_trace``);
+    epoch -1 holds the seed's histogram (a seeded procedure's). Models are matched to their eval
+    file's models by position (both in the job's grid order)."""
     specs = {}
     for path in evals:
         ev = load_eval(path)
@@ -84,14 +103,13 @@ def load_traces(evals, logs) -> pd.DataFrame:
             continue
         base = {"dataset": log["dataset"], "method": log["method"]}
         for g, (p, split) in enumerate(models):
-            rows.append({**base, "sparsity": p, "split": split, "epoch": -1,
-                         "histogram": trace["sparse_seed_histogram"][g]})
+            if "sparse_seed_histogram" in trace:
+                rows.append({**base, "sparsity": p, "split": split, "epoch": -1,
+                             "histogram": trace["sparse_seed_histogram"][g]})
             for e, hist in enumerate(trace.get("sparse_weight_histogram", [])):
+                flow = trace["sparse_gradient_flow"][e][g] if "sparse_gradient_flow" in trace else math.nan
                 rows.append({**base, "sparsity": p, "split": split, "epoch": e, "histogram": hist[g],
-                             **{name: (trace[key][e][g] if key in trace else math.nan)
-                                for name, key in (("gradient_flow", "sparse_gradient_flow"),
-                                                  ("state_changes", "sparse_state_changes"),
-                                                  ("active_before_prune", "sparse_active_before_prune"))}})
+                             "gradient_flow": flow, **prune_values(trace, e, g)})
     cols = ["dataset", "method", "sparsity", "split", "epoch", "gradient_flow", "state_changes",
             "active_before_prune", "histogram"]
     return pd.DataFrame(rows, columns=cols)
