@@ -4,6 +4,8 @@
 #                     PGD-trained net, rounds of 30,000 steps (3 trials stacked);
 #   bench/gpu_guo.py  Guo et al. Fig. 2: the LeNet-5 progressive sweep (16 prunes of 1/3), rounds of
 #                     50,000 steps, r_inf (FGS, no box, eps 0.1) and r_2 (DeepFool) every round.
+#   bench/gpu_sparsevlr.py, bench/gpu_rvsm.py  (issue 32, item 5; each alone: SLICES=sparsevlr, SLICES=rvsm): SparseVLR
+#                     Table 2, dense vs RSM^T 99 % (CROWN-IBP, eps 0.4); ResMLP-RVSM vs ResMLP-ADMM-proj (PGD AT, MNIST).
 # Each script times a few hundred steps first and scales its steps a round down to fit its
 # training budget (saying so in its output and JSON: "scaled", "scale_note").
 #

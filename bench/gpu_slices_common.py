@@ -237,3 +237,15 @@ def run_slice(out: Path, eval_path: Path, info: dict, data: SplitTensors, method
     print(f"train {train_s:.1f} s (extrapolated {run['estimate_s']:.1f} s), eval {payload['timing']['eval_s']:.1f} s, "
           f"total {payload['timing']['total_s']:.1f} s", flush=True)
     return payload
+
+
+def finish_pair(out: Path, combined: dict, table, start: float) -> dict:
+    """A two-method slice's end (gpu_sparsevlr, gpu_rvsm): every method's levels in one list, the
+    total time, ``status: done``, written to ``out`` and printed as ``table``."""
+    combined["levels"] = [lv for p in combined["methods"].values() for lv in p["levels"]]
+    combined["timing"] = {"total_s": time.perf_counter() - start}
+    combined["status"] = "done"
+    write(out, combined)
+    print(table(combined["levels"], max(p["steps_per_round"] for p in combined["methods"].values())))
+    print(f"total {combined['timing']['total_s']:.1f} s", flush=True)
+    return combined
